@@ -1,0 +1,21 @@
+//! The RISC-V target of Ferrite (RV64IMAC, privileged architecture 1.12).
+//!
+//! The privileged architecture lives in pure-logic modules that know nothing
+//! of memory or the execution loop: [`privilege`] (privilege levels and trap
+//! causes), [`csr`] (the CSR file), [`trap`] (trap entry and return),
+//! [`interrupt`] (pending-interrupt selection), [`mmu`] (the Sv39/Sv48 page
+//! walk) and [`pmp`] (physical memory protection).
+#![warn(missing_docs)]
+
+pub mod csr;
+pub mod decode;
+pub mod interrupt;
+pub mod mmu;
+pub mod pmp;
+pub mod privilege;
+pub mod trap;
+
+pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
+pub use pmp::{pmp_check, pmp_page_is_uniform};
+pub use privilege::{AccessType, Exception, Interrupt, Privilege, Trap, TrapCause};
+pub use trap::{mret, sret, take_trap};

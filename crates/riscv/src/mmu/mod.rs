@@ -1,0 +1,1 @@
+//! Virtual-memory translation (Sv39, Sv48).
