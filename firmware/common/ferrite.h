@@ -102,6 +102,8 @@ extern struct trap_record s_trap_rec[MAX_HARTS];  /* traps taken in S mode (dele
 /* Optional interrupt hooks; return nonzero when the interrupt was handled. */
 extern int (*m_irq_hook)(struct trap_frame *f);
 extern int (*s_irq_hook)(struct trap_frame *f);
+/* Optional M exception hook, asked first; returns nonzero when it handled the exception (and set f->pc). */
+extern int (*m_exc_hook)(struct trap_frame *f);
 
 uint64_t hartid(void);
 void trap_arm(void);                 /* arm the M record of this hart */

@@ -6,6 +6,7 @@ struct trap_record m_trap_rec[MAX_HARTS];
 struct trap_record s_trap_rec[MAX_HARTS];
 int (*m_irq_hook)(struct trap_frame *f);
 int (*s_irq_hook)(struct trap_frame *f);
+int (*m_exc_hook)(struct trap_frame *f);
 unsigned check_count;
 extern uint64_t enter_mode_saved_sp[MAX_HARTS];
 extern char enter_mode_resume[];
@@ -167,6 +168,8 @@ void m_trap_handler(struct trap_frame *f)
             return;
         report_unexpected("M interrupt", f);
     }
+    if (m_exc_hook && m_exc_hook(f))
+        return;
     uint64_t prev = (f->status >> 11) & 3;
     if ((f->cause == CAUSE_ECALL_U || f->cause == CAUSE_ECALL_S) && f->x[17] == LOWER_EXIT_MAGIC) {
         /* Back to enter_mode's caller, in M mode, with the lower code's a0. */
