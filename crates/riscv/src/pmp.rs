@@ -77,12 +77,24 @@ pub struct PmpPermissions {
 
 impl PmpPermissions {
     /// Everything allowed.
-    pub const ALL: Self = Self { read: true, write: true, execute: true };
+    pub const ALL: Self = Self {
+        read: true,
+        write: true,
+        execute: true,
+    };
     /// Nothing allowed.
-    pub const NONE: Self = Self { read: false, write: false, execute: false };
+    pub const NONE: Self = Self {
+        read: false,
+        write: false,
+        execute: false,
+    };
 
     fn from_cfg(cfg: u8) -> Self {
-        Self { read: cfg & PMP_R != 0, write: cfg & PMP_W != 0, execute: cfg & PMP_X != 0 }
+        Self {
+            read: cfg & PMP_R != 0,
+            write: cfg & PMP_W != 0,
+            execute: cfg & PMP_X != 0,
+        }
     }
 
     /// Whether an access of kind `access` is allowed.
@@ -125,7 +137,9 @@ impl Pmp {
 
     /// Number of entries whose A field is not OFF.
     pub fn active_entries(&self) -> usize {
-        (0..PMP_ENTRIES).filter(|&i| self.matching(i) != AddressMatching::Off).count()
+        (0..PMP_ENTRIES)
+            .filter(|&i| self.matching(i) != AddressMatching::Off)
+            .count()
     }
 
     /// The bytes entry `i` matches, as an inclusive range, or `None` when it
@@ -135,7 +149,11 @@ impl Pmp {
         match self.matching(i) {
             AddressMatching::Off => None,
             AddressMatching::Tor => {
-                let first = if i == 0 { 0 } else { self.read_addr(i - 1) << 2 };
+                let first = if i == 0 {
+                    0
+                } else {
+                    self.read_addr(i - 1) << 2
+                };
                 let end = addr << 2; // exclusive; at most 2^56
                 (end > first).then(|| (first, end - 1))
             }
@@ -153,7 +171,9 @@ impl Pmp {
 
     /// `pmpcfg0` (`reg` = 0) or `pmpcfg2` (`reg` = 1): eight bytes each.
     pub(crate) fn read_cfg_csr(&self, reg: usize) -> u64 {
-        (0..8).fold(0, |acc, b| acc | (u64::from(self.cfg(reg * 8 + b)) << (8 * b)))
+        (0..8).fold(0, |acc, b| {
+            acc | (u64::from(self.cfg(reg * 8 + b)) << (8 * b))
+        })
     }
 
     /// Write `pmpcfg0`/`pmpcfg2` byte by byte under the locking rules.
@@ -181,7 +201,9 @@ impl Pmp {
         if i >= PMP_ENTRIES || self.is_locked(i) {
             return false;
         }
-        if i + 1 < PMP_ENTRIES && self.is_locked(i + 1) && self.matching(i + 1) == AddressMatching::Tor
+        if i + 1 < PMP_ENTRIES
+            && self.is_locked(i + 1)
+            && self.matching(i + 1) == AddressMatching::Tor
         {
             return false;
         }
@@ -202,14 +224,25 @@ impl Pmp {
 
     /// The permissions when no entry matches.
     fn default_permissions(privilege: Privilege) -> PmpPermissions {
-        if privilege == Privilege::Machine { PmpPermissions::ALL } else { PmpPermissions::NONE }
+        if privilege == Privilege::Machine {
+            PmpPermissions::ALL
+        } else {
+            PmpPermissions::NONE
+        }
     }
 
     /// The permissions for the bytes `[first, last]`, or `None` when the
     /// deciding entry covers only part of them (such an access fails).
-    pub fn permissions(&self, privilege: Privilege, first: u64, last: u64) -> Option<PmpPermissions> {
+    pub fn permissions(
+        &self,
+        privilege: Privilege,
+        first: u64,
+        last: u64,
+    ) -> Option<PmpPermissions> {
         for i in 0..PMP_ENTRIES {
-            let Some((lo, hi)) = self.range(i) else { continue };
+            let Some((lo, hi)) = self.range(i) else {
+                continue;
+            };
             if last < lo || first > hi {
                 continue;
             }
@@ -223,8 +256,11 @@ impl Pmp {
 
     /// Whether an access of `size` bytes (at least 1) at `paddr` is allowed.
     pub fn check(&self, privilege: Privilege, paddr: u64, size: u64, access: AccessType) -> bool {
-        let Some(last) = paddr.checked_add(size.max(1) - 1) else { return false };
-        self.permissions(privilege, paddr, last).is_some_and(|p| p.allows(access))
+        let Some(last) = paddr.checked_add(size.max(1) - 1) else {
+            return false;
+        };
+        self.permissions(privilege, paddr, last)
+            .is_some_and(|p| p.allows(access))
     }
 
     /// The permissions shared by every byte of the 4 KiB page holding
@@ -238,13 +274,23 @@ impl Pmp {
 
 /// Whether `csrs`' PMP allows an access of `size` bytes at `paddr` by
 /// `privilege` (the effective privilege of the access, after MPRV).
-pub fn pmp_check(csrs: &Csrs, privilege: Privilege, paddr: u64, size: u64, access: AccessType) -> bool {
+pub fn pmp_check(
+    csrs: &Csrs,
+    privilege: Privilege,
+    paddr: u64,
+    size: u64,
+    access: AccessType,
+) -> bool {
     csrs.pmp().check(privilege, paddr, size, access)
 }
 
 /// The PMP permissions uniform over the 4 KiB page at `page_base`, or `None`
 /// when a PMP region boundary falls inside that page.
-pub fn pmp_page_is_uniform(csrs: &Csrs, privilege: Privilege, page_base: u64) -> Option<PmpPermissions> {
+pub fn pmp_page_is_uniform(
+    csrs: &Csrs,
+    privilege: Privilege,
+    page_base: u64,
+) -> Option<PmpPermissions> {
     csrs.pmp().page_permissions(privilege, page_base)
 }
 
@@ -302,7 +348,10 @@ mod tests {
 
     #[test]
     fn tor_uses_the_previous_address_and_entry_zero_starts_at_zero() {
-        let p = with(&[(0, TOR | PMP_R, 0x1000 >> 2), (1, TOR | PMP_W | PMP_R, 0x3000 >> 2)]);
+        let p = with(&[
+            (0, TOR | PMP_R, 0x1000 >> 2),
+            (1, TOR | PMP_W | PMP_R, 0x3000 >> 2),
+        ]);
         assert_eq!(p.range(0), Some((0, 0xfff)));
         assert_eq!(p.range(1), Some((0x1000, 0x2fff)));
         assert!(!p.check(Privilege::Supervisor, 0x800, 4, AccessType::Store));
@@ -343,7 +392,10 @@ mod tests {
         let l = with(&[(0, NAPOT | PMP_L | PMP_R, napot(0x1000, 0x1000))]);
         assert!(l.check(Privilege::Machine, 0x1000, 8, AccessType::Load));
         assert!(!l.check(Privilege::Machine, 0x1000, 8, AccessType::Store));
-        assert!(l.check(Privilege::Machine, 0x2000, 8, AccessType::Store), "no match: M ok");
+        assert!(
+            l.check(Privilege::Machine, 0x2000, 8, AccessType::Store),
+            "no match: M ok"
+        );
     }
 
     #[test]

@@ -359,12 +359,18 @@ mod tests {
         assert_eq!(Privilege::from_bits(7), Some(Privilege::Machine));
         assert!(Privilege::User < Privilege::Supervisor);
         assert!(Privilege::Supervisor < Privilege::Machine);
-        assert_eq!(Exception::ecall_from(Privilege::Supervisor), Exception::EcallFromS);
+        assert_eq!(
+            Exception::ecall_from(Privilege::Supervisor),
+            Exception::EcallFromS
+        );
     }
 
     #[test]
     fn access_type_fault_mapping() {
-        assert_eq!(AccessType::Fetch.page_fault(), Exception::InstructionPageFault);
+        assert_eq!(
+            AccessType::Fetch.page_fault(),
+            Exception::InstructionPageFault
+        );
         assert_eq!(AccessType::Load.access_fault(), Exception::LoadAccessFault);
         assert_eq!(AccessType::Store.misaligned(), Exception::StoreMisaligned);
         assert_eq!(

@@ -167,7 +167,10 @@ impl Csrs {
     /// the instruction's to change; the mask matters for `mip`/`sip` SEIP
     /// and is otherwise already folded into `value`.
     fn write_value(&mut self, csr: u16, value: u64, mask: u64, ctx: &CsrContext) -> CsrWriteEffect {
-        let interrupts = CsrWriteEffect { flush_tlb: false, check_interrupts: true };
+        let interrupts = CsrWriteEffect {
+            flush_tlb: false,
+            check_interrupts: true,
+        };
         match csr {
             SSTATUS => self.write_mstatus(value, SSTATUS_WRITABLE),
             MSTATUS => self.write_mstatus(value, MSTATUS_WRITABLE),
@@ -252,12 +255,20 @@ impl Csrs {
                 interrupts
             }
             PMPCFG0 | PMPCFG2 => {
-                let changed = self.pmp.write_cfg_csr(usize::from(csr - PMPCFG0) / 2, value);
-                CsrWriteEffect { flush_tlb: changed, check_interrupts: false }
+                let changed = self
+                    .pmp
+                    .write_cfg_csr(usize::from(csr - PMPCFG0) / 2, value);
+                CsrWriteEffect {
+                    flush_tlb: changed,
+                    check_interrupts: false,
+                }
             }
             PMPADDR0..=PMPADDR15 => {
                 let changed = self.pmp.write_addr(usize::from(csr - PMPADDR0), value);
-                CsrWriteEffect { flush_tlb: changed, check_interrupts: false }
+                CsrWriteEffect {
+                    flush_tlb: changed,
+                    check_interrupts: false,
+                }
             }
             // misa (fixed), hpm counters/events (hard-wired zero), debug
             // triggers (none), and anything else that exists: writes ignored.
@@ -291,7 +302,10 @@ impl Csrs {
         }
         let changed = self.satp != value;
         self.satp = value;
-        CsrWriteEffect { flush_tlb: changed, check_interrupts: false }
+        CsrWriteEffect {
+            flush_tlb: changed,
+            check_interrupts: false,
+        }
     }
 }
 
@@ -305,4 +319,337 @@ fn store(reg: &mut u64, value: u64) -> CsrWriteEffect {
 /// MODE >= 2 is reserved and the write is ignored, as QEMU does.
 fn legalize_tvec(old: u64, value: u64) -> u64 {
     if value & 3 < 2 { value } else { old }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: Privilege = Privilege::Machine;
+    const S: Privilege = Privilege::Supervisor;
+    const U: Privilege = Privilege::User;
+    const CTX: CsrContext = CsrContext {
+        instret: 1000,
+        cycle: 2000,
+        time: 300,
+    };
+
+    fn csrs() -> Csrs {
+        Csrs::new(3)
+    }
+
+    #[test]
+    fn privilege_and_read_only_checks() {
+        let mut c = csrs();
+        assert_eq!(c.read(MSTATUS, S, &CTX), Err(ILLEGAL));
+        assert_eq!(c.read(SSTATUS, U, &CTX), Err(ILLEGAL));
+        assert!(c.read(SSTATUS, S, &CTX).is_ok());
+        assert_eq!(c.read(MHARTID, M, &CTX), Ok(3));
+        assert_eq!(c.write(MHARTID, 0, M, &CTX), Err(ILLEGAL));
+        assert_eq!(c.write(CYCLE, 0, M, &CTX), Err(ILLEGAL));
+        assert_eq!(
+            c.read_modify_write(MISA, CsrOp::Set, 0, M, &CTX)
+                .map(|r| r.0),
+            Ok(MISA_RV64IMACSU)
+        );
+        // Nonexistent CSRs: F CSRs, RV32-only, H, debug-mode, seed, mseccfg.
+        for csr in [
+            0x001, 0x003, 0x310, 0x600, 0x7b0, 0x015, 0x747, 0x3a1, 0x3a4, 0x3c0,
+        ] {
+            assert_eq!(c.read(csr, M, &CTX), Err(ILLEGAL), "csr {csr:#x}");
+            assert_eq!(c.write(csr, 0, M, &CTX), Err(ILLEGAL), "csr {csr:#x}");
+        }
+    }
+
+    #[test]
+    fn mstatus_warl_and_fixed_fields() {
+        let mut c = csrs();
+        let fixed = MSTATUS_XLEN_FIELDS;
+        assert_eq!(c.read(MSTATUS, M, &CTX), Ok(fixed));
+        c.write(MSTATUS, u64::MAX, M, &CTX).unwrap();
+        let v = c.read(MSTATUS, M, &CTX).unwrap();
+        assert_eq!(
+            v,
+            MSTATUS_WRITABLE | fixed,
+            "FS/VS/XS/SD/UBE/SBE/MBE stay 0"
+        );
+        assert_eq!(v & MSTATUS_SD, 0);
+        // MPP = 2 is reserved: the old MPP stays.
+        c.write(MSTATUS, 1 << MSTATUS_MPP_SHIFT, M, &CTX).unwrap();
+        assert_eq!(c.mpp(), Privilege::Supervisor);
+        c.write(MSTATUS, 2 << MSTATUS_MPP_SHIFT, M, &CTX).unwrap();
+        assert_eq!(c.mpp(), Privilege::Supervisor);
+        // UXL/SXL cannot change.
+        c.write(MSTATUS, 0, M, &CTX).unwrap();
+        assert_eq!(c.read(MSTATUS, M, &CTX), Ok(fixed));
+    }
+
+    #[test]
+    fn sstatus_is_a_masked_view() {
+        let mut c = csrs();
+        c.write(
+            MSTATUS,
+            MSTATUS_MIE | MSTATUS_MPP | MSTATUS_TVM | MSTATUS_SIE,
+            M,
+            &CTX,
+        )
+        .unwrap();
+        let s = c.read(SSTATUS, S, &CTX).unwrap();
+        assert_eq!(s, MSTATUS_SIE | (2 << 32), "only SIE and UXL visible");
+        c.write(SSTATUS, u64::MAX, S, &CTX).unwrap();
+        let m = c.read(MSTATUS, M, &CTX).unwrap();
+        assert_eq!(
+            m & (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR),
+            MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR
+        );
+        assert_ne!(m & MSTATUS_MIE, 0, "M bits untouched by sstatus writes");
+        c.write(SSTATUS, 0, S, &CTX).unwrap();
+        let m = c.read(MSTATUS, M, &CTX).unwrap();
+        assert_eq!(m & MSTATUS_MPP, MSTATUS_MPP);
+        assert_ne!(m & MSTATUS_TVM, 0);
+    }
+
+    #[test]
+    fn write_effects() {
+        let mut c = csrs();
+        let e = c.write(MSTATUS, MSTATUS_SUM, M, &CTX).unwrap();
+        assert!(e.flush_tlb && !e.check_interrupts);
+        let e = c
+            .write(MSTATUS, MSTATUS_SUM | MSTATUS_MIE, M, &CTX)
+            .unwrap();
+        assert!(!e.flush_tlb && e.check_interrupts);
+        let e = c.write(SATP, (8 << 60) | 0x8_0000, M, &CTX).unwrap();
+        assert!(e.flush_tlb);
+        let e = c.write(SATP, (8 << 60) | 0x8_0000, M, &CTX).unwrap();
+        assert!(!e.flush_tlb, "same value");
+        assert!(c.write(PMPADDR0, 0x100, M, &CTX).unwrap().flush_tlb);
+        assert!(c.write(MIE, MIP_MTIP, M, &CTX).unwrap().check_interrupts);
+        assert_eq!(c.write(MSCRATCH, 5, M, &CTX), Ok(CsrWriteEffect::NONE));
+    }
+
+    #[test]
+    fn delegation_registers_warl() {
+        let mut c = csrs();
+        c.write(MEDELEG, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(
+            c.read(MEDELEG, M, &CTX),
+            Ok(0xb3ff),
+            "bit 11, 10, 14 and 16+ read 0"
+        );
+        c.write(MIDELEG, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(c.read(MIDELEG, M, &CTX), Ok(S_INTERRUPTS));
+        c.write(MIE, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(c.read(MIE, M, &CTX), Ok(ALL_INTERRUPTS));
+    }
+
+    #[test]
+    fn sie_sip_views_follow_mideleg() {
+        let mut c = csrs();
+        c.write(MIE, ALL_INTERRUPTS, M, &CTX).unwrap();
+        assert_eq!(c.read(SIE, S, &CTX), Ok(0));
+        c.write(MIDELEG, MIP_SSIP | MIP_STIP, M, &CTX).unwrap();
+        assert_eq!(c.read(SIE, S, &CTX), Ok(MIP_SSIP | MIP_STIP));
+        c.write(SIE, 0, S, &CTX).unwrap();
+        assert_eq!(
+            c.read(MIE, M, &CTX),
+            Ok(ALL_INTERRUPTS & !(MIP_SSIP | MIP_STIP))
+        );
+        // sip: SSIP writable when delegated; STIP read-only through sip.
+        c.write(SIP, MIP_SSIP | MIP_STIP, S, &CTX).unwrap();
+        assert_eq!(c.read(SIP, S, &CTX), Ok(MIP_SSIP));
+        c.write(MIP, MIP_STIP | MIP_SSIP, M, &CTX).unwrap();
+        assert_eq!(c.read(SIP, S, &CTX), Ok(MIP_SSIP | MIP_STIP));
+        c.irq_pins().set(MIP_SEIP | MIP_MTIP);
+        assert_eq!(
+            c.read(SIP, S, &CTX),
+            Ok(MIP_SSIP | MIP_STIP),
+            "SEIP not delegated"
+        );
+        c.write(MIDELEG, S_INTERRUPTS, M, &CTX).unwrap();
+        assert_eq!(c.read(SIP, S, &CTX), Ok(S_INTERRUPTS));
+    }
+
+    #[test]
+    fn mip_pins_are_read_only_and_seip_is_ored() {
+        let mut c = csrs();
+        c.irq_pins().set(MIP_MTIP | MIP_MSIP);
+        c.write(MIP, 0, M, &CTX).unwrap();
+        assert_eq!(
+            c.read(MIP, M, &CTX),
+            Ok(MIP_MTIP | MIP_MSIP),
+            "pins survive writes"
+        );
+        c.write(MIP, MIP_MEIP | MIP_SEIP, M, &CTX).unwrap();
+        assert_eq!(c.read(MIP, M, &CTX), Ok(MIP_MTIP | MIP_MSIP | MIP_SEIP));
+        c.write(MIP, 0, M, &CTX).unwrap();
+        // External SEIP high, software bit clear: csrrs of SSIP must not latch SEIP.
+        c.irq_pins().set(MIP_SEIP);
+        let (old, _) = c
+            .read_modify_write(MIP, CsrOp::Set, MIP_SSIP, M, &CTX)
+            .unwrap();
+        assert_ne!(old & MIP_SEIP, 0, "rd sees the OR");
+        c.irq_pins().clear(MIP_SEIP);
+        assert_eq!(c.read(MIP, M, &CTX).unwrap() & MIP_SEIP, 0);
+        // csrrs of SEIP itself does set the software bit.
+        c.read_modify_write(MIP, CsrOp::Set, MIP_SEIP, M, &CTX)
+            .unwrap();
+        assert_ne!(c.read(MIP, M, &CTX).unwrap() & MIP_SEIP, 0);
+        c.read_modify_write(MIP, CsrOp::Clear, MIP_SEIP, M, &CTX)
+            .unwrap();
+        assert_eq!(c.read(MIP, M, &CTX).unwrap() & MIP_SEIP, 0);
+    }
+
+    #[test]
+    fn stip_belongs_to_sstc_when_stce_is_set() {
+        let mut c = csrs();
+        c.write(MIP, MIP_STIP, M, &CTX).unwrap();
+        assert_eq!(c.read(MIP, M, &CTX), Ok(MIP_STIP));
+        c.write(STIMECMP, u64::MAX, M, &CTX).unwrap();
+        c.write(MENVCFG, MENVCFG_STCE, M, &CTX).unwrap();
+        assert_eq!(c.read(MIP, M, &CTX), Ok(0), "comparator not reached");
+        c.write(MIP, MIP_STIP, M, &CTX).unwrap();
+        assert_eq!(c.read(MIP, M, &CTX), Ok(0), "STIP not writable with STCE");
+        c.write(STIMECMP, CTX.time, M, &CTX).unwrap();
+        assert_eq!(c.read(MIP, M, &CTX), Ok(MIP_STIP));
+    }
+
+    #[test]
+    fn tvec_warl() {
+        let mut c = csrs();
+        c.write(MTVEC, 0x8000_0101, M, &CTX).unwrap();
+        assert_eq!(c.read(MTVEC, M, &CTX), Ok(0x8000_0101));
+        c.write(MTVEC, 0x9000_0002, M, &CTX).unwrap();
+        assert_eq!(c.read(MTVEC, M, &CTX), Ok(0x8000_0101), "mode 2 reserved");
+        c.write(STVEC, 0x1003, S, &CTX).unwrap();
+        assert_eq!(c.read(STVEC, S, &CTX), Ok(0));
+        c.write(STVEC, 0x1000, S, &CTX).unwrap();
+        assert_eq!(c.read(STVEC, S, &CTX), Ok(0x1000));
+    }
+
+    #[test]
+    fn epc_clears_bit_zero_only() {
+        let mut c = csrs();
+        c.write(MEPC, 0x8000_0003, M, &CTX).unwrap();
+        assert_eq!(c.read(MEPC, M, &CTX), Ok(0x8000_0002));
+        c.write(SEPC, u64::MAX, S, &CTX).unwrap();
+        assert_eq!(c.read(SEPC, S, &CTX), Ok(u64::MAX - 1));
+    }
+
+    #[test]
+    fn satp_warl_and_tvm() {
+        let mut c = csrs();
+        let sv39 = (8u64 << 60) | (0x1234 << 44) | 0x8_0123;
+        c.write(SATP, sv39, S, &CTX).unwrap();
+        assert_eq!(c.read(SATP, S, &CTX), Ok(sv39));
+        for mode in [1u64, 7, 10, 11, 15] {
+            c.write(SATP, (mode << 60) | 5, S, &CTX).unwrap();
+            assert_eq!(c.read(SATP, S, &CTX), Ok(sv39), "mode {mode} ignored");
+        }
+        let sv48 = (9u64 << 60) | 0x9_0000;
+        c.write(SATP, sv48, S, &CTX).unwrap();
+        assert_eq!(c.satp(), sv48);
+        c.write(MSTATUS, MSTATUS_TVM, M, &CTX).unwrap();
+        assert_eq!(c.read(SATP, S, &CTX), Err(ILLEGAL));
+        assert_eq!(c.write(SATP, 0, S, &CTX), Err(ILLEGAL));
+        assert_eq!(c.read(SATP, M, &CTX), Ok(sv48), "TVM does not bind M");
+    }
+
+    #[test]
+    fn counters_and_their_gating() {
+        let mut c = csrs();
+        assert_eq!(c.read(CYCLE, M, &CTX), Ok(2000));
+        assert_eq!(c.read(INSTRET, M, &CTX), Ok(1000));
+        assert_eq!(c.read(TIME, M, &CTX), Ok(300));
+        assert_eq!(c.read(TIME, S, &CTX), Err(ILLEGAL));
+        c.write(MCOUNTEREN, COUNTER_TM | COUNTER_IR, M, &CTX)
+            .unwrap();
+        assert_eq!(c.read(TIME, S, &CTX), Ok(300));
+        assert_eq!(c.read(CYCLE, S, &CTX), Err(ILLEGAL));
+        assert_eq!(c.read(TIME, U, &CTX), Err(ILLEGAL), "scounteren clear");
+        c.write(SCOUNTEREN, COUNTER_TM | COUNTER_CY, S, &CTX)
+            .unwrap();
+        assert_eq!(c.read(TIME, U, &CTX), Ok(300));
+        assert_eq!(c.read(CYCLE, U, &CTX), Err(ILLEGAL), "mcounteren.CY clear");
+        assert_eq!(
+            c.read(INSTRET, U, &CTX),
+            Err(ILLEGAL),
+            "scounteren.IR clear"
+        );
+        assert_eq!(c.read(HPMCOUNTER3 + 1, S, &CTX), Err(ILLEGAL));
+        c.write(MCOUNTEREN, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(c.read(HPMCOUNTER3 + 1, S, &CTX), Ok(0));
+        // Writes to mcycle/minstret are offsets; hpm counters stay zero.
+        c.write(MINSTRET, 10, M, &CTX).unwrap();
+        let later = CsrContext {
+            instret: 1005,
+            ..CTX
+        };
+        assert_eq!(c.read(MINSTRET, M, &later), Ok(15));
+        assert_eq!(c.read(INSTRET, S, &later), Ok(15));
+        c.write(MHPMCOUNTER3, 77, M, &CTX).unwrap();
+        c.write(MHPMEVENT3 + 5, 77, M, &CTX).unwrap();
+        assert_eq!(c.read(MHPMCOUNTER3, M, &CTX), Ok(0));
+        assert_eq!(c.read(MHPMEVENT3 + 5, M, &CTX), Ok(0));
+        // The unprivileged counters are read-only.
+        assert_eq!(c.write(INSTRET, 0, M, &CTX), Err(ILLEGAL));
+    }
+
+    #[test]
+    fn stimecmp_gating() {
+        let mut c = csrs();
+        assert!(c.read(STIMECMP, M, &CTX).is_ok());
+        assert_eq!(c.read(STIMECMP, S, &CTX), Err(ILLEGAL));
+        c.write(MENVCFG, MENVCFG_STCE, M, &CTX).unwrap();
+        assert_eq!(
+            c.read(STIMECMP, S, &CTX),
+            Err(ILLEGAL),
+            "needs mcounteren.TM too"
+        );
+        c.write(MCOUNTEREN, COUNTER_TM, M, &CTX).unwrap();
+        assert!(c.write(STIMECMP, 5, S, &CTX).unwrap().check_interrupts);
+        assert_eq!(c.read(STIMECMP, S, &CTX), Ok(5));
+        assert_eq!(c.read(STIMECMP, U, &CTX), Err(ILLEGAL));
+    }
+
+    #[test]
+    fn envcfg_misa_ids_and_triggers() {
+        let mut c = csrs();
+        c.write(MENVCFG, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(c.read(MENVCFG, M, &CTX), Ok(MENVCFG_STCE | ENVCFG_FIOM));
+        c.write(SENVCFG, u64::MAX, S, &CTX).unwrap();
+        assert_eq!(c.read(SENVCFG, S, &CTX), Ok(ENVCFG_FIOM));
+        c.write(MISA, 0, M, &CTX).unwrap();
+        assert_eq!(c.read(MISA, M, &CTX), Ok(MISA_RV64IMACSU));
+        for csr in [MVENDORID, MARCHID, MIMPID, MCONFIGPTR] {
+            assert_eq!(c.read(csr, M, &CTX), Ok(0));
+        }
+        c.write(TSELECT, 3, M, &CTX).unwrap();
+        assert_eq!(c.read(TSELECT, M, &CTX), Ok(0));
+        assert_eq!(c.read(TDATA1, M, &CTX), Ok(0));
+        assert_eq!(c.read(TINFO, M, &CTX), Ok(1));
+        assert_eq!(c.read(TSELECT, S, &CTX), Err(ILLEGAL));
+    }
+
+    #[test]
+    fn pmp_csrs() {
+        let mut c = csrs();
+        c.write(PMPCFG2, 0x1f << 8, M, &CTX).unwrap();
+        assert_eq!(c.read(PMPCFG2, M, &CTX), Ok(0x1f << 8));
+        assert_eq!(c.pmp().cfg(9), 0x1f);
+        c.write(PMPADDR15, 0x1234, M, &CTX).unwrap();
+        assert_eq!(c.read(PMPADDR15, M, &CTX), Ok(0x1234));
+        assert_eq!(c.read(PMPADDR0, S, &CTX), Err(ILLEGAL));
+    }
+
+    #[test]
+    fn reset_keeps_pins_and_hart_id() {
+        let mut c = csrs();
+        let pins = c.irq_pins();
+        c.write(MSCRATCH, 9, M, &CTX).unwrap();
+        c.reset();
+        assert_eq!(c.read(MSCRATCH, M, &CTX), Ok(0));
+        pins.set(MIP_MEIP);
+        assert_eq!(c.read(MIP, M, &CTX), Ok(MIP_MEIP));
+        assert_eq!(c.hart_id(), 3);
+    }
 }

@@ -34,7 +34,11 @@ struct Counter {
 
 impl Counter {
     fn read(&self, raw: u64, inhibited: bool) -> u64 {
-        if inhibited { self.frozen } else { raw.wrapping_add(self.offset) }
+        if inhibited {
+            self.frozen
+        } else {
+            raw.wrapping_add(self.offset)
+        }
     }
 
     fn write(&mut self, raw: u64, inhibited: bool, value: u64) {
@@ -72,15 +76,18 @@ impl Counters {
     }
 
     pub(crate) fn instret(&self, ctx: &CsrContext) -> u64 {
-        self.instret.read(ctx.instret, self.inhibit & COUNTER_IR != 0)
+        self.instret
+            .read(ctx.instret, self.inhibit & COUNTER_IR != 0)
     }
 
     pub(crate) fn set_cycle(&mut self, ctx: &CsrContext, value: u64) {
-        self.cycle.write(ctx.cycle, self.inhibit & COUNTER_CY != 0, value);
+        self.cycle
+            .write(ctx.cycle, self.inhibit & COUNTER_CY != 0, value);
     }
 
     pub(crate) fn set_instret(&mut self, ctx: &CsrContext, value: u64) {
-        self.instret.write(ctx.instret, self.inhibit & COUNTER_IR != 0, value);
+        self.instret
+            .write(ctx.instret, self.inhibit & COUNTER_IR != 0, value);
     }
 
     pub(crate) fn inhibit(&self) -> u64 {
@@ -103,7 +110,11 @@ mod tests {
     use super::*;
 
     fn ctx(n: u64) -> CsrContext {
-        CsrContext { instret: n, cycle: n * 2, time: n / 10 }
+        CsrContext {
+            instret: n,
+            cycle: n * 2,
+            time: n / 10,
+        }
     }
 
     #[test]
@@ -122,7 +133,11 @@ mod tests {
     fn inhibit_freezes_and_resumes() {
         let mut c = Counters::default();
         c.set_inhibit(&ctx(10), COUNTER_IR | (1 << 1) | (1 << 5));
-        assert_eq!(c.inhibit(), COUNTER_IR, "TM and hpm bits are read-only zero");
+        assert_eq!(
+            c.inhibit(),
+            COUNTER_IR,
+            "TM and hpm bits are read-only zero"
+        );
         assert_eq!(c.instret(&ctx(50)), 10);
         assert_eq!(c.cycle(&ctx(50)), 100, "cycle still counts");
         c.set_instret(&ctx(60), 1000);

@@ -73,7 +73,8 @@ pub const SSTATUS_VISIBLE: u64 = MSTATUS_SIE
     | MSTATUS_SD;
 
 /// Bits of `mstatus` writable through `sstatus`.
-pub const SSTATUS_WRITABLE: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
+pub const SSTATUS_WRITABLE: u64 =
+    MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
 
 /// `mstatus` bits whose change alters address translation.
 pub const MSTATUS_TRANSLATION_BITS: u64 = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;

@@ -40,7 +40,10 @@ pub struct CsrWriteEffect {
 
 impl CsrWriteEffect {
     /// No follow-up needed.
-    pub const NONE: Self = Self { flush_tlb: false, check_interrupts: false };
+    pub const NONE: Self = Self {
+        flush_tlb: false,
+        check_interrupts: false,
+    };
 
     /// Both effects combined.
     pub fn merge(self, other: Self) -> Self {
