@@ -9,6 +9,7 @@
 
 pub mod csr;
 pub mod decode;
+pub mod disasm;
 pub mod interrupt;
 pub mod mmu;
 pub mod pmp;
