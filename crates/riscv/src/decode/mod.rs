@@ -90,6 +90,23 @@ impl Insn {
         }
     }
 
+    /// The target of a direct control transfer (`jal` and the conditional
+    /// branches, compressed or not) located at `pc`: `pc + imm`, wrapping.
+    /// `None` for everything else, including `jalr`, whose target depends
+    /// on a register.
+    pub const fn direct_target(&self, pc: u64) -> Option<u64> {
+        if self.op.is_branch() || matches!(self.op, Op::Jal) {
+            Some(pc.wrapping_add(self.imm as i64 as u64))
+        } else {
+            None
+        }
+    }
+
+    /// The address of the next instruction in sequence: `pc + len`.
+    pub const fn next_pc(&self, pc: u64) -> u64 {
+        pc.wrapping_add(self.len as u64)
+    }
+
     /// The CSR number of a Zicsr instruction (meaningless for other ops).
     pub const fn csr(&self) -> u16 {
         (self.imm & 0xfff) as u16
@@ -192,5 +209,14 @@ mod tests {
         assert!(a.aq() && a.rl());
         let c = decode(0x3000_2573).unwrap(); // csrr a0, mstatus
         assert_eq!(c.csr(), 0x300);
+        let b = decode(0xfe05_08e3).unwrap(); // beqz a0, -16
+        assert_eq!(b.direct_target(0x8000_0010), Some(0x8000_0000));
+        assert_eq!(b.direct_target(0), Some(u64::MAX - 15));
+        let j = decode(0xa001).unwrap(); // c.j 0
+        assert_eq!(
+            (j.direct_target(0x100), j.next_pc(0x100)),
+            (Some(0x100), 0x102)
+        );
+        assert_eq!(decode(0x0000_8067).unwrap().direct_target(0x100), None); // ret
     }
 }

@@ -348,6 +348,40 @@ impl Op {
         }
     }
 
+    /// The instruction writes `rd` (a write to `x0` is discarded by the
+    /// executor). False for stores, branches, fences and the system
+    /// instructions other than the CSR accesses.
+    pub const fn writes_rd(self) -> bool {
+        !(self.is_store()
+            || self.is_branch()
+            || matches!(
+                self,
+                Op::Fence
+                    | Op::FenceI
+                    | Op::Ecall
+                    | Op::Ebreak
+                    | Op::Mret
+                    | Op::Sret
+                    | Op::Wfi
+                    | Op::SfenceVma
+            ))
+    }
+
+    /// The instruction may raise a synchronous exception when executed:
+    /// memory accesses (misaligned, access and page faults), CSR accesses
+    /// (illegal CSR or privilege), `ecall`/`ebreak` (always), and
+    /// `mret`/`sret`/`wfi`/`sfence.vma` (privilege, TSR, TW, TVM).
+    /// Branches and jumps cannot: with the C extension every target is
+    /// 2-byte aligned, and fetch faults belong to the next instruction.
+    pub const fn can_trap(self) -> bool {
+        self.access_size().is_some()
+            || self.is_csr()
+            || matches!(
+                self,
+                Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma
+            )
+    }
+
     /// A shift by an immediate amount (the shamt is in `imm`).
     pub const fn is_shift_imm(self) -> bool {
         matches!(
@@ -475,6 +509,11 @@ mod tests {
         assert!(!Op::LrW.is_load() && Op::LrW.is_atomic());
         assert!(Op::Sd.is_store() && !Op::ScD.is_store());
         assert!(Op::Sraiw.is_shift_imm());
+        assert!(Op::Csrrw.writes_rd() && Op::LrD.writes_rd() && Op::Jal.writes_rd());
+        assert!(!Op::Sd.writes_rd() && !Op::Bne.writes_rd() && !Op::SfenceVma.writes_rd());
+        assert!(Op::Lb.can_trap() && Op::ScW.can_trap() && Op::Wfi.can_trap());
+        assert!(Op::Csrrci.can_trap() && !Op::FenceI.can_trap() && !Op::Jalr.can_trap());
+        assert!(!Op::Div.can_trap() && !Op::Fence.can_trap());
     }
 
     #[test]
