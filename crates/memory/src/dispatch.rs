@@ -1,0 +1,250 @@
+//! Dispatch: a multi-level radix table over 4 KiB page numbers whose leaves
+//! are section indices.
+//!
+//! A 64-bit address has a 52-bit page number, split into six 9-bit indices
+//! (the top one uses 7). An entry is either a child node, a section index
+//! (the whole aligned block of pages it covers belongs to one section, so a
+//! 4 GiB RAM region costs a handful of entries, not a million), or a
+//! sub-page (the page is split between sections; a per-byte table of 4096
+//! small indices says which). A lookup is therefore at most six array
+//! indexings plus one for a sub-page, whatever the number of regions.
+
+use crate::address::{PAGE_SHIFT, PAGE_SIZE};
+use crate::flatview::Section;
+
+const BITS: u32 = 9;
+const FANOUT: usize = 1 << BITS;
+const LEVELS: u32 = 6;
+const NODE: u32 = 1 << 31;
+const SUBPAGE: u32 = 1 << 30;
+const INDEX: u32 = SUBPAGE - 1;
+
+/// Pages covered by one entry at `level` (0 = top).
+fn span(level: u32) -> u64 {
+    1u64 << (BITS * (LEVELS - 1 - level))
+}
+
+/// A page split between sections.
+#[derive(Debug, Clone)]
+struct Subpage {
+    /// Sections present in the page.
+    sections: Vec<u32>,
+    /// For each byte of the page, an index into `sections`.
+    byte: Box<[u16]>,
+}
+
+/// The dispatch table of one flat view.
+#[derive(Debug, Clone)]
+pub(crate) struct Dispatch {
+    nodes: Vec<Box<[u32; FANOUT]>>,
+    subpages: Vec<Subpage>,
+}
+
+impl Dispatch {
+    /// Build the table for a partition of the whole space into `sections`.
+    pub(crate) fn build(sections: &[Section]) -> Self {
+        let mut d = Dispatch {
+            nodes: vec![Box::new([0; FANOUT])],
+            subpages: Vec::new(),
+        };
+        // Pages touched by more than one section, in address order.
+        let mut partial: Vec<(u64, u64, u64, u32)> = Vec::new(); // (page, first byte, last byte, section)
+        for (i, s) in sections.iter().enumerate() {
+            let i = i as u32;
+            let first_page = s.start >> PAGE_SHIFT;
+            let last_page = s.last >> PAGE_SHIFT;
+            let head_partial = s.start % PAGE_SIZE != 0;
+            let tail_partial = s.last % PAGE_SIZE != PAGE_SIZE - 1;
+            if first_page == last_page {
+                if head_partial || tail_partial {
+                    partial.push((first_page, s.start % PAGE_SIZE, s.last % PAGE_SIZE, i));
+                } else {
+                    d.set_pages(first_page, first_page + 1, i);
+                }
+                continue;
+            }
+            let mut full_lo = first_page;
+            let mut full_hi = last_page + 1; // exclusive
+            if head_partial {
+                partial.push((first_page, s.start % PAGE_SIZE, PAGE_SIZE - 1, i));
+                full_lo += 1;
+            }
+            if tail_partial {
+                partial.push((last_page, 0, s.last % PAGE_SIZE, i));
+                full_hi -= 1;
+            }
+            if full_lo < full_hi {
+                d.set_pages(full_lo, full_hi, i);
+            }
+        }
+        partial.sort_by_key(|p| (p.0, p.1));
+        let mut k = 0;
+        while k < partial.len() {
+            let page = partial[k].0;
+            let mut sub = Subpage {
+                sections: Vec::new(),
+                byte: vec![0u16; PAGE_SIZE as usize].into_boxed_slice(),
+            };
+            while k < partial.len() && partial[k].0 == page {
+                let (_, lo, hi, sec) = partial[k];
+                let local = sub.sections.len() as u16;
+                sub.sections.push(sec);
+                sub.byte[lo as usize..=hi as usize].fill(local);
+                k += 1;
+            }
+            let id = d.subpages.len() as u32;
+            d.subpages.push(sub);
+            d.set_pages(page, page + 1, SUBPAGE | id);
+        }
+        d
+    }
+
+    /// Point pages `[lo, hi)` at `value`.
+    fn set_pages(&mut self, lo: u64, hi: u64, value: u32) {
+        self.set_range(0, 0, 0, lo, hi, value);
+    }
+
+    fn set_range(&mut self, node: usize, level: u32, base: u64, lo: u64, hi: u64, value: u32) {
+        let span = span(level);
+        let first = ((lo - base) / span) as usize;
+        let last = ((hi - 1 - base) / span) as usize;
+        for idx in first..=last.min(FANOUT - 1) {
+            let ebase = base + idx as u64 * span;
+            let eend = ebase + span;
+            let (a, b) = (lo.max(ebase), hi.min(eend));
+            if a == ebase && b == eend || level == LEVELS - 1 {
+                self.nodes[node][idx] = value;
+                continue;
+            }
+            let entry = self.nodes[node][idx];
+            let child = if entry & NODE != 0 {
+                (entry & !NODE) as usize
+            } else {
+                self.nodes.push(Box::new([entry; FANOUT]));
+                let c = self.nodes.len() - 1;
+                self.nodes[node][idx] = NODE | c as u32;
+                c
+            };
+            self.set_range(child, level + 1, ebase, a, b, value);
+        }
+    }
+
+    /// The section index serving `addr`.
+    #[inline]
+    pub(crate) fn lookup(&self, addr: u64) -> u32 {
+        let page = addr >> PAGE_SHIFT;
+        let mut node = &self.nodes[0];
+        let mut level = 0;
+        loop {
+            let shift = BITS * (LEVELS - 1 - level);
+            let entry = node[((page >> shift) as usize) & (FANOUT - 1)];
+            if entry & NODE != 0 {
+                match self.nodes.get((entry & !NODE) as usize) {
+                    Some(n) => node = n,
+                    None => return 0,
+                }
+                level += 1;
+                continue;
+            }
+            if entry & SUBPAGE != 0 {
+                return match self.subpages.get((entry & INDEX) as usize) {
+                    Some(sub) => {
+                        let local = sub.byte[(addr % PAGE_SIZE) as usize];
+                        sub.sections.get(local as usize).copied().unwrap_or(0)
+                    }
+                    None => 0,
+                };
+            }
+            return entry;
+        }
+    }
+
+    /// Number of radix nodes (for `mtree -d`).
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of sub-pages (for `mtree -d`).
+    pub(crate) fn subpage_count(&self) -> usize {
+        self.subpages.len()
+    }
+
+    /// Top-level entries that are not section 0, as `(index, description)`, for `mtree -d`.
+    pub(crate) fn describe_entry(&self, entry: u32) -> String {
+        if entry & NODE != 0 {
+            format!("node {}", entry & !NODE)
+        } else if entry & SUBPAGE != 0 {
+            format!("subpage {}", entry & INDEX)
+        } else {
+            format!("section {entry}")
+        }
+    }
+
+    /// The root node's entries.
+    pub(crate) fn root_entries(&self) -> &[u32; FANOUT] {
+        &self.nodes[0]
+    }
+
+    /// Levels walked to resolve `addr`, and the entry reached (for `mtree -d`).
+    pub(crate) fn walk(&self, addr: u64) -> Vec<u32> {
+        let page = addr >> PAGE_SHIFT;
+        let mut out = Vec::new();
+        let mut node = &self.nodes[0];
+        for level in 0..LEVELS {
+            let shift = BITS * (LEVELS - 1 - level);
+            let entry = node[((page >> shift) as usize) & (FANOUT - 1)];
+            out.push(entry);
+            match self.nodes.get((entry & !NODE) as usize) {
+                Some(n) if entry & NODE != 0 => node = n,
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The sections of a sub-page, for `mtree -d`.
+    pub(crate) fn subpage_sections(&self, id: u32) -> &[u32] {
+        self.subpages.get(id as usize).map_or(&[], |s| &s.sections)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flatview::SectionBacking;
+
+    fn sec(start: u64, last: u64) -> Section {
+        Section {
+            start,
+            last,
+            range: None,
+            backing: SectionBacking::Unassigned,
+        }
+    }
+
+    #[test]
+    fn lookup_finds_whole_pages_subpages_and_the_top() {
+        let sections = vec![
+            sec(0, 0x7fff_ffff),
+            sec(0x8000_0000, 0x8000_0fff),
+            sec(0x8000_1000, 0x8000_1003),
+            sec(0x8000_1004, 0xffff_ffff_ffff_efff),
+            sec(0xffff_ffff_ffff_f000, u64::MAX),
+        ];
+        let d = Dispatch::build(&sections);
+        assert_eq!(d.lookup(0), 0);
+        assert_eq!(d.lookup(0x7fff_ffff), 0);
+        assert_eq!(d.lookup(0x8000_0000), 1);
+        assert_eq!(d.lookup(0x8000_0fff), 1);
+        assert_eq!(d.lookup(0x8000_1000), 2);
+        assert_eq!(d.lookup(0x8000_1003), 2);
+        assert_eq!(d.lookup(0x8000_1004), 3);
+        assert_eq!(d.lookup(0x8000_2000), 3);
+        assert_eq!(d.lookup(0xffff_ffff_ffff_efff), 3);
+        assert_eq!(d.lookup(0xffff_ffff_ffff_f000), 4);
+        assert_eq!(d.lookup(u64::MAX), 4);
+        assert_eq!(d.subpage_count(), 1);
+        // A 2 GiB block costs a few nodes, not half a million entries.
+        assert!(d.node_count() < 16, "{}", d.node_count());
+    }
+}

@@ -1,0 +1,264 @@
+//! Callback dispatch: shaping one access to what a region accepts and implements.
+//!
+//! This follows QEMU's `memory_region_access_valid` and
+//! `access_with_adjusted_size`:
+//!
+//! * **Validity.** An access not aligned to its size is refused unless
+//!   `valid.unaligned`; if `valid.max_access_size` is non-zero, a size outside
+//!   `valid.min..=valid.max` is refused. Refusals are [`MemTxError::Decode`].
+//! * **Splitting and widening.** The callbacks are called with
+//!   `max(min(size, impl.max), impl.min)` bytes (zeros read as 1 and 4), as
+//!   many times as it takes to cover `size`, at `offset + i`. A wider
+//!   implementation access is masked and shifted into place; the pieces of a
+//!   split access are placed by the region's byte order (little: piece `i`
+//!   at bit `8 * i`; big: at bit `8 * (size - access - i)`). Like QEMU, the
+//!   widened access is issued at the unaligned offset as it is.
+//! * **Byte order.** A value moving between an access of one endianness and
+//!   a region of the other is byte-swapped over the access size.
+
+use crate::ops::{
+    AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult,
+};
+use crate::ram::RamBlock;
+use crate::region::{Region, RegionKind};
+
+/// Whether `desc.valid` accepts an access of `size` bytes at `offset`.
+pub fn access_valid(desc: &IoDescriptor, offset: u64, size: u32) -> bool {
+    let v = &desc.valid;
+    if size == 0 {
+        return false;
+    }
+    if !v.unaligned && offset & (u64::from(size) - 1) != 0 {
+        return false;
+    }
+    if v.max_access_size == 0 {
+        return true;
+    }
+    size <= v.max_access_size && size >= v.min_access_size.max(1)
+}
+
+/// The largest power-of-two piece, at most `len`, that a buffer access at
+/// region offset `offset` should use (QEMU's `memory_access_size`).
+pub fn access_size_for(desc: &IoDescriptor, len: u64, offset: u64) -> u32 {
+    let mut max = if desc.valid.max_access_size == 0 {
+        4
+    } else {
+        desc.valid.max_access_size
+    };
+    if !desc.implementation.unaligned {
+        let align = offset & offset.wrapping_neg();
+        if align != 0 && align < u64::from(max) {
+            max = align as u32;
+        }
+    }
+    let l = len.min(u64::from(max)).max(1);
+    1u32 << (63 - l.leading_zeros())
+}
+
+/// Byte-swap the low `size` bytes of `v`.
+pub fn bswap(v: u64, size: u32) -> u64 {
+    match size {
+        2 => u64::from((v as u16).swap_bytes()),
+        4 => u64::from((v as u32).swap_bytes()),
+        8 => v.swap_bytes(),
+        _ => v,
+    }
+}
+
+fn mask_of(size: u32) -> u64 {
+    if size >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (size * 8)) - 1
+    }
+}
+
+/// The implementation access size and the shift of piece `i` of an access.
+fn pieces(imp: &AccessConstraints, endian: Endianness, size: u32) -> (u32, Vec<(u32, i32)>) {
+    let min = if imp.min_access_size == 0 {
+        1
+    } else {
+        imp.min_access_size
+    };
+    let max = if imp.max_access_size == 0 {
+        4
+    } else {
+        imp.max_access_size
+    };
+    let access = size.min(max).max(min);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < size {
+        let shift = match endian {
+            Endianness::Big => (size as i32 - access as i32 - i as i32) * 8,
+            Endianness::Little => i as i32 * 8,
+        };
+        out.push((i, shift));
+        i += access;
+    }
+    (access, out)
+}
+
+/// One implementation-sized access to a region's backend.
+fn backend_read(
+    region: &Region,
+    block: Option<&RamBlock>,
+    offset: u64,
+    size: u32,
+    attrs: MemTxAttrs,
+) -> MemTxResult<u64> {
+    match &region.kind {
+        RegionKind::Io { ops } | RegionKind::RomDevice { ops, .. } => ops.read(offset, size, attrs),
+        RegionKind::RamDevice { .. } => block
+            .ok_or(MemTxError::Decode)
+            .and_then(|b| host_read(b, offset, size)),
+        _ => Err(MemTxError::Decode),
+    }
+}
+
+fn backend_write(
+    region: &Region,
+    block: Option<&RamBlock>,
+    offset: u64,
+    value: u64,
+    size: u32,
+    attrs: MemTxAttrs,
+) -> MemTxResult<()> {
+    match &region.kind {
+        RegionKind::Io { ops } | RegionKind::RomDevice { ops, .. } => {
+            ops.write(offset, value, size, attrs)
+        }
+        RegionKind::RamDevice { .. } => block
+            .ok_or(MemTxError::Decode)
+            .and_then(|b| host_write(b, offset, value, size)),
+        _ => Err(MemTxError::Decode),
+    }
+}
+
+/// A sized little-endian read of host memory inside a block.
+pub(crate) fn host_read(b: &RamBlock, offset: u64, size: u32) -> MemTxResult<u64> {
+    if size == 0 || size > 8 || !b.contains(offset, u64::from(size)) {
+        return Err(MemTxError::Decode);
+    }
+    let mut bytes = [0u8; 8];
+    // SAFETY: [offset, offset + size) lies inside the block's live mapping
+    // (checked above) and `bytes` has room for `size <= 8` bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            b.mapping.ptr().add(offset as usize),
+            bytes.as_mut_ptr(),
+            size as usize,
+        );
+    }
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// A sized little-endian write of host memory inside a block.
+pub(crate) fn host_write(b: &RamBlock, offset: u64, value: u64, size: u32) -> MemTxResult<()> {
+    if size == 0 || size > 8 || !b.contains(offset, u64::from(size)) {
+        return Err(MemTxError::Decode);
+    }
+    let bytes = value.to_le_bytes();
+    // SAFETY: [offset, offset + size) lies inside the block's live mapping (checked above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            b.mapping.ptr().add(offset as usize),
+            size as usize,
+        );
+    }
+    Ok(())
+}
+
+/// Read `size` bytes at `offset` of a callback region, in `endian` order.
+pub(crate) fn dispatch_read(
+    region: &Region,
+    block: Option<&RamBlock>,
+    offset: u64,
+    size: u32,
+    endian: Endianness,
+    attrs: MemTxAttrs,
+) -> MemTxResult<u64> {
+    let desc = &region.descriptor;
+    if !matches!(size, 1 | 2 | 4 | 8) || !access_valid(desc, offset, size) {
+        return Err(MemTxError::Decode);
+    }
+    let (access, list) = pieces(&desc.implementation, desc.endianness, size);
+    let mask = mask_of(access);
+    let mut value = 0u64;
+    let mut result = Ok(());
+    for (i, shift) in list {
+        match backend_read(
+            region,
+            block,
+            offset.wrapping_add(u64::from(i)),
+            access,
+            attrs,
+        ) {
+            Ok(tmp) => {
+                let tmp = tmp & mask;
+                value |= if shift >= 0 {
+                    tmp << shift
+                } else {
+                    tmp >> -shift
+                };
+            }
+            Err(e) => {
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+    }
+    result?;
+    let value = value & mask_of(size);
+    Ok(if desc.endianness != endian {
+        bswap(value, size)
+    } else {
+        value
+    })
+}
+
+/// Write `size` bytes of `value` (in `endian` order) at `offset` of a callback region.
+pub(crate) fn dispatch_write(
+    region: &Region,
+    block: Option<&RamBlock>,
+    offset: u64,
+    value: u64,
+    size: u32,
+    endian: Endianness,
+    attrs: MemTxAttrs,
+) -> MemTxResult<()> {
+    let desc = &region.descriptor;
+    if !matches!(size, 1 | 2 | 4 | 8) || !access_valid(desc, offset, size) {
+        return Err(MemTxError::Decode);
+    }
+    let value = value & mask_of(size);
+    let value = if desc.endianness != endian {
+        bswap(value, size)
+    } else {
+        value
+    };
+    let (access, list) = pieces(&desc.implementation, desc.endianness, size);
+    let mask = mask_of(access);
+    let mut result = Ok(());
+    for (i, shift) in list {
+        let tmp = if shift >= 0 {
+            (value >> shift) & mask
+        } else {
+            (value << -shift) & mask
+        };
+        if let Err(e) = backend_write(
+            region,
+            block,
+            offset.wrapping_add(u64::from(i)),
+            tmp,
+            access,
+            attrs,
+        ) && result.is_ok()
+        {
+            result = Err(e);
+        }
+    }
+    result
+}

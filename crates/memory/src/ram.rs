@@ -1,0 +1,197 @@
+//! RAM blocks: host memory behind RAM, ROM, ROM-device and RAM-device regions.
+//!
+//! Each block is one anonymous, private, `MAP_NORESERVE` mapping made once at
+//! its maximum size; its host address never changes while the block lives,
+//! and the kernel backs pages only when they are first touched, so a 4 GiB
+//! guest that touches 1 MiB costs about 1 MiB of host memory. Every block has
+//! a page-aligned range in the single ram-address space ([`RamAddr`]), which
+//! the dirty bitmaps cover.
+
+use crate::address::{PAGE_SIZE, RamAddr};
+use crate::error::{MemoryError, Result};
+
+/// One anonymous host mapping.
+#[derive(Debug)]
+pub(crate) struct HostMapping {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl HostMapping {
+    /// Reserve `len` bytes (rounded up to a page, at least one page), zero-filled,
+    /// backed lazily.
+    pub(crate) fn new(name: &str, len: u64) -> Result<Self> {
+        let err = |reason: String| MemoryError::HostMemory {
+            name: name.to_string(),
+            size: len,
+            reason,
+        };
+        let rounded = len
+            .max(1)
+            .checked_next_multiple_of(PAGE_SIZE)
+            .ok_or_else(|| err("size overflows".into()))?;
+        let rounded = usize::try_from(rounded)
+            .map_err(|_| err("larger than the host address space".into()))?;
+        // SAFETY: an anonymous private mapping with a null hint touches no existing
+        // memory; the result is checked against MAP_FAILED before use.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                rounded,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(err(std::io::Error::last_os_error().to_string()));
+        }
+        Ok(HostMapping {
+            ptr: ptr.cast(),
+            len: rounded,
+        })
+    }
+
+    /// The host address of byte 0.
+    pub(crate) fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+
+    /// Give the pages of `[offset, offset + len)` back to the host; they read as
+    /// zero afterwards. The range is shrunk to whole pages.
+    pub(crate) fn discard(&self, offset: u64, len: u64) {
+        let start = offset.next_multiple_of(PAGE_SIZE);
+        let end = offset.saturating_add(len) / PAGE_SIZE * PAGE_SIZE;
+        if end <= start || end > self.len as u64 {
+            return;
+        }
+        // SAFETY: [start, end) is page aligned and inside our own mapping; the
+        // mapping stays valid, MADV_DONTNEED only drops its contents.
+        unsafe {
+            libc::madvise(
+                self.ptr.add(start as usize).cast(),
+                (end - start) as usize,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+}
+
+impl Drop for HostMapping {
+    fn drop(&mut self) {
+        // SAFETY: ptr/len came from a successful mmap and are unmapped exactly once.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}
+
+/// A RAM block: host memory plus its place in the ram-address space.
+#[derive(Debug)]
+pub(crate) struct RamBlock {
+    pub(crate) mapping: HostMapping,
+    /// Start of the block in the ram-address space (page aligned).
+    pub(crate) offset: RamAddr,
+    /// Bytes currently in use (the region's size).
+    pub(crate) used_length: u64,
+    /// Bytes reserved; `used_length` may grow up to this by a resize.
+    pub(crate) max_length: u64,
+}
+
+impl RamBlock {
+    /// Whether `[offset, offset + len)` lies inside the used part of the block.
+    pub(crate) fn contains(&self, offset: u64, len: u64) -> bool {
+        offset
+            .checked_add(len)
+            .is_some_and(|end| end <= self.used_length)
+    }
+}
+
+/// All RAM blocks and the layout of the ram-address space.
+#[derive(Debug, Default)]
+pub(crate) struct RamBlocks {
+    blocks: Vec<RamBlock>,
+    next_offset: u64,
+}
+
+/// Index of a RAM block in [`RamBlocks`].
+pub(crate) type RamBlockIndex = usize;
+
+impl RamBlocks {
+    /// Create a block of `size` bytes that may grow to `max_size`.
+    pub(crate) fn alloc(&mut self, name: &str, size: u64, max_size: u64) -> Result<RamBlockIndex> {
+        let mapping = HostMapping::new(name, max_size)?;
+        let reserved = max_size.max(1).next_multiple_of(PAGE_SIZE);
+        let offset = RamAddr(self.next_offset);
+        self.next_offset =
+            self.next_offset
+                .checked_add(reserved)
+                .ok_or_else(|| MemoryError::HostMemory {
+                    name: name.to_string(),
+                    size,
+                    reason: "ram-address space exhausted".into(),
+                })?;
+        self.blocks.push(RamBlock {
+            mapping,
+            offset,
+            used_length: size,
+            max_length: max_size,
+        });
+        Ok(self.blocks.len() - 1)
+    }
+
+    /// The block with this index.
+    pub(crate) fn get(&self, i: RamBlockIndex) -> Option<&RamBlock> {
+        self.blocks.get(i)
+    }
+
+    /// The block with this index, mutably.
+    pub(crate) fn get_mut(&mut self, i: RamBlockIndex) -> Option<&mut RamBlock> {
+        self.blocks.get_mut(i)
+    }
+
+    /// End of the ram-address space laid out so far (bytes).
+    pub(crate) fn ram_space_size(&self) -> u64 {
+        self.next_offset
+    }
+
+    /// All blocks in ram-address order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &RamBlock> {
+        self.blocks.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_laid_out_page_aligned_and_zeroed() {
+        let mut blocks = RamBlocks::default();
+        let a = blocks.alloc("a", 100, 100).unwrap();
+        let b = blocks.alloc("b", 3 * PAGE_SIZE, 8 * PAGE_SIZE).unwrap();
+        assert_eq!(blocks.get(a).unwrap().offset, RamAddr(0));
+        assert_eq!(blocks.get(b).unwrap().offset, RamAddr(PAGE_SIZE));
+        assert_eq!(blocks.ram_space_size(), 9 * PAGE_SIZE);
+        let p = blocks.get(b).unwrap().mapping.ptr();
+        // SAFETY: the block maps 8 pages; offset 5 is inside.
+        unsafe {
+            assert_eq!(*p.add(5), 0);
+            *p.add(5) = 7;
+            assert_eq!(*p.add(5), 7);
+        }
+        blocks.get(b).unwrap().mapping.discard(0, PAGE_SIZE);
+        // SAFETY: as above.
+        unsafe { assert_eq!(*p.add(5), 0) };
+        assert!(blocks.get(b).unwrap().contains(0, 3 * PAGE_SIZE));
+        assert!(!blocks.get(b).unwrap().contains(1, 3 * PAGE_SIZE));
+    }
+
+    #[test]
+    fn a_large_block_is_reserved_not_backed() {
+        let mut blocks = RamBlocks::default();
+        let a = blocks.alloc("big", 4 << 30, 4 << 30).unwrap();
+        assert_eq!(blocks.get(a).unwrap().used_length, 4 << 30);
+    }
+}

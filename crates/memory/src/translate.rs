@@ -1,0 +1,125 @@
+//! `translate`: what an address of an address space resolves to. This is the
+//! softmmu's TLB-fill lookup, so it touches only the flat view: the MRU
+//! section, else the dispatch table.
+
+use crate::address::{GuestAddress, RamAddr};
+use crate::address_space::AddressSpaceId;
+use crate::flatview::{FlatRange, Section, SectionBacking};
+use crate::region::{RegionId, UNASSIGNED};
+use crate::system::MemorySystem;
+
+/// How a translated section is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SectionKind {
+    /// Plain memory: `host` points at the byte for the address, valid for the
+    /// translation's `len` bytes while the region lives (RAM is mapped once and
+    /// never moves). `readonly` for ROM or read-only-marked RAM.
+    Ram {
+        /// Host address of the byte.
+        host: *mut u8,
+        /// Ram address of the byte.
+        ram_addr: RamAddr,
+        /// Writes are refused.
+        readonly: bool,
+    },
+    /// ROM device in ROMD mode: reads like `Ram`, writes go to the callbacks.
+    RomDevice {
+        /// Host address of the byte.
+        host: *mut u8,
+        /// Ram address of the byte.
+        ram_addr: RamAddr,
+    },
+    /// Callbacks (MMIO, RAM device, ROM device outside ROMD mode).
+    Io,
+    /// Nothing mapped: accesses fail with [`MemTxError::Decode`](crate::MemTxError::Decode).
+    Unassigned,
+}
+
+/// What an address resolves to: one flat-view section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// The terminal region (never an alias or container); for unassigned
+    /// addresses, the built-in `unassigned` region.
+    pub region: RegionId,
+    /// Offset of the address in `region` (for unassigned addresses: the address).
+    pub offset_in_region: u64,
+    /// Bytes from the address to the end of the section (>= 1; a section of
+    /// 2^64 bytes reports `u64::MAX`).
+    pub len: u64,
+    /// How the section is reached.
+    pub kind: SectionKind,
+}
+
+#[inline]
+pub(crate) fn translation_of(section: &Section, ranges: &[FlatRange], addr: u64) -> Translation {
+    let delta = addr - section.start;
+    let len = (section.last - addr).saturating_add(1);
+    let (region, offset_in_region) = match section.range.and_then(|i| ranges.get(i as usize)) {
+        Some(r) => (r.region, r.offset_in_region + delta),
+        None => (UNASSIGNED, addr),
+    };
+    let kind = match section.backing {
+        SectionBacking::Ram {
+            host,
+            ram,
+            readonly,
+        } => SectionKind::Ram {
+            host: host.wrapping_add(delta as usize),
+            ram_addr: RamAddr(ram.0 + delta),
+            readonly,
+        },
+        SectionBacking::RomDevice { host, ram } => SectionKind::RomDevice {
+            host: host.wrapping_add(delta as usize),
+            ram_addr: RamAddr(ram.0 + delta),
+        },
+        SectionBacking::Io => SectionKind::Io,
+        SectionBacking::Unassigned => SectionKind::Unassigned,
+    };
+    Translation {
+        region,
+        offset_in_region,
+        len,
+        kind,
+    }
+}
+
+impl MemorySystem {
+    /// Resolve `addr` in `space`. An unknown space resolves to `Unassigned`.
+    #[inline]
+    pub fn translate(&self, space: AddressSpaceId, addr: GuestAddress) -> Translation {
+        match self.spaces.get(space.0 as usize) {
+            Some(sp) => {
+                let v = &sp.view;
+                translation_of(v.section(addr.0), &v.ranges, addr.0)
+            }
+            None => Translation {
+                region: UNASSIGNED,
+                offset_in_region: addr.0,
+                len: 1,
+                kind: SectionKind::Unassigned,
+            },
+        }
+    }
+
+    /// A counter that changes whenever the space's flat view changes (0 for an unknown space).
+    pub fn generation(&self, space: AddressSpaceId) -> u64 {
+        self.spaces
+            .get(space.0 as usize)
+            .map_or(0, |s| s.generation)
+    }
+
+    /// The current flat ranges of `space` (empty for an unknown space).
+    pub fn flat_ranges(&self, space: AddressSpaceId) -> Vec<FlatRange> {
+        self.spaces
+            .get(space.0 as usize)
+            .map_or_else(Vec::new, |s| s.view.ranges.clone())
+    }
+
+    /// The flat range serving `addr` in `space`, found by binary search rather
+    /// than the dispatch table (a cross-check for tests and debuggers).
+    pub fn flat_range_at(&self, space: AddressSpaceId, addr: GuestAddress) -> Option<FlatRange> {
+        let v = &self.spaces.get(space.0 as usize)?.view;
+        let s = v.section_by_search(addr.0);
+        s.range.and_then(|i| v.ranges.get(i as usize)).copied()
+    }
+}
