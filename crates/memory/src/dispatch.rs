@@ -36,7 +36,7 @@ struct Subpage {
 /// The dispatch table of one flat view.
 #[derive(Debug, Clone)]
 pub(crate) struct Dispatch {
-    nodes: Vec<Box<[u32; FANOUT]>>,
+    nodes: Vec<[u32; FANOUT]>,
     subpages: Vec<Subpage>,
 }
 
@@ -44,7 +44,7 @@ impl Dispatch {
     /// Build the table for a partition of the whole space into `sections`.
     pub(crate) fn build(sections: &[Section]) -> Self {
         let mut d = Dispatch {
-            nodes: vec![Box::new([0; FANOUT])],
+            nodes: vec![[0; FANOUT]],
             subpages: Vec::new(),
         };
         // Pages touched by more than one section, in address order.
@@ -120,7 +120,7 @@ impl Dispatch {
             let child = if entry & NODE != 0 {
                 (entry & !NODE) as usize
             } else {
-                self.nodes.push(Box::new([entry; FANOUT]));
+                self.nodes.push([entry; FANOUT]);
                 let c = self.nodes.len() - 1;
                 self.nodes[node][idx] = NODE | c as u32;
                 c

@@ -302,7 +302,7 @@ impl MemorySystem {
         let b = self
             .ram
             .get_mut(block)
-            .ok_or_else(|| MemoryError::NoSuchRegion(r))?;
+            .ok_or(MemoryError::NoSuchRegion(r))?;
         if size > b.max_length {
             return Err(MemoryError::InvalidSize {
                 name,
