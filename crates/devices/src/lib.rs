@@ -1,0 +1,76 @@
+//! Ferrite's platform devices: the NS16550A UART, the CLINT/ACLINT timer and
+//! software interrupts, the SiFive PLIC, the SiFive test finisher, the HTIF
+//! protocol of Spike, and the character backends a UART or HTIF console talks
+//! through.
+//!
+//! # The one rule
+//!
+//! **Devices see offsets, never CPUs or absolute addresses.** Every device is a
+//! struct that keeps its state in `Cell`/`RefCell` and implements
+//! [`ferrite_memory::RegionOps`]; the memory API hands it the offset inside its
+//! own window and the access size. Which sizes and alignments are legal is said
+//! once, in the device's [`ferrite_memory::IoDescriptor`], and enforced by the
+//! memory layer, so device code never re-checks it. A device reaches the rest
+//! of the machine only through:
+//!
+//! - [`IrqLine`]s (output wires into an [`IrqSink`] such as the PLIC or the
+//!   board's per-hart interrupt pins),
+//! - a [`TimeSource`] (the virtual 10 MHz `mtime` clock),
+//! - a [`CharBackend`] (host terminal, file, socket, nothing),
+//! - and, for HTIF, the small [`HtifMemory`] trait the board implements.
+//!
+//! Guest mistakes (bad offsets, bad values) are logged on the `guest_errors`
+//! tracing target and never panic the host.
+
+#![warn(missing_docs)]
+
+pub mod chardev;
+pub mod clint;
+pub mod htif;
+pub mod irq;
+pub mod plic;
+pub mod test_finisher;
+pub mod time;
+pub mod uart16550;
+
+pub use chardev::{CharBackend, CharInput, ChardevError, parse_backend_spec};
+pub use clint::{Clint, ClintMtimer, ClintSwi};
+pub use htif::{Htif, HtifCommand, HtifError, HtifEvent, HtifMemory};
+pub use irq::{IrqLevels, IrqLine, IrqSink};
+pub use plic::{Plic, PlicConfig};
+pub use test_finisher::{FinisherRequest, TestFinisher};
+pub use time::{ManualClock, TimeSource};
+pub use uart16550::Uart16550;
+
+/// Errors from building a device with a configuration that cannot work.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DeviceError {
+    /// A device was given a different number of interrupt lines than it needs.
+    #[error("{device}: expected {expected} interrupt lines, got {got}")]
+    IrqLineCount {
+        /// The device being built.
+        device: &'static str,
+        /// How many lines it needs.
+        expected: usize,
+        /// How many it was given.
+        got: usize,
+    },
+    /// A device parameter is outside the range the register layout can hold.
+    #[error("{device}: {what} = {value} is out of range (at most {max})")]
+    OutOfRange {
+        /// The device being built.
+        device: &'static str,
+        /// The parameter.
+        what: &'static str,
+        /// The value given.
+        value: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+}
+
+/// Result of building a device.
+pub type Result<T> = std::result::Result<T, DeviceError>;
+
+/// Tracing target for accesses a guest should not make (QEMU's `guest_errors`).
+pub const GUEST_ERRORS: &str = "guest_errors";
