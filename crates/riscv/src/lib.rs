@@ -17,6 +17,8 @@ pub mod privilege;
 pub mod trap;
 
 pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
+pub use interrupt::pending_interrupt;
+pub use mmu::{PhysAccess, Translated, translate};
 pub use pmp::{pmp_check, pmp_page_is_uniform};
 pub use privilege::{AccessType, Exception, Interrupt, Privilege, Trap, TrapCause};
 pub use trap::{mret, sret, take_trap};
