@@ -27,7 +27,8 @@ use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Errors of character backends.
 #[derive(Debug, thiserror::Error)]
@@ -297,28 +298,73 @@ impl EscapeDecoder {
     }
 }
 
-/// The terminal settings in force before raw mode, for restoring at exit.
-static SAVED_TERMIOS: Mutex<Option<libc::termios>> = Mutex::new(None);
+/// The terminal settings in force before raw mode was first entered. Set once
+/// and then only read, so the signal handler can read it without locking.
+static SAVED_TERMIOS: OnceLock<libc::termios> = OnceLock::new();
 
-/// Puts the saved terminal settings back, if any are saved.
+/// True while stdin's terminal is in raw mode.
+static RAW_MODE_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Puts the saved terminal settings back if raw mode is on. Only
+/// async-signal-safe operations: an atomic swap, a lock-free read, tcsetattr.
 fn restore_saved_terminal() {
-    // A poisoned lock still holds the settings; restoring them is still right.
-    let mut saved = match SAVED_TERMIOS.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some(termios) = saved.take() {
+    if RAW_MODE_ACTIVE.swap(false, Ordering::SeqCst)
+        && let Some(termios) = SAVED_TERMIOS.get()
+    {
         // SAFETY: `termios` is a fully initialised value obtained from tcgetattr.
         unsafe {
-            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &termios);
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, termios);
         }
     }
+}
+
+/// Takes stdin's terminal out of raw mode now, if a [`Stdio`] put it there
+/// (for example before printing a fatal error). Safe to call at any time.
+pub fn restore_terminal() {
+    restore_saved_terminal();
 }
 
 /// `atexit` hook: `std::process::exit` runs no destructors, so raw mode is
 /// also undone here.
 extern "C" fn restore_terminal_at_exit() {
     restore_saved_terminal();
+}
+
+/// Handler for terminating signals: restore the terminal, then die of the
+/// signal as if no handler had been installed.
+extern "C" fn restore_terminal_on_signal(signal: libc::c_int) {
+    restore_saved_terminal();
+    // SAFETY: signal(2) and raise(3) are async-signal-safe; resetting to the
+    // default action first makes the re-raised signal terminate the process.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+/// Installs [`restore_terminal_on_signal`] for the signals that end a process
+/// by default, where no other handler is installed (never replacing one).
+fn install_restore_handlers() {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
+        // SAFETY: a zeroed sigaction is a valid out-parameter; passing a null
+        // new action only queries the current one.
+        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: `current` is valid for writes; the signal number is valid.
+        if unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) } != 0 {
+            continue;
+        }
+        if current.sa_sigaction != libc::SIG_DFL {
+            continue;
+        }
+        // SAFETY: the handler is an `extern "C" fn(c_int)` that only calls
+        // async-signal-safe functions; the action struct is fully initialised.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = restore_terminal_on_signal as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
 }
 
 /// Puts stdin's terminal in raw mode the way QEMU's stdio backend does (no
@@ -331,21 +377,16 @@ fn enter_raw_mode() -> io::Result<()> {
     if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut termios) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    {
-        let mut saved = match SAVED_TERMIOS.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if saved.is_none() {
-            *saved = Some(termios);
-        }
-    }
-    static AT_EXIT: std::sync::Once = std::sync::Once::new();
-    AT_EXIT.call_once(|| {
+    // The first settings seen are the user's; later calls see them again
+    // after a restore, so keeping the first is right either way.
+    let _ = SAVED_TERMIOS.set(termios);
+    static HOOKS: std::sync::Once = std::sync::Once::new();
+    HOOKS.call_once(|| {
         // SAFETY: the hook is an `extern "C" fn()` that does not unwind.
         unsafe {
             libc::atexit(restore_terminal_at_exit);
         }
+        install_restore_handlers();
     });
     let mut raw = termios;
     raw.c_iflag &= !(libc::IGNBRK
@@ -366,6 +407,7 @@ fn enter_raw_mode() -> io::Result<()> {
     if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &raw) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    RAW_MODE_ACTIVE.store(true, Ordering::SeqCst);
     Ok(())
 }
 
