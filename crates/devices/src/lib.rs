@@ -21,6 +21,36 @@
 //!
 //! Guest mistakes (bad offsets, bad values) are logged on the `guest_errors`
 //! tracing target and never panic the host.
+//!
+//! # Wiring
+//!
+//! A board builds the interrupt controllers first, hands the devices lines
+//! into them, and maps each device's ops as an I/O region:
+//!
+//! ```
+//! use std::rc::Rc;
+//! use ferrite_devices::chardev::BufferBackend;
+//! use ferrite_devices::{IrqLevels, IrqLine, Plic, PlicConfig, Uart16550};
+//! use ferrite_memory::{Endianness, GuestAddress, MemTxAttrs, MemorySystem, RegionSize};
+//!
+//! // A stand-in for hart 0's mip pins: line 0 = MEIP, line 1 = SEIP.
+//! let pins = IrqLevels::new();
+//! let plic = Plic::new(PlicConfig::virt(1), vec![pins.line(0), pins.line(1)])?;
+//! let console = BufferBackend::new();
+//! // The UART is PLIC source 10: its line number is the source id.
+//! let uart = Rc::new(Uart16550::new(IrqLine::new(plic.clone(), 10), Box::new(console.clone())));
+//!
+//! let mut mem = MemorySystem::new();
+//! let root = mem.new_container("system", RegionSize::Max);
+//! let serial = mem.new_io("serial", Uart16550::REGION_SIZE, uart.clone());
+//! mem.add_subregion(root, 0x1000_0000, serial)?;
+//! let space = mem.new_address_space("memory", root);
+//!
+//! let (le, attrs) = (Endianness::Little, MemTxAttrs::default());
+//! mem.store(space, GuestAddress(0x1000_0000), 1, u64::from(b'!'), le, attrs)?;
+//! assert_eq!(console.output(), b"!");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 
