@@ -75,6 +75,12 @@ impl Csrs {
         Ok((old, self.write_value(csr, value, mask, ctx)))
     }
 
+    /// The value of `csr` without access checks or side effects, for
+    /// debuggers, monitors and traces; `None` if the CSR does not exist.
+    pub fn peek(&self, csr: u16, ctx: &CsrContext) -> Option<u64> {
+        self.read_value(csr, ctx).ok()
+    }
+
     /// Checks 1, 2 and 4 of the module documentation (3 is the fall-through
     /// of the read/write matches).
     fn check_access(&self, csr: u16, privilege: Privilege, write: bool) -> CsrResult<()> {
@@ -639,6 +645,14 @@ mod tests {
         c.write(PMPADDR15, 0x1234, M, &CTX).unwrap();
         assert_eq!(c.read(PMPADDR15, M, &CTX), Ok(0x1234));
         assert_eq!(c.read(PMPADDR0, S, &CTX), Err(ILLEGAL));
+    }
+
+    #[test]
+    fn peek_ignores_privilege_and_gates() {
+        let c = csrs();
+        assert_eq!(c.peek(MHARTID, &CTX), Some(3));
+        assert_eq!(c.peek(CYCLE, &CTX), Some(2000));
+        assert_eq!(c.peek(0x7b0, &CTX), None);
     }
 
     #[test]

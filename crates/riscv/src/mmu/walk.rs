@@ -60,102 +60,112 @@ pub(super) fn walk(
     if top != 0 && top != -1 {
         return Err(access.page_fault());
     }
+    let walker = Walker {
+        csrs,
+        privilege,
+        vaddr,
+        access,
+    };
     for _ in 0..MAX_WALK_RETRIES {
-        if let Some(mapping) = walk_once(csrs, privilege, vaddr, access, mem, levels)? {
+        if let Some(mapping) = walker.walk_once(mem, levels)? {
             return Ok(mapping);
         }
     }
     Err(access.page_fault())
 }
 
-/// One walk from the root. `Ok(None)` means the A/D update lost a race and
-/// the walk must restart.
-fn walk_once(
-    csrs: &Csrs,
+/// One translation request.
+struct Walker<'a> {
+    csrs: &'a Csrs,
+    /// Effective privilege (S or U).
     privilege: Privilege,
     vaddr: u64,
     access: AccessType,
-    mem: &mut dyn PhysAccess,
-    levels: u32,
-) -> Result<Option<Mapping>, Exception> {
-    let mut table = (csrs.satp() & SATP_PPN) << PAGE_SHIFT;
-    for level in (0..levels).rev() {
-        let shift = PAGE_SHIFT + LEVEL_BITS * level;
-        let index = (vaddr >> shift) & ((1 << LEVEL_BITS) - 1);
-        let pte_addr = table + index * PTE_SIZE;
-        // Implicit accesses are S-mode accesses for PMP (QEMU does the same).
-        if !csrs
+}
+
+impl Walker<'_> {
+    /// Whether PMP lets the walk access the PTE at `pte_addr`. Implicit
+    /// accesses are S-mode accesses for PMP (QEMU does the same).
+    fn pte_access_allowed(&self, pte_addr: u64, kind: AccessType) -> bool {
+        self.csrs
             .pmp()
-            .check(Privilege::Supervisor, pte_addr, PTE_SIZE, AccessType::Load)
-        {
-            return Err(access.access_fault());
-        }
-        let pte = Pte(mem.load_u64(pte_addr).ok_or(access.access_fault())?);
-        if pte.is_malformed() {
-            return Err(access.page_fault());
-        }
-        if !pte.is_leaf() {
+            .check(Privilege::Supervisor, pte_addr, PTE_SIZE, kind)
+    }
+
+    /// One walk from the root. `Ok(None)` means the A/D update lost a race
+    /// and the walk must restart.
+    fn walk_once(
+        &self,
+        mem: &mut dyn PhysAccess,
+        levels: u32,
+    ) -> Result<Option<Mapping>, Exception> {
+        let access = self.access;
+        let mut table = (self.csrs.satp() & SATP_PPN) << PAGE_SHIFT;
+        for level in (0..levels).rev() {
+            let shift = PAGE_SHIFT + LEVEL_BITS * level;
+            let index = (self.vaddr >> shift) & ((1 << LEVEL_BITS) - 1);
+            let pte_addr = table + index * PTE_SIZE;
+            if !self.pte_access_allowed(pte_addr, AccessType::Load) {
+                return Err(access.access_fault());
+            }
+            let pte = Pte(mem.load_u64(pte_addr).ok_or(access.access_fault())?);
+            if pte.is_malformed() {
+                return Err(access.page_fault());
+            }
+            if pte.is_leaf() {
+                return self.leaf(mem, pte, pte_addr, shift);
+            }
             // D, A and U are reserved in pointers; QEMU faults on them.
             if level == 0 || pte.0 & (PTE_D | PTE_A | PTE_U) != 0 {
                 return Err(access.page_fault());
             }
             table = pte.ppn() << PAGE_SHIFT;
-            continue;
         }
-        return leaf(csrs, privilege, vaddr, access, mem, pte, pte_addr, shift);
+        // A pointer at level 0 returned above; this is not reached.
+        Err(access.page_fault())
     }
-    // The loop always returns at level 0.
-    Err(access.page_fault())
-}
 
-/// Finish the walk at a leaf found at the level whose pages are
-/// `1 << shift` bytes.
-#[allow(clippy::too_many_arguments)]
-fn leaf(
-    csrs: &Csrs,
-    privilege: Privilege,
-    vaddr: u64,
-    access: AccessType,
-    mem: &mut dyn PhysAccess,
-    pte: Pte,
-    pte_addr: u64,
-    shift: u32,
-) -> Result<Option<Mapping>, Exception> {
-    let fault = access.page_fault();
-    let page_mask = (1u64 << shift) - 1;
-    let ppn_low_mask = page_mask >> PAGE_SHIFT;
-    if pte.ppn() & ppn_low_mask != 0 {
-        return Err(fault); // misaligned superpage
-    }
-    let mut perms = permissions(csrs, privilege, pte);
-    if !perms.allows(access) {
-        return Err(fault);
-    }
-    let mut updated = pte.0 | PTE_A;
-    if access == AccessType::Store {
-        updated |= PTE_D;
-    }
-    if updated != pte.0 {
-        if !csrs
-            .pmp()
-            .check(Privilege::Supervisor, pte_addr, PTE_SIZE, AccessType::Store)
-        {
-            return Err(access.access_fault());
+    /// Finish the walk at a leaf found at the level whose pages are
+    /// `1 << shift` bytes: alignment, permissions, A/D update.
+    fn leaf(
+        &self,
+        mem: &mut dyn PhysAccess,
+        pte: Pte,
+        pte_addr: u64,
+        shift: u32,
+    ) -> Result<Option<Mapping>, Exception> {
+        let access = self.access;
+        let page_mask = (1u64 << shift) - 1;
+        if pte.ppn() & (page_mask >> PAGE_SHIFT) != 0 {
+            return Err(access.page_fault()); // misaligned superpage
         }
-        match mem.cas_u64(pte_addr, pte.0, updated) {
-            None => return Err(access.access_fault()),
-            Some(false) => return Ok(None),
-            Some(true) => {}
+        let mut perms = permissions(self.csrs, self.privilege, pte);
+        if !perms.allows(access) {
+            return Err(access.page_fault());
         }
+        let mut updated = pte.0 | PTE_A;
+        if access == AccessType::Store {
+            updated |= PTE_D;
+        }
+        if updated != pte.0 {
+            if !self.pte_access_allowed(pte_addr, AccessType::Store) {
+                return Err(access.access_fault());
+            }
+            match mem.cas_u64(pte_addr, pte.0, updated) {
+                None => return Err(access.access_fault()),
+                Some(false) => return Ok(None),
+                Some(true) => {}
+            }
+        }
+        // Stores need D set; report writable only when it is.
+        perms.write &= updated & PTE_D != 0;
+        let paddr = ((pte.ppn() << PAGE_SHIFT) & !page_mask) | (self.vaddr & page_mask);
+        Ok(Some(Mapping {
+            paddr,
+            size_log2: shift,
+            perms,
+        }))
     }
-    // Stores need D set; report writable only when it is.
-    perms.write &= updated & PTE_D != 0;
-    let paddr = ((pte.ppn() << PAGE_SHIFT) & !page_mask) | (vaddr & page_mask);
-    Ok(Some(Mapping {
-        paddr,
-        size_log2: shift,
-        perms,
-    }))
 }
 
 /// What `privilege` may do on a page mapped by leaf `pte`, given SUM/MXR.
