@@ -520,6 +520,16 @@ mod tests {
     }
 
     #[test]
+    fn enabling_sstc_after_reset_raises_nothing() {
+        let mut c = csrs();
+        assert_eq!(c.read(STIMECMP, M, &CTX), Ok(u64::MAX));
+        c.write(MENVCFG, MENVCFG_STCE, M, &CTX).unwrap();
+        assert_eq!(c.read(MIP, M, &CTX), Ok(0));
+        assert!(!c.update_stimecmp(u64::MAX - 1));
+        assert_eq!(c.next_stimecmp_deadline(), Some(u64::MAX));
+    }
+
+    #[test]
     fn tvec_warl() {
         let mut c = csrs();
         c.write(MTVEC, 0x8000_0101, M, &CTX).unwrap();

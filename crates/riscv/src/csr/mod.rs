@@ -102,7 +102,8 @@ pub struct Csrs {
 
 impl Csrs {
     /// The reset state of hart `hart_id`: M-mode fields cleared, no
-    /// delegation, bare translation, no PMP entries, fresh interrupt pins.
+    /// delegation, bare translation, no PMP entries, `stimecmp` all ones,
+    /// fresh interrupt pins.
     pub fn new(hart_id: u64) -> Self {
         Self {
             hart_id,
@@ -128,7 +129,9 @@ impl Csrs {
             menvcfg: 0,
             senvcfg: 0,
             counters: Counters::default(),
-            stimecmp: 0,
+            // The reset value is unspecified; all ones keeps a hart that
+            // turns on Sstc from seeing a timer interrupt it never armed.
+            stimecmp: u64::MAX,
             stimecmp_reached: false,
             pmp: Pmp::default(),
         }
