@@ -180,9 +180,10 @@ impl Dispatch {
         }
     }
 
-    /// The root node's entries.
-    pub(crate) fn root_entries(&self) -> &[u32; FANOUT] {
-        &self.nodes[0]
+    /// The root node's entries that page numbers can reach (52-bit page
+    /// numbers use only the low 7 bits of the top index).
+    pub(crate) fn root_entries(&self) -> &[u32] {
+        &self.nodes[0][..1 << (64 - PAGE_SHIFT - BITS * (LEVELS - 1))]
     }
 
     /// Levels walked to resolve `addr`, and the entry reached (for `mtree -d`).
