@@ -227,10 +227,20 @@ struct FdInput {
 }
 
 impl FdInput {
-    /// Bytes read (0 = nothing ready or input ended).
+    /// Bytes read (0 = nothing ready or input ended). A read error is
+    /// reported once and then treated as the end of input, so a closed or
+    /// invalid descriptor does not fail every poll.
     fn read_ready(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.eof || buf.is_empty() || !fd_ready(self.fd, libc::POLLIN, 0)? {
+        if self.eof || buf.is_empty() {
             return Ok(0);
+        }
+        match fd_ready(self.fd, libc::POLLIN, 0) {
+            Ok(true) => {}
+            Ok(false) => return Ok(0),
+            Err(err) => {
+                self.eof = true;
+                return Err(err);
+            }
         }
         loop {
             // SAFETY: `buf` is valid for writes of `buf.len()` bytes; `fd` is open
@@ -247,7 +257,10 @@ impl FdInput {
             match err.kind() {
                 io::ErrorKind::Interrupted => continue,
                 io::ErrorKind::WouldBlock => return Ok(0),
-                _ => return Err(err),
+                _ => {
+                    self.eof = true;
+                    return Err(err);
+                }
             }
         }
     }
@@ -419,6 +432,7 @@ pub struct Stdio {
     escapes: Option<EscapeDecoder>,
     raw_mode: bool,
     quit_pending: bool,
+    output_closed: bool,
 }
 
 impl Stdio {
@@ -447,6 +461,7 @@ impl Stdio {
             escapes: escapes.then(EscapeDecoder::default),
             raw_mode: false,
             quit_pending: false,
+            output_closed: false,
         }
     }
 
@@ -465,11 +480,18 @@ impl Drop for Stdio {
 }
 
 impl CharBackend for Stdio {
+    /// Writes to stdout. The first failure (say, a closed pipe) is returned;
+    /// output is dropped silently after that.
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        if self.output_closed {
+            return Ok(());
+        }
         let mut out = io::stdout().lock();
-        out.write_all(bytes)?;
-        out.flush()?;
-        Ok(())
+        let result = out.write_all(bytes).and_then(|()| out.flush());
+        if result.is_err() {
+            self.output_closed = true;
+        }
+        Ok(result?)
     }
 
     fn read_input(&mut self, buf: &mut [u8]) -> Result<CharInput> {
@@ -666,6 +688,20 @@ mod tests {
         assert!(stdio.input_ended());
         let mut buf = [0u8; 8];
         assert_eq!(stdio.read_input(&mut buf).unwrap(), CharInput::Idle);
+    }
+
+    #[test]
+    fn invalid_descriptor_fails_once_then_idles() {
+        // No process has this many descriptors open, so it names nothing (a
+        // closed small descriptor could be reused by a test running alongside).
+        let mut stdio = Stdio::with_input_fd(RawFd::MAX, false);
+        let mut buf = [0u8; 4];
+        // poll(2) reports POLLNVAL and read(2) EBADF: one error at most...
+        let first = stdio.read_input(&mut buf);
+        assert!(matches!(first, Err(_) | Ok(CharInput::Idle)));
+        // ...then the input counts as ended.
+        assert_eq!(stdio.read_input(&mut buf).unwrap(), CharInput::Idle);
+        assert!(stdio.input_ended());
     }
 
     #[test]

@@ -23,14 +23,14 @@
 //! [`Uart16550::poll`] after data arrived (or was partly read) with nothing
 //! since, standing in for QEMU's four-character timer.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 use ferrite_memory::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxResult, RegionOps,
 };
 
-use crate::chardev::{CharBackend, CharInput, NullBackend};
+use crate::chardev::{CharBackend, CharInput, ChardevError, NullBackend};
 use crate::irq::IrqLine;
 
 mod registers;
@@ -72,6 +72,8 @@ pub struct Uart16550 {
     /// Host bytes not yet taken by the receiver.
     host_queue: RefCell<VecDeque<u8>>,
     reg_shift: u32,
+    /// A backend failure has been logged.
+    backend_failed: Cell<bool>,
 }
 
 impl Uart16550 {
@@ -92,6 +94,7 @@ impl Uart16550 {
             backend: RefCell::new(backend),
             host_queue: RefCell::new(VecDeque::new()),
             reg_shift: reg_shift.min(3),
+            backend_failed: Cell::new(false),
         }
     }
 
@@ -187,11 +190,19 @@ impl Uart16550 {
                 Ok(CharInput::Data(n)) => self.host_queue.borrow_mut().extend(&buf[..n]),
                 Ok(CharInput::Idle) => {}
                 Ok(CharInput::Quit) => outcome = UartPoll::Quit,
-                Err(err) => tracing::warn!("uart: backend input failed: {err}"),
+                Err(err) => self.report_backend_error("input", &err),
             }
         }
         self.deliver_host_input();
         outcome
+    }
+
+    /// Logs a backend failure; only the first, so a closed terminal or pipe
+    /// does not log once per byte.
+    fn report_backend_error(&self, direction: &str, err: &ChardevError) {
+        if !self.backend_failed.replace(true) {
+            tracing::warn!("uart: backend {direction} failed: {err}");
+        }
     }
 
     /// Whether the interrupt output is asserted.
@@ -238,7 +249,7 @@ impl Uart16550 {
             regs.receive(&[byte]);
             self.update_irq(regs);
         } else if let Err(err) = self.backend.borrow_mut().write(&[byte]) {
-            tracing::warn!("uart: backend output failed: {err}");
+            self.report_backend_error("output", &err);
         }
         regs.lsr |= UART_LSR_TEMT;
     }
