@@ -156,7 +156,10 @@ static uint64_t resume_pc(struct trap_record *r, struct trap_frame *f)
 
 static __attribute__((noreturn)) void report_unexpected(const char *mode, struct trap_frame *f)
 {
-    printf_("UNEXPECTED TRAP (%s): cause=%lx epc=%lx tval=%lx\n", mode, f->cause, f->pc, f->tval);
+    static const char *const names[4] = { "U", "S", "?", "M" };
+    uint64_t prev = mode[0] == 'M' ? (f->status >> 11) & 3 : ((f->status & MSTATUS_SPP) ? PRV_S : PRV_U);
+    printf_("UNEXPECTED TRAP (%s, from %s): mcause/scause=0x%lx epc=0x%lx tval=0x%lx\n", mode, names[prev],
+            f->cause, f->pc, f->tval);
     exit(EXIT_UNEXPECTED_TRAP);
 }
 

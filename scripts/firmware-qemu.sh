@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every entry of firmware/tests.txt on QEMU (the reference) and checks its exit code and
+# expected output line. Usage: scripts/firmware-qemu.sh [name-filter]
+#   QEMU=qemu-system-riscv64 TIMEOUT=20 MANIFEST=tests.txt scripts/firmware-qemu.sh isa_
+set -u
+
+cd "$(dirname "$0")/../firmware" || exit 1
+QEMU=${QEMU:-qemu-system-riscv64}
+TIMEOUT=${TIMEOUT:-20}
+MANIFEST=${MANIFEST:-tests.txt}
+filter=${1:-}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+pass=0
+fail=0
+while read -r name elf machine smp code expect; do
+    case "$name" in '' | '#'*) continue ;; esac
+    case "$name" in *"$filter"*) ;; *) continue ;; esac
+    timeout "$TIMEOUT" "$QEMU" -M "$machine" -smp "$smp" -bios none -nographic -kernel "$elf" \
+        >"$out" 2>&1 </dev/null
+    rc=$?
+    tr -d '\r' <"$out" >"$out.lf" && mv "$out.lf" "$out"
+    if [ "$rc" -ne "$code" ]; then
+        echo "FAIL $name: exit $rc, want $code"
+        tail -n 5 "$out" | sed 's/^/    /'
+        fail=$((fail + 1))
+    elif ! awk -v p="$expect" 'index($0, p) == 1 { found = 1 } END { exit !found }' "$out"; then
+        echo "FAIL $name: no line starting with \"$expect\""
+        tail -n 5 "$out" | sed 's/^/    /'
+        fail=$((fail + 1))
+    else
+        echo "ok   $name"
+        pass=$((pass + 1))
+    fi
+done <"$MANIFEST"
+
+echo "--- $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
