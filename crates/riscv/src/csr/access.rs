@@ -676,4 +676,53 @@ mod tests {
         assert_eq!(c.read(MIP, M, &CTX), Ok(MIP_MEIP));
         assert_eq!(c.hart_id(), 3);
     }
+
+    /// A tiny deterministic generator for the exhaustive sweeps below.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn every_csr_number_at_every_privilege_keeps_the_invariants() {
+        let mut c = csrs();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..4 {
+            for csr in 0..0x1000u16 {
+                for p in [U, S, M] {
+                    let value = if round == 0 {
+                        u64::MAX
+                    } else {
+                        xorshift(&mut seed)
+                    };
+                    let read = c.read(csr, p, &CTX);
+                    let write = c.write(csr, value, p, &CTX);
+                    if min_privilege_bits(csr) > p.bits() {
+                        assert_eq!(read, Err(ILLEGAL), "{csr:#x} at {p:?}");
+                        assert_eq!(write, Err(ILLEGAL), "{csr:#x} at {p:?}");
+                    }
+                    if is_read_only(csr) {
+                        assert_eq!(write, Err(ILLEGAL), "{csr:#x} is read-only");
+                    }
+                    if read == Err(ILLEGAL) && p == M {
+                        assert_eq!(write, Err(ILLEGAL), "{csr:#x}: writable but unreadable");
+                        assert_eq!(c.peek(csr, &CTX), None, "{csr:#x}");
+                    }
+                    let st = c.mstatus();
+                    assert_ne!((st & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, 2);
+                    assert_eq!(st & !(MSTATUS_WRITABLE | MSTATUS_XLEN_FIELDS), 0);
+                    assert_eq!(st & (MSTATUS_UXL | MSTATUS_SXL), MSTATUS_XLEN_FIELDS);
+                    assert_eq!(c.medeleg() & !MEDELEG_WRITABLE, 0);
+                    assert_eq!(c.mideleg() & !S_INTERRUPTS, 0);
+                    assert_eq!(c.mie() & !ALL_INTERRUPTS, 0);
+                    assert!(c.mtvec() & 3 < 2 && c.stvec() & 3 < 2);
+                    assert_eq!(c.mepc() & 1, 0);
+                    assert!(matches!(c.satp() >> 60, 0 | 8 | 9));
+                }
+            }
+            c.reset();
+        }
+    }
 }

@@ -569,4 +569,55 @@ mod tests {
             "canonical but unmapped"
         );
     }
+
+    #[test]
+    fn random_page_tables_never_panic_or_loop() {
+        // Fill the first 64 KiB of RAM with random words biased towards
+        // valid PTEs that point back into the same 64 KiB, then translate
+        // random addresses in every mode.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for mode in [SATP_MODE_SV39, SATP_MODE_SV48] {
+            let mut c = hart(mode);
+            let mut mem = TestMemory::default();
+            for i in 0..8192u64 {
+                let r = next();
+                let target = ROOT + (r % 16) * 0x1000;
+                let pte = match r % 4 {
+                    0 => r,
+                    1 => pointer(target),
+                    _ => leaf_pte(target, (r >> 8) & 0xff),
+                };
+                mem.set(ROOT + i * 8, pte);
+            }
+            for status in [0, MSTATUS_SUM, MSTATUS_MXR | MSTATUS_SUM] {
+                set_status(&mut c, status);
+                for _ in 0..2000 {
+                    let v = next();
+                    let v = if v & 1 == 0 { v & 0x7f_ffff_ffff } else { v };
+                    for p in [S, U] {
+                        for a in [AccessType::Fetch, AccessType::Load, AccessType::Store] {
+                            match tr(&c, p, v, a, &mut mem) {
+                                Ok(t) => {
+                                    assert!(t.paddr >> 56 == 0, "{v:#x} -> {:#x}", t.paddr);
+                                    assert!(matches!(t.page_size_log2, 12 | 21 | 30 | 39));
+                                    match a {
+                                        AccessType::Fetch => assert!(t.executable),
+                                        AccessType::Load => assert!(t.readable),
+                                        AccessType::Store => assert!(t.writable),
+                                    }
+                                }
+                                Err(e) => assert!(e == a.page_fault() || e == a.access_fault()),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
