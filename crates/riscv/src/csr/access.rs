@@ -2,8 +2,8 @@
 //!
 //! Checks, in the order the spec and QEMU apply them (all raise an illegal
 //! instruction exception):
-//! 1. a write to a read-only CSR (number bits [11:10] == 0b11);
-//! 2. a privilege below the CSR's level (number bits [9:8]);
+//! 1. a write to a read-only CSR (number bits 11:10 == 0b11);
+//! 2. a privilege below the CSR's level (number bits 9:8);
 //! 3. the CSR does not exist in this hart;
 //! 4. per-CSR gates: counters by `mcounteren`/`scounteren`, `satp` from S
 //!    with `mstatus.TVM`, `stimecmp` from S without `menvcfg.STCE` and

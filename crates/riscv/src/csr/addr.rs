@@ -1,6 +1,6 @@
 //! CSR numbers (privileged spec 1.12, tables 2.2 to 2.6) and their names.
 //!
-//! Bits [11:10] of a CSR number are 0b11 for read-only CSRs; bits [9:8] give
+//! Bits 11:10 of a CSR number are 0b11 for read-only CSRs; bits 9:8 give
 //! the lowest privilege level that may access it.
 
 /// `fflags`, `frm`, `fcsr` are absent (no F/D): listed so nobody adds them by
@@ -115,12 +115,12 @@ pub const TDATA3: u16 = 0x7a3;
 /// Trigger info.
 pub const TINFO: u16 = 0x7a4;
 
-/// Whether CSR `csr` is read-only by its number (bits [11:10] == 0b11).
+/// Whether CSR `csr` is read-only by its number (bits 11:10 == 0b11).
 pub fn is_read_only(csr: u16) -> bool {
     (csr >> 10) & 3 == 3
 }
 
-/// The lowest privilege encoding that may access `csr` (bits [9:8]).
+/// The lowest privilege encoding that may access `csr` (bits 9:8).
 pub fn min_privilege_bits(csr: u16) -> u64 {
     u64::from((csr >> 8) & 3)
 }

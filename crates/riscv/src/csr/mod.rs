@@ -11,6 +11,21 @@
 //! granularity), as QEMU's `virt` rv64 CPU without F/D/V/H:
 //! `mstatus.FS`/`VS`/`XS`/`SD` read as zero, UXL = SXL = 2 are read-only,
 //! `misa` ignores writes.
+//!
+//! How an executor drives this module (and the sibling modules):
+//! - `csrrs`/`csrrc` (and `csrrsi`/`csrrci`) with a zero source: [`Csrs::read`];
+//!   every other CSR instruction: [`Csrs::read_modify_write`] with the
+//!   matching [`CsrOp`] (`csrrw` with `rd = x0` may use [`Csrs::write`]).
+//!   An `Err` is raised as an illegal instruction with `tval` = the
+//!   instruction bits.
+//! - After a write, honour [`CsrWriteEffect`]: flush the TLB of every MMU
+//!   mode, and end the block to look for interrupts.
+//! - Pass the current counts in a [`CsrContext`] on every access, and call
+//!   [`Csrs::update_stimecmp`] with the current time before
+//!   [`crate::interrupt::pending_interrupt`].
+//! - `wfi`: [`crate::trap::check_wfi`], then sleep until
+//!   [`Csrs::wfi_wakeup`] holds (devices raise pins through
+//!   [`HartIrqPins`]; [`Csrs::next_stimecmp_deadline`] says when Sstc will).
 
 mod access;
 pub mod addr;
