@@ -1,7 +1,7 @@
 //! Ferrite's platform devices: the NS16550A UART, the CLINT/ACLINT timer and
-//! software interrupts, the SiFive PLIC, the SiFive test finisher, the HTIF
-//! protocol of Spike, and the character backends a UART or HTIF console talks
-//! through.
+//! software interrupts, the SiFive PLIC, the SiFive test finisher, the
+//! Goldfish RTC, empty virtio-mmio slots, the HTIF protocol of Spike, and the
+//! character backends a UART or HTIF console talks through.
 //!
 //! # The one rule
 //!
@@ -56,21 +56,25 @@
 
 pub mod chardev;
 pub mod clint;
+pub mod goldfish_rtc;
 pub mod htif;
 pub mod irq;
 pub mod plic;
 pub mod test_finisher;
 pub mod time;
 pub mod uart16550;
+pub mod virtio_mmio;
 
 pub use chardev::{CharBackend, CharInput, ChardevError, parse_backend_spec};
 pub use clint::{Clint, ClintMtimer, ClintSwi};
+pub use goldfish_rtc::GoldfishRtc;
 pub use htif::{Htif, HtifCommand, HtifError, HtifEvent, HtifMemory};
 pub use irq::{IrqLevels, IrqLine, IrqSink};
 pub use plic::{Plic, PlicConfig};
 pub use test_finisher::{FinisherRequest, TestFinisher};
 pub use time::{ManualClock, TimeSource};
 pub use uart16550::Uart16550;
+pub use virtio_mmio::VirtioMmioEmpty;
 
 /// Errors from building a device with a configuration that cannot work.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
