@@ -109,8 +109,9 @@ impl Uart16550 {
         *self.backend.borrow_mut() = backend;
     }
 
-    /// Device reset: registers to power-on values, FIFOs and host queue kept
-    /// (host input typed before a reset still arrives), interrupt lowered.
+    /// Device reset: registers to power-on values and FIFOs emptied; the
+    /// host-side queue is kept (input typed before a reset still arrives);
+    /// interrupt lowered.
     pub fn reset(&self) {
         *self.regs.borrow_mut() = UartRegs::reset();
         self.irq.lower();
