@@ -69,6 +69,30 @@ int main(void)
         csr_write(mscratch, saved);
     }
 
+    section("S views of M registers");
+    csr_set(sstatus, MSTATUS_SIE);
+    CHECK_EQ(csr_read(mstatus) & MSTATUS_SIE, MSTATUS_SIE, "sstatus.SIE is mstatus.SIE");
+    csr_clear(mstatus, MSTATUS_SIE);
+    CHECK_EQ(csr_read(sstatus) & MSTATUS_SIE, 0, "  both ways");
+    csr_set(sstatus, MSTATUS_MIE);
+    CHECK_EQ(csr_read(mstatus) & MSTATUS_MIE, 0, "sstatus cannot set mstatus.MIE");
+    CHECK_EQ(csr_read(sstatus) & (MSTATUS_MPP | MSTATUS_MIE), 0, "sstatus hides MPP and MIE");
+    csr_write(mideleg, 0);
+    csr_write(mie, 0);
+    csr_write(sie, MIP_SSIP | MIP_STIP | MIP_SEIP);
+    CHECK_EQ(csr_read(mie), 0, "sie writes nothing while mideleg is 0");
+    csr_write(mideleg, MIP_SSIP | MIP_STIP | MIP_SEIP);
+    CHECK_EQ(csr_read(mideleg) & (MIP_SSIP | MIP_STIP | MIP_SEIP), MIP_SSIP | MIP_STIP | MIP_SEIP, "mideleg holds SSIP/STIP/SEIP");
+    csr_write(sie, MIP_SSIP | MIP_STIP | MIP_SEIP | MIP_MTIP);
+    CHECK_EQ(csr_read(mie), MIP_SSIP | MIP_STIP | MIP_SEIP, "sie sets the delegated mie bits only");
+    csr_set(sip, MIP_SSIP);
+    CHECK_EQ(csr_read(mip) & MIP_SSIP, MIP_SSIP, "sip.SSIP is writable and is mip.SSIP");
+    CHECK_EQ(csr_read(sip) & MIP_SSIP, MIP_SSIP, "  and reads back through sip");
+    csr_clear(sip, MIP_SSIP);
+    CHECK_EQ(csr_read(mip) & MIP_SSIP, 0, "  and clears");
+    csr_write(mie, 0);
+    csr_write(mideleg, 0);
+
     section("read-only and missing CSRs");
     trap_arm();
     {

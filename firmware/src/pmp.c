@@ -48,6 +48,19 @@ static uint64_t traps_in(uint64_t mode, uint64_t (*fn)(uint64_t), uint64_t arg)
     return n;
 }
 
+/* M-mode store with MPRV = 1 and MPP = mode: the access is checked as if made in that mode. */
+static uint64_t mprv_store_traps(uint64_t mode, uint64_t addr)
+{
+    trap_arm();
+    csr_clear(mstatus, MSTATUS_MPP);
+    csr_set(mstatus, mode << 11);
+    __asm__ volatile("csrs mstatus, %0\n\tsd zero, 0(%1)\n\tcsrc mstatus, %0"
+                     :: "r"(MSTATUS_MPRV), "r"(addr) : "memory");
+    uint64_t n = m_trap_rec[0].count;
+    trap_disarm();
+    return n;
+}
+
 static uint64_t napot(uint64_t base, uint64_t size) { return (base >> 2) | ((size / 8) - 1); }
 
 int main(void)
@@ -69,6 +82,10 @@ int main(void)
     CHECK_EQ(traps_in(PRV_U, lower_store, PAGE(0) + 4088), 1, "U store at the TOR top - 8 denied");
     CHECK_EQ(traps_in(PRV_U, lower_store, PAGE(0) + 4096), 0, "U store just past TOR top allowed (entry 15)");
     CHECK_EQ(traps_in(PRV_M, lower_store, PAGE(0)), 0, "M store ignores unlocked entries");
+
+    CHECK_EQ(mprv_store_traps(PRV_U, PAGE(0) + 16), 1, "M store with MPRV = 1, MPP = U is checked as U");
+    CHECK_EQ(m_trap_rec[0].cause, CAUSE_STORE_ACCESS, "  store access fault");
+    CHECK_EQ(mprv_store_traps(PRV_M, PAGE(0) + 16), 0, "M store with MPRV = 1, MPP = M is not");
 
     section("NAPOT: page B read/write, no execute");
     csr_write(pmpaddr2, napot(PAGE(1), 4096));

@@ -66,3 +66,27 @@ do_ecall:
 do_ecall_insn:
     ecall
     ret
+
+/* uint64_t s_sret_to_label(void): in S, sret to the label just after; returns 1 if it got there. */
+    .globl s_sret_to_label
+s_sret_to_label:
+    la      t0, 1f
+    csrw    sepc, t0
+    li      t1, 1 << 8          /* SPP = S */
+    csrs    sstatus, t1
+    li      a0, 0
+    sret
+    li      a0, 9               /* skipped if sret trapped and was stepped over */
+    ret
+1:  li      a0, 1
+    ret
+
+/* void m_mret_to_label(void): in M, mret with MPP = M to the label just after. */
+    .globl m_mret_to_label
+m_mret_to_label:
+    la      t0, 1f
+    csrw    mepc, t0
+    li      t1, 3 << 11
+    csrs    mstatus, t1
+    mret
+1:  ret

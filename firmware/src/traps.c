@@ -16,6 +16,24 @@ static uint64_t lower_ecall(uint64_t arg) { do_ecall(); return 0; }
 static uint64_t lower_ebreak(uint64_t arg) { do_ebreak(); return 0; }
 static uint64_t lower_illegal(uint64_t arg) { illegal_custom0(); return 0; }
 static uint64_t lower_load(uint64_t addr) { return *(volatile uint64_t *)(uintptr_t)addr; }
+uint64_t s_sret_to_label(void);
+void m_mret_to_label(void);
+static uint64_t lower_sret(uint64_t arg) { return s_sret_to_label(); }
+static uint64_t lower_bare_sret(uint64_t arg) { __asm__ volatile("sret"); return 0; }
+static uint64_t lower_mret(uint64_t arg) { __asm__ volatile("mret"); return 0; }
+static uint64_t lower_wfi(uint64_t arg) { __asm__ volatile("wfi"); return 0; }
+static uint64_t lower_read_satp(uint64_t arg) { return csr_read(satp); }
+static uint64_t lower_sfence(uint64_t arg) { __asm__ volatile("sfence.vma" ::: "memory"); return 0; }
+
+/* Runs fn in mode with the M record armed; returns the number of traps, leaves the record. */
+static uint64_t traps_in(uint64_t mode, uint64_t (*fn)(uint64_t))
+{
+    trap_arm();
+    enter_mode(mode, fn, 0, lower_stack_top());
+    uint64_t n = m_trap_rec[0].count;
+    trap_disarm();
+    return n;
+}
 
 static void check_m_trap_tvals(uint64_t cause, uint64_t epc, uint64_t tval, uint64_t tval_alt, uint64_t prev,
                               const char *what)
@@ -127,6 +145,38 @@ int main(void)
     trap_disarm();
     strap_disarm();
     csr_write(medeleg, 0);
+
+    section("xRET and the mstatus trap bits (TSR, TVM, TW)");
+    csr_clear(mstatus, MSTATUS_MIE);
+    csr_set(mstatus, MSTATUS_MPIE);
+    m_mret_to_label();
+    {
+        uint64_t st = csr_read(mstatus);
+        csr_clear(mstatus, MSTATUS_MIE);
+        CHECK_EQ(st & MSTATUS_MIE, MSTATUS_MIE, "mret: MIE = old MPIE");
+        CHECK_EQ(st & MSTATUS_MPIE, MSTATUS_MPIE, "mret: MPIE = 1");
+        CHECK_EQ(st & MSTATUS_MPP, 0, "mret: MPP = U");
+    }
+    CHECK_EQ(traps_in(PRV_S, lower_sret), 0, "sret in S with TSR = 0 works");
+    CHECK_EQ(enter_mode(PRV_S, lower_sret, 0, lower_stack_top()), 1, "  and lands on sepc");
+    csr_set(mstatus, MSTATUS_TSR);
+    CHECK_EQ(traps_in(PRV_S, lower_sret), 1, "sret in S with TSR = 1 traps");
+    CHECK_EQ(m_trap_rec[0].cause, CAUSE_ILLEGAL_INSN, "  illegal instruction");
+    csr_clear(mstatus, MSTATUS_TSR);
+    CHECK_EQ(traps_in(PRV_U, lower_bare_sret), 1, "sret in U traps");
+    CHECK_EQ(traps_in(PRV_S, lower_mret), 1, "mret in S traps");
+    CHECK_EQ(m_trap_rec[0].cause, CAUSE_ILLEGAL_INSN, "  illegal instruction");
+    CHECK_EQ(traps_in(PRV_S, lower_read_satp), 0, "satp from S with TVM = 0");
+    CHECK_EQ(traps_in(PRV_S, lower_sfence), 0, "sfence.vma in S with TVM = 0");
+    csr_set(mstatus, MSTATUS_TVM);
+    CHECK_EQ(traps_in(PRV_S, lower_read_satp), 1, "satp from S with TVM = 1 traps");
+    CHECK_EQ(traps_in(PRV_S, lower_sfence), 1, "sfence.vma in S with TVM = 1 traps");
+    csr_clear(mstatus, MSTATUS_TVM);
+    csr_set(mstatus, MSTATUS_TW);
+    CHECK_EQ(traps_in(PRV_S, lower_wfi), 1, "wfi in S with TW = 1 traps");
+    CHECK_EQ(m_trap_rec[0].cause, CAUSE_ILLEGAL_INSN, "  illegal instruction");
+    csr_clear(mstatus, MSTATUS_TW);
+    CHECK_EQ(traps_in(PRV_U, lower_wfi), 1, "wfi in U traps");
 
     section("vectored mtvec");
     csr_write(mtvec, ADDR(vector_table) | 1);

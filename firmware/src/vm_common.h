@@ -158,6 +158,16 @@ static void vm_tests(void)
     CHECK_EQ(*pte1 & (PTE_A | PTE_D), PTE_A | PTE_D, "the store set D");
     CHECK_EQ(((volatile uint64_t *)data_pages[1])[3], 0x77, "the store reached the physical page");
 
+    {
+        /* M-mode load with MPRV = 1 and MPP = S goes through the S translation */
+        uint64_t v;
+        csr_clear(mstatus, MSTATUS_MPP);
+        csr_set(mstatus, (uint64_t)PRV_S << 11);
+        __asm__ volatile("csrs mstatus, %1\n\tld %0, 0(%2)\n\tcsrc mstatus, %1"
+                         : "=&r"(v) : "r"(MSTATUS_MPRV), "r"(VA_PAGE(0) + 8 * 9) : "memory");
+        CHECK_EQ(v, 9, "M load with MPRV = 1, MPP = S is translated");
+    }
+
     section("permission faults");
     map(VA_PAGE(2), PA(data_pages[2]), 0, PTE_V | PTE_R | PTE_A | PTE_D);
     expect_fault(PRV_S, s_store, VA_PAGE(2) + 8, CAUSE_STORE_PAGE_FAULT, "S store to a read-only page");
