@@ -5,6 +5,10 @@
 //! causes), [`csr`] (the CSR file), [`trap`] (trap entry and return),
 //! [`interrupt`] (pending-interrupt selection), [`mmu`] (the Sv39/Sv48 page
 //! walk) and [`pmp`] (physical memory protection).
+//!
+//! Instructions are decoded once, by [`decode::decode`], into the compact
+//! [`decode::Insn`] form that execution, block translation and the trace
+//! disassembler ([`disasm`]) all consume.
 #![warn(missing_docs)]
 
 pub mod csr;
