@@ -30,6 +30,7 @@ use ferrite_memory::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxResult, RegionOps,
 };
 
+use crate::GUEST_ERRORS;
 use crate::chardev::{CharBackend, CharInput, ChardevError, NullBackend};
 use crate::irq::IrqLine;
 
@@ -367,7 +368,7 @@ impl Uart16550 {
                 }
             }
             5 | 6 => {
-                tracing::warn!(target: "guest_errors", "uart: write 0x{value:02x} to read-only register {reg}");
+                tracing::warn!(target: GUEST_ERRORS, "uart: write 0x{value:02x} to read-only register {reg}");
             }
             _ => regs.scr = value,
         }
