@@ -325,6 +325,83 @@ mod tests {
         }
     }
 
+    /// Encode a 32-bit instruction from decoded fields, for the expansion
+    /// check below (covers only the ops compressed instructions expand to).
+    fn encode(i: &Insn) -> u32 {
+        let (rd, rs1, rs2) = (i.rd as u32, i.rs1 as u32, i.rs2 as u32);
+        let imm = i.imm as u32;
+        let itype = |f3: u32, op: u32| imm << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+        let stype =
+            |f3: u32| (imm >> 5) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (imm & 31) << 7 | 0x23;
+        let rtype =
+            |f7: u32, f3: u32, op: u32| f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+        let btype = |f3: u32| {
+            ((imm >> 12) & 1) << 31
+                | ((imm >> 5) & 0x3f) << 25
+                | rs2 << 20
+                | rs1 << 15
+                | f3 << 12
+                | ((imm >> 1) & 0xf) << 8
+                | ((imm >> 11) & 1) << 7
+                | 0x63
+        };
+        match i.op {
+            Op::Addi => itype(0, 0x13),
+            Op::Andi => itype(7, 0x13),
+            Op::Slli => itype(1, 0x13),
+            Op::Srli => itype(5, 0x13),
+            Op::Srai => itype(5, 0x13) | 0x4000_0000,
+            Op::Addiw => itype(0, 0x1b),
+            Op::Lw => itype(2, 0x03),
+            Op::Ld => itype(3, 0x03),
+            Op::Jalr => itype(0, 0x67),
+            Op::Sw => stype(2),
+            Op::Sd => stype(3),
+            Op::Add => rtype(0, 0, 0x33),
+            Op::Sub => rtype(0x20, 0, 0x33),
+            Op::Xor => rtype(0, 4, 0x33),
+            Op::Or => rtype(0, 6, 0x33),
+            Op::And => rtype(0, 7, 0x33),
+            Op::Addw => rtype(0, 0, 0x3b),
+            Op::Subw => rtype(0x20, 0, 0x3b),
+            Op::Lui => (imm & 0xffff_f000) | rd << 7 | 0x37,
+            Op::Beq => btype(0),
+            Op::Bne => btype(1),
+            Op::Jal => {
+                ((imm >> 20) & 1) << 31
+                    | ((imm >> 1) & 0x3ff) << 21
+                    | ((imm >> 11) & 1) << 20
+                    | ((imm >> 12) & 0xff) << 12
+                    | rd << 7
+                    | 0x6f
+            }
+            Op::Ebreak => 0x0010_0073,
+            op => panic!("{op:?} is not a compressed expansion"),
+        }
+    }
+
+    #[test]
+    fn every_parcel_expands_to_its_base_instruction() {
+        let mut legal = 0;
+        for parcel in (0..=u16::MAX).filter(|p| p & 3 != 3) {
+            let Ok(c) = decode(parcel as u32) else {
+                continue;
+            };
+            legal += 1;
+            assert_eq!(c.len, 2);
+            assert!(c.form.is_compressed());
+            let expanded = encode(&c);
+            let base = decode(expanded).unwrap_or_else(|e| panic!("{parcel:#06x}: {e}"));
+            assert_eq!(
+                (base.op, base.rd, base.rs1, base.rs2, base.imm),
+                (c.op, c.rd, c.rs1, c.rs2, c.imm),
+                "{parcel:#06x} expands to {expanded:#010x}"
+            );
+        }
+        // Of the 49,152 parcels, 10,601 are illegal (reserved, F/D, c.unimp).
+        assert_eq!(legal, 38_551);
+    }
+
     #[test]
     fn hints_are_legal() {
         assert_eq!(d(0x0005).form, Form::CNop); // c.nop 1
