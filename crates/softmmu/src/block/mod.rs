@@ -1,0 +1,401 @@
+//! The translated-block cache.
+//!
+//! A [`Block`] is a run of guest instructions decoded once into the target's
+//! executable form `I` (for RISC-V, the decoder's `Insn`), plus metadata.
+//! The [`BlockCache`] owns every block of one CPU and finds them three ways:
+//!
+//! * a **jump cache**: a direct-mapped table indexed by a hash of the virtual
+//!   pc, checked first; it holds no physical information, so it is cleared
+//!   whenever the TLB is flushed ([`BlockCache::flush_jump_cache`]);
+//! * a **hash map** (hashbrown) keyed by [`BlockKey`] (physical pc, virtual
+//!   pc, flags), consulted on a jump-cache miss after the pc has been
+//!   translated;
+//! * **chains**: each block has two successor slots (taken / fall-through)
+//!   caching the index of the block that followed it last time. Following a
+//!   chain costs one array load; a chain is only made between blocks whose
+//!   virtual pcs are on the same page (so a remapped page cannot be entered
+//!   through a stale chain) into a block that spans a single page.
+//!
+//! Every block is registered on the ram pages its code occupies (two when
+//! an instruction or the block crosses a page). [`BlockCache::invalidate_page`]
+//! removes the blocks of a page, and removing a block unlinks every chain into
+//! it and out of it, clears its jump-cache slot and frees its index.
+//!
+//! Block storage is an `Rc<[I]>`: the executor clones the `Rc` of the block
+//! it runs, so a store that invalidates the running block (self-modifying
+//! code) cannot free the instructions under it.
+
+use std::rc::Rc;
+
+use hashbrown::HashMap;
+
+use crate::tlb::PAGE_MASK;
+
+/// No block: an empty jump-cache slot or successor slot.
+pub const NO_BLOCK: u32 = u32::MAX;
+/// log2 of the jump-cache size.
+pub const JUMP_CACHE_BITS: u32 = 12;
+/// Blocks kept before the whole cache is flushed (QEMU flushes when its code
+/// buffer is full). Bounds memory against guests that generate code forever.
+pub const MAX_BLOCKS: usize = 1 << 18;
+
+/// Index of a block in its cache. Stable while the block lives.
+pub type BlockId = u32;
+
+/// What identifies a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlockKey {
+    /// Ram address of the first instruction.
+    pub phys_pc: u64,
+    /// Virtual address of the first instruction.
+    pub pc: u64,
+    /// Target state the translation depends on (for RISC-V, the fetch MMU mode).
+    pub flags: u32,
+}
+
+/// One translated block.
+#[derive(Debug)]
+pub struct Block<I> {
+    /// The key the block was translated for.
+    pub key: BlockKey,
+    /// The decoded instructions, in order.
+    pub insns: Rc<[I]>,
+    /// Bytes of guest code covered (pc of the instruction after the block
+    /// is `key.pc + byte_len`).
+    pub byte_len: u32,
+    /// Target-defined word describing how the block ends when it does not
+    /// end with one of `insns` (for RISC-V: the bits of an undecodable
+    /// instruction that follows the last decoded one).
+    pub terminal: Option<u32>,
+    /// The ram pages the block's code occupies (page addresses); the second
+    /// is `None` for a single-page block.
+    pub pages: [Option<u64>; 2],
+    succ: [BlockId; 2],
+    incoming: Vec<(BlockId, u8)>,
+}
+
+impl<I> Block<I> {
+    /// Whether the block's code spans two pages.
+    pub fn spans_two_pages(&self) -> bool {
+        self.pages[1].is_some()
+    }
+
+    /// The chained successor in `slot` (0 = taken/jump, 1 = fall-through).
+    pub fn successor(&self, slot: usize) -> Option<BlockId> {
+        let s = self.succ[slot & 1];
+        (s != NO_BLOCK).then_some(s)
+    }
+}
+
+/// Counters for statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockStats {
+    /// Blocks inserted.
+    pub translated: u64,
+    /// Blocks removed by invalidation.
+    pub invalidated: u64,
+    /// Chains made.
+    pub chained: u64,
+    /// Whole-cache flushes.
+    pub flushes: u64,
+}
+
+/// The block cache of one CPU. See the [module documentation](self).
+#[derive(Debug)]
+pub struct BlockCache<I> {
+    slots: Vec<Option<Block<I>>>,
+    free: Vec<BlockId>,
+    map: HashMap<BlockKey, BlockId>,
+    jump: Box<[BlockId]>,
+    pages: HashMap<u64, Vec<BlockId>>,
+    live: usize,
+    epoch: u64,
+    stats: BlockStats,
+}
+
+impl<I> Default for BlockCache<I> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[inline(always)]
+fn jump_hash(pc: u64) -> usize {
+    ((pc >> 1) ^ (pc >> (1 + JUMP_CACHE_BITS))) as usize & ((1 << JUMP_CACHE_BITS) - 1)
+}
+
+impl<I> BlockCache<I> {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            map: HashMap::new(),
+            jump: vec![NO_BLOCK; 1 << JUMP_CACHE_BITS].into_boxed_slice(),
+            pages: HashMap::new(),
+            live: 0,
+            epoch: 0,
+            stats: BlockStats::default(),
+        }
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> BlockStats {
+        self.stats
+    }
+
+    /// Number of live blocks.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether there are no blocks.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// A counter bumped by every invalidation or flush. An executor that
+    /// remembers it across a block can tell whether any block (possibly the
+    /// one it ran, whose index may since have been reused) went away.
+    #[inline(always)]
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The block `id`. Panics if `id` is not live (a caller bug, never
+    /// guest-controlled: ids come from this cache).
+    #[inline(always)]
+    pub fn block(&self, id: BlockId) -> &Block<I> {
+        match self.slots.get(id as usize) {
+            Some(Some(b)) => b,
+            _ => panic!("block {id} is not live"),
+        }
+    }
+
+    /// The block `id` if it is live.
+    pub fn get(&self, id: BlockId) -> Option<&Block<I>> {
+        self.slots.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// Jump-cache lookup by virtual pc and flags.
+    #[inline(always)]
+    pub fn lookup_jump(&self, pc: u64, flags: u32) -> Option<BlockId> {
+        let id = self.jump[jump_hash(pc)];
+        match self.slots.get(id as usize) {
+            Some(Some(b)) if b.key.pc == pc && b.key.flags == flags => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Hash-map lookup; on a hit the jump cache is updated. A block that
+    /// spans two pages is only returned if `second_page` (called with the
+    /// virtual address of its second page) still yields the ram page it was
+    /// translated from.
+    pub fn lookup(
+        &mut self,
+        key: BlockKey,
+        second_page: impl FnOnce(u64) -> Option<u64>,
+    ) -> Option<BlockId> {
+        let id = *self.map.get(&key)?;
+        let b = self.block(id);
+        if let Some(p2) = b.pages[1] {
+            let vpage2 = (key.pc & PAGE_MASK).wrapping_add(crate::tlb::PAGE_SIZE);
+            if second_page(vpage2).map(|r| r & PAGE_MASK) != Some(p2) {
+                return None;
+            }
+        }
+        self.jump[jump_hash(key.pc)] = id;
+        Some(id)
+    }
+
+    /// Add a block (replacing any block with the same key) and return its id.
+    /// `pages` are the ram page addresses its code occupies (one or two).
+    pub fn insert(
+        &mut self,
+        key: BlockKey,
+        insns: Vec<I>,
+        byte_len: u32,
+        terminal: Option<u32>,
+        pages: &[u64],
+    ) -> BlockId {
+        if self.live >= MAX_BLOCKS {
+            self.flush();
+        }
+        if let Some(&old) = self.map.get(&key) {
+            self.remove(old);
+        }
+        let page_list = [
+            pages.first().map(|p| p & PAGE_MASK),
+            pages
+                .get(1)
+                .map(|p| p & PAGE_MASK)
+                .filter(|p| Some(*p) != pages.first().map(|q| q & PAGE_MASK)),
+        ];
+        let block = Block {
+            key,
+            insns: insns.into(),
+            byte_len,
+            terminal,
+            pages: page_list,
+            succ: [NO_BLOCK; 2],
+            incoming: Vec::new(),
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = Some(block);
+                id
+            }
+            None => {
+                self.slots.push(Some(block));
+                (self.slots.len() - 1) as BlockId
+            }
+        };
+        for p in page_list.into_iter().flatten() {
+            self.pages.entry(p).or_default().push(id);
+        }
+        self.map.insert(key, id);
+        self.jump[jump_hash(key.pc)] = id;
+        self.live += 1;
+        self.stats.translated += 1;
+        id
+    }
+
+    /// Chain `from`'s successor `slot` to `to`, if allowed: both live, same
+    /// flags, `to` on the same virtual page as `from` and within one page.
+    /// Returns whether the chain was made.
+    pub fn link(&mut self, from: BlockId, slot: usize, to: BlockId) -> bool {
+        let slot = slot & 1;
+        let (Some(f), Some(t)) = (self.get(from), self.get(to)) else {
+            return false;
+        };
+        if f.key.flags != t.key.flags
+            || (f.key.pc ^ t.key.pc) & PAGE_MASK != 0
+            || t.spans_two_pages()
+        {
+            return false;
+        }
+        if f.succ[slot] == to {
+            return true;
+        }
+        let old = f.succ[slot];
+        if old != NO_BLOCK {
+            if let Some(Some(o)) = self.slots.get_mut(old as usize) {
+                o.incoming
+                    .retain(|&(s, k)| !(s == from && usize::from(k) == slot));
+            }
+        }
+        if let Some(Some(f)) = self.slots.get_mut(from as usize) {
+            f.succ[slot] = to;
+        }
+        if let Some(Some(t)) = self.slots.get_mut(to as usize) {
+            t.incoming.push((from, slot as u8));
+        }
+        self.stats.chained += 1;
+        true
+    }
+
+    /// The ids of the blocks registered on ram page `page` (any address in it).
+    pub fn blocks_on_page(&self, page: u64) -> Vec<BlockId> {
+        self.pages
+            .get(&(page & PAGE_MASK))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether any block is registered on the ram page holding `addr`.
+    pub fn page_has_code(&self, addr: u64) -> bool {
+        self.pages
+            .get(&(addr & PAGE_MASK))
+            .is_some_and(|v| !v.is_empty())
+    }
+
+    /// Remove every block on the ram page holding `addr`; returns how many.
+    pub fn invalidate_page(&mut self, addr: u64) -> usize {
+        let Some(ids) = self.pages.remove(&(addr & PAGE_MASK)) else {
+            return 0;
+        };
+        let n = ids.len();
+        for id in ids {
+            self.remove(id);
+        }
+        n
+    }
+
+    /// Remove every block touching ram addresses `start..start + len`.
+    pub fn invalidate_range(&mut self, start: u64, len: u64) -> usize {
+        let mut n = 0;
+        let mut page = start & PAGE_MASK;
+        let end = start.saturating_add(len.max(1));
+        while page < end {
+            n += self.invalidate_page(page);
+            page = match page.checked_add(crate::tlb::PAGE_SIZE) {
+                Some(p) => p,
+                None => break,
+            };
+        }
+        n
+    }
+
+    /// Remove one block: unlink chains into and out of it, drop it from the
+    /// map, its pages and the jump cache, and free its id.
+    pub fn remove(&mut self, id: BlockId) {
+        let Some(block) = self.slots.get_mut(id as usize).and_then(Option::take) else {
+            return;
+        };
+        self.epoch += 1;
+        self.live -= 1;
+        self.stats.invalidated += 1;
+        if self.map.get(&block.key) == Some(&id) {
+            self.map.remove(&block.key);
+        }
+        for p in block.pages.into_iter().flatten() {
+            if let Some(list) = self.pages.get_mut(&p) {
+                list.retain(|&b| b != id);
+                if list.is_empty() {
+                    self.pages.remove(&p);
+                }
+            }
+        }
+        let j = jump_hash(block.key.pc);
+        if self.jump[j] == id {
+            self.jump[j] = NO_BLOCK;
+        }
+        for (src, slot) in block.incoming {
+            if let Some(Some(s)) = self.slots.get_mut(src as usize) {
+                if s.succ[usize::from(slot)] == id {
+                    s.succ[usize::from(slot)] = NO_BLOCK;
+                }
+            }
+        }
+        for (slot, succ) in block.succ.into_iter().enumerate() {
+            if succ != NO_BLOCK {
+                if let Some(Some(t)) = self.slots.get_mut(succ as usize) {
+                    t.incoming
+                        .retain(|&(s, k)| !(s == id && usize::from(k) == slot));
+                }
+            }
+        }
+        self.free.push(id);
+    }
+
+    /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
+    /// mappings may have changed).
+    pub fn flush_jump_cache(&mut self) {
+        self.jump.fill(NO_BLOCK);
+    }
+
+    /// Remove every block.
+    pub fn flush(&mut self) {
+        self.slots.clear();
+        self.free.clear();
+        self.map.clear();
+        self.pages.clear();
+        self.jump.fill(NO_BLOCK);
+        self.live = 0;
+        self.epoch += 1;
+        self.stats.flushes += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! Block cache tests.
+
+use super::*;
+
+fn key(pc: u64) -> BlockKey {
+    BlockKey {
+        phys_pc: 0x8000_0000 + pc,
+        pc,
+        flags: 3,
+    }
+}
+
+fn add(c: &mut BlockCache<u32>, pc: u64, n: u32) -> BlockId {
+    let k = key(pc);
+    c.insert(k, (0..n).collect(), n * 4, None, &[k.phys_pc])
+}
+
+#[test]
+fn lookup_by_jump_cache_and_map() {
+    let mut c = BlockCache::new();
+    let a = add(&mut c, 0x1000, 3);
+    assert_eq!(c.lookup_jump(0x1000, 3), Some(a));
+    assert_eq!(
+        c.lookup_jump(0x1000, 1),
+        None,
+        "flags are part of the identity"
+    );
+    assert_eq!(c.lookup_jump(0x1004, 3), None);
+    c.flush_jump_cache();
+    assert_eq!(c.lookup_jump(0x1000, 3), None);
+    assert_eq!(c.lookup(key(0x1000), |_| None), Some(a));
+    assert_eq!(
+        c.lookup_jump(0x1000, 3),
+        Some(a),
+        "map hit refills the jump cache"
+    );
+    assert_eq!(
+        c.lookup(
+            BlockKey {
+                phys_pc: 1,
+                ..key(0x1000)
+            },
+            |_| None
+        ),
+        None
+    );
+    assert_eq!(&c.block(a).insns[..], &[0, 1, 2]);
+    assert_eq!(c.len(), 1);
+}
+
+#[test]
+fn chaining_same_page_only() {
+    let mut c = BlockCache::new();
+    let a = add(&mut c, 0x1000, 2);
+    let b = add(&mut c, 0x1100, 2);
+    let far = add(&mut c, 0x2000, 2);
+    assert!(c.link(a, 0, b));
+    assert!(c.link(b, 1, a));
+    assert!(!c.link(a, 1, far), "different virtual page");
+    assert_eq!(c.block(a).successor(0), Some(b));
+    assert_eq!(c.block(a).successor(1), None);
+    assert_eq!(c.block(b).successor(1), Some(a));
+    assert_eq!(c.stats().chained, 2);
+}
+
+#[test]
+fn invalidate_page_removes_blocks_and_unlinks_chains() {
+    let mut c = BlockCache::new();
+    let a = add(&mut c, 0x1000, 2);
+    let b = add(&mut c, 0x1100, 2);
+    let other = add(&mut c, 0x5000, 2);
+    c.link(a, 0, b);
+    c.link(b, 0, a);
+    c.link(a, 1, a);
+    let epoch = c.epoch();
+    assert_eq!(c.invalidate_page(0x8000_1100 + 0x10), 2);
+    assert!(c.epoch() > epoch);
+    assert!(c.get(a).is_none() && c.get(b).is_none());
+    assert!(c.get(other).is_some());
+    assert_eq!(c.lookup(key(0x1000), |_| None), None);
+    assert_eq!(c.lookup_jump(0x1100, 3), None);
+    assert!(!c.page_has_code(0x8000_1000));
+    assert_eq!(c.len(), 1);
+    // A block on another page linked into a victim loses the chain.
+    let x = add(&mut c, 0x5100, 1);
+    let y = add(&mut c, 0x5200, 1);
+    c.link(x, 0, y);
+    c.link(other, 1, y);
+    c.remove(y);
+    assert_eq!(c.block(x).successor(0), None);
+    assert_eq!(c.block(other).successor(1), None);
+}
+
+#[test]
+fn reused_ids_do_not_inherit_chains() {
+    let mut c = BlockCache::new();
+    let a = add(&mut c, 0x1000, 1);
+    let b = add(&mut c, 0x1010, 1);
+    c.link(a, 0, b);
+    c.remove(a);
+    // `b`'s incoming list must not make it unlink a new block reusing `a`'s id.
+    let n = add(&mut c, 0x1020, 1);
+    assert_eq!(n, a, "the freed id is reused");
+    let d = add(&mut c, 0x1030, 1);
+    assert!(c.link(n, 0, d));
+    c.remove(b);
+    assert_eq!(c.block(n).successor(0), Some(d));
+}
+
+#[test]
+fn cross_page_blocks_register_both_pages() {
+    let mut c: BlockCache<u32> = BlockCache::new();
+    let k = BlockKey {
+        phys_pc: 0x8000_0ffc,
+        pc: 0xffc,
+        flags: 0,
+    };
+    let id = c.insert(k, vec![1, 2], 8, None, &[0x8000_0ffc, 0x9000_0000]);
+    assert!(c.block(id).spans_two_pages());
+    assert_eq!(c.blocks_on_page(0x8000_0000), vec![id]);
+    assert_eq!(c.blocks_on_page(0x9000_0abc), vec![id]);
+    // Found only while the second page still maps to the same ram page.
+    assert_eq!(c.lookup(k, |v| Some(v + 0x9000_0000 - 0x1000)), Some(id));
+    assert_eq!(c.lookup(k, |_| Some(0x7000_0000)), None);
+    assert_eq!(c.lookup(k, |_| None), None);
+    // A cross-page block is never a chain target.
+    let a = add(&mut c, 0x100, 1);
+    assert!(!c.link(a, 0, id));
+    // Invalidating the second page removes it from the first page's list too.
+    assert_eq!(c.invalidate_page(0x9000_0000), 1);
+    assert!(c.blocks_on_page(0x8000_0000).is_empty());
+}
+
+#[test]
+fn invalidate_range_and_flush() {
+    let mut c = BlockCache::new();
+    for i in 0..4 {
+        add(&mut c, 0x1000 * (i + 1), 1);
+    }
+    assert_eq!(c.invalidate_range(0x8000_1800, 0x1000), 2);
+    assert_eq!(c.len(), 2);
+    c.flush();
+    assert!(c.is_empty());
+    assert_eq!(c.lookup_jump(0x3000, 3), None);
+}
+
+#[test]
+fn reinserting_a_key_replaces_the_block() {
+    let mut c = BlockCache::new();
+    let a = add(&mut c, 0x1000, 1);
+    let b = add(&mut c, 0x1000, 2);
+    assert!(c.get(a).is_none() || a == b);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.lookup(key(0x1000), |_| None), Some(b));
+    assert_eq!(c.block(b).insns.len(), 2);
+}

@@ -1,0 +1,30 @@
+//! Ferrite's target-independent execution engine.
+//!
+//! The one rule: **nothing in a CPU touches guest memory except through its
+//! [`Tlb`]**. Every load, store, atomic and instruction fetch indexes the
+//! per-mode fast table, and everything that is not plain, already-dirty RAM
+//! (MMIO, ROM, pages holding translated code, sub-page protection) is routed
+//! to the slow path, which talks to the memory API.
+//!
+//! * [`tlb`]: the software TLB (fast tables with dynamic sizing, victim
+//!   tables, fill through a target's [`TlbFill`], flush by page and by mode,
+//!   NOTDIRTY re-arm).
+//! * [`block`]: the translated-block cache (hash map, jump cache, chaining,
+//!   page registration and invalidation).
+//! * [`events`]: memory events (dirty clears, outside writes to code) queued
+//!   for the CPU to handle at block boundaries.
+//! * [`clock`]: virtual time derived from retired instructions.
+//!
+//! The path of a store, the TLB tag layout and the block-cache invariants are
+//! documented in the modules.
+#![warn(missing_docs)]
+
+pub mod block;
+pub mod clock;
+pub mod events;
+pub mod tlb;
+
+pub use block::{Block, BlockCache, BlockId, BlockKey, BlockStats};
+pub use clock::VirtualClock;
+pub use events::{EventHub, EventQueue, MemEvent};
+pub use tlb::{MmuAccess, PageKind, PageMapping, Prot, Tlb, TlbFill, TlbStats};

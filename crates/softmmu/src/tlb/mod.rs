@@ -1,0 +1,540 @@
+//! The per-CPU software TLB.
+//!
+//! One [`Tlb`] per CPU holds, for every MMU mode (an *mmu index*, chosen by
+//! the target: privilege level and the translation-affecting state that goes
+//! with it), a direct-mapped fast table of [`TlbEntry`] slots with their cold
+//! [`TlbFull`] halves, and a small fully-associative victim table.
+//!
+//! * **Fast path** ([`Tlb::load_fast`], [`Tlb::store_fast`],
+//!   [`Tlb::rmw_fast`], [`Tlb::fetch_fast`]): index the mode's table by
+//!   virtual page, compare one tag, add the addend. No hashing, no locks,
+//!   no allocation, no calls.
+//! * **Slow path** ([`slow`]): the victim table, then the target's
+//!   [`TlbFill`] (page walk), then [`Tlb::install`] (QEMU's `tlb_set_page`)
+//!   which resolves the physical page through the memory API's dispatch and
+//!   sets the tag flags; flagged accesses (MMIO, NOTDIRTY, ROM) are carried
+//!   out there.
+//! * **Coherence**: [`Tlb::flush`], [`Tlb::flush_page`] (by mode mask),
+//!   [`Tlb::check_generation`] (the address space's flat view changed),
+//!   [`Tlb::rearm_notdirty`] (dirty bits were cleared).
+
+pub mod entry;
+pub mod sizing;
+pub mod slow;
+
+use ferrite_memory::{AddressSpaceId, GuestAddress, MemorySystem, RamAddr, SectionKind};
+
+pub use entry::{
+    MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot, TLB_DISCARD_WRITE,
+    TLB_FLAGS_MASK, TLB_INVALID, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, TLB_WATCHPOINT, TlbEntry,
+    TlbFull,
+};
+pub use slow::TlbFill;
+
+use entry::{PAGE_BITS, TAG_EMPTY, tag_maps_page};
+use sizing::{DEFAULT_BITS, TableSizing};
+
+/// How many MMU modes a TLB has room for. Targets use indices below this.
+pub const MAX_MMU_MODES: usize = 8;
+/// A mode mask naming every mode.
+pub const ALL_MODES: u32 = (1 << MAX_MMU_MODES) - 1;
+/// Slots in each mode's victim table.
+pub const VICTIM_SIZE: usize = 8;
+
+/// Counters for `-d`-style statistics and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TlbStats {
+    /// Target fills (page walks) that installed a slot.
+    pub fills: u64,
+    /// Hits in the victim table.
+    pub victim_hits: u64,
+    /// Full flushes of one or more modes.
+    pub flushes: u64,
+    /// Single-page flushes.
+    pub page_flushes: u64,
+    /// Accesses that took the slow path.
+    pub slow_accesses: u64,
+}
+
+/// One MMU mode's tables.
+#[derive(Debug)]
+struct ModeTable {
+    table: Box<[TlbEntry]>,
+    full: Box<[TlbFull]>,
+    /// `table.len() - 1`; the table length is a power of two.
+    mask: usize,
+    bits: u32,
+    victim: [TlbEntry; VICTIM_SIZE],
+    victim_full: [TlbFull; VICTIM_SIZE],
+    victim_next: usize,
+    /// Superpage range seen since the last flush (`large_page_mask == 0`: none).
+    large_page_addr: u64,
+    large_page_mask: u64,
+    sizing: TableSizing,
+}
+
+impl ModeTable {
+    fn new(bits: u32) -> Self {
+        let len = 1usize << bits;
+        Self {
+            table: vec![TlbEntry::EMPTY; len].into_boxed_slice(),
+            full: vec![TlbFull::EMPTY; len].into_boxed_slice(),
+            mask: len - 1,
+            bits,
+            victim: [TlbEntry::EMPTY; VICTIM_SIZE],
+            victim_full: [TlbFull::EMPTY; VICTIM_SIZE],
+            victim_next: 0,
+            large_page_addr: 0,
+            large_page_mask: 0,
+            sizing: TableSizing::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn index(&self, vaddr: u64) -> usize {
+        (vaddr >> PAGE_BITS) as usize & self.mask
+    }
+
+    #[inline(always)]
+    fn entry(&self, vaddr: u64) -> &TlbEntry {
+        let i = self.index(vaddr);
+        // SAFETY: `index` masks with `mask == table.len() - 1` and the length
+        // is a power of two, so `i < table.len()`.
+        unsafe { self.table.get_unchecked(i) }
+    }
+
+    #[inline(always)]
+    fn entry_mut(&mut self, vaddr: u64) -> &mut TlbEntry {
+        let i = self.index(vaddr);
+        // SAFETY: as in `entry`.
+        unsafe { self.table.get_unchecked_mut(i) }
+    }
+
+    /// Whether anything was filled since the last flush.
+    fn in_use(&self) -> bool {
+        self.sizing.used > 0
+            || self.victim.iter().any(|v| !v.is_empty())
+            || self.large_page_mask != 0
+    }
+
+    /// Empty the mode, resizing it first according to its use.
+    fn flush(&mut self) {
+        let bits = self.sizing.on_flush(self.bits);
+        if bits != self.bits {
+            let sizing = self.sizing;
+            *self = ModeTable::new(bits);
+            self.sizing = sizing;
+            return;
+        }
+        self.table.fill(TlbEntry::EMPTY);
+        self.full.fill(TlbFull::EMPTY);
+        self.victim = [TlbEntry::EMPTY; VICTIM_SIZE];
+        self.victim_full = [TlbFull::EMPTY; VICTIM_SIZE];
+        self.large_page_addr = 0;
+        self.large_page_mask = 0;
+    }
+
+    fn record_large_page(&mut self, vaddr: u64, size_log2: u32) {
+        let mut mask = !((1u64 << size_log2.min(63)) - 1);
+        if self.large_page_mask != 0 {
+            // Widen the recorded range until it covers both pages.
+            mask &= self.large_page_mask;
+            while (self.large_page_addr ^ vaddr) & mask != 0 {
+                mask <<= 1;
+            }
+        }
+        self.large_page_addr = vaddr & mask;
+        self.large_page_mask = mask;
+    }
+
+    fn flush_page(&mut self, vaddr: u64) -> bool {
+        if self.large_page_mask != 0 && (vaddr & self.large_page_mask) == self.large_page_addr {
+            self.flush();
+            return true;
+        }
+        let e = self.entry_mut(vaddr);
+        if e.maps_page(vaddr) {
+            *e = TlbEntry::EMPTY;
+        }
+        for v in &mut self.victim {
+            if v.maps_page(vaddr) {
+                *v = TlbEntry::EMPTY;
+            }
+        }
+        false
+    }
+}
+
+/// The software TLB of one CPU. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Tlb {
+    modes: [ModeTable; MAX_MMU_MODES],
+    space: AddressSpaceId,
+    generation: u64,
+    stats: TlbStats,
+}
+
+/// Read `N` (1, 2, 4 or 8) little-endian bytes at `p`, zero-extended.
+///
+/// # Safety
+/// `p..p + N` must be readable host memory.
+#[inline(always)]
+pub(crate) unsafe fn read_host<const N: usize>(p: *const u8) -> u64 {
+    // SAFETY: the caller guarantees `p..p+N` is readable; unaligned reads are allowed.
+    unsafe {
+        match N {
+            1 => u64::from(*p),
+            2 => u64::from(u16::from_le(std::ptr::read_unaligned(p.cast::<u16>()))),
+            4 => u64::from(u32::from_le(std::ptr::read_unaligned(p.cast::<u32>()))),
+            _ => u64::from_le(std::ptr::read_unaligned(p.cast::<u64>())),
+        }
+    }
+}
+
+/// Write the low `N` (1, 2, 4 or 8) bytes of `v` little-endian at `p`.
+///
+/// # Safety
+/// `p..p + N` must be writable host memory.
+#[inline(always)]
+pub(crate) unsafe fn write_host<const N: usize>(p: *mut u8, v: u64) {
+    // SAFETY: the caller guarantees `p..p+N` is writable; unaligned writes are allowed.
+    unsafe {
+        match N {
+            1 => *p = v as u8,
+            2 => std::ptr::write_unaligned(p.cast::<u16>(), (v as u16).to_le()),
+            4 => std::ptr::write_unaligned(p.cast::<u32>(), (v as u32).to_le()),
+            _ => std::ptr::write_unaligned(p.cast::<u64>(), v.to_le()),
+        }
+    }
+}
+
+impl Tlb {
+    /// An empty TLB for a CPU whose physical accesses go to `space`.
+    pub fn new(mem: &MemorySystem, space: AddressSpaceId) -> Self {
+        Self {
+            modes: std::array::from_fn(|_| ModeTable::new(DEFAULT_BITS)),
+            space,
+            generation: mem.generation(space),
+            stats: TlbStats::default(),
+        }
+    }
+
+    /// The address space the TLB resolves physical addresses in.
+    pub fn space(&self) -> AddressSpaceId {
+        self.space
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> TlbStats {
+        self.stats
+    }
+
+    /// The current fast-table size (slots) of `mmu_idx`.
+    pub fn table_len(&self, mmu_idx: usize) -> usize {
+        self.modes[mmu_idx % MAX_MMU_MODES].table.len()
+    }
+
+    /// The hot entry that `vaddr` indexes in `mmu_idx` (for tests and tracing).
+    pub fn entry(&self, mmu_idx: usize, vaddr: u64) -> TlbEntry {
+        *self.modes[mmu_idx % MAX_MMU_MODES].entry(vaddr)
+    }
+
+    /// Fast-path load of `N` bytes: `Some(value)` (zero-extended) when the
+    /// page is in the table as plain RAM and the access is aligned.
+    #[inline(always)]
+    pub fn load_fast<const N: usize>(&self, mmu_idx: usize, vaddr: u64) -> Option<u64> {
+        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+        if e.addr_read == vaddr & (PAGE_MASK | (N as u64 - 1)) {
+            let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
+            // SAFETY: a flag-free read tag equal to the page means the slot was
+            // installed for a RAM page whose host memory (mapped for the life of
+            // the region, and the TLB is flushed when the flat view changes)
+            // starts at `addend + page`; the access is aligned, so it stays in
+            // the page.
+            Some(unsafe { read_host::<N>(p) })
+        } else {
+            None
+        }
+    }
+
+    /// Fast-path fetch of `N` bytes through the code tag.
+    #[inline(always)]
+    pub fn fetch_fast<const N: usize>(&self, mmu_idx: usize, vaddr: u64) -> Option<u64> {
+        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+        if e.addr_code == vaddr & (PAGE_MASK | (N as u64 - 1)) {
+            let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
+            // SAFETY: as in `load_fast`, for the code tag.
+            Some(unsafe { read_host::<N>(p) })
+        } else {
+            None
+        }
+    }
+
+    /// Fast-path store of the low `N` bytes of `value`: true when done.
+    #[inline(always)]
+    pub fn store_fast<const N: usize>(&mut self, mmu_idx: usize, vaddr: u64, value: u64) -> bool {
+        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+        if e.addr_write == vaddr & (PAGE_MASK | (N as u64 - 1)) {
+            let p = e.addend.wrapping_add(vaddr as usize) as *mut u8;
+            // SAFETY: a flag-free write tag means writable RAM that is dirty
+            // for every client (no translated code to invalidate); see
+            // `load_fast` for why the pointer is valid.
+            unsafe { write_host::<N>(p, value) };
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Fast-path atomic read-modify-write of `N` bytes: when both the read and
+    /// the write tag allow it, replace the value `old` with `op(old)` and
+    /// return `Some(old)`.
+    #[inline(always)]
+    pub fn rmw_fast<const N: usize>(
+        &mut self,
+        mmu_idx: usize,
+        vaddr: u64,
+        op: impl FnOnce(u64) -> u64,
+    ) -> Option<u64> {
+        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+        let cmp = vaddr & (PAGE_MASK | (N as u64 - 1));
+        if e.addr_write == cmp && e.addr_read == cmp {
+            let p = e.addend.wrapping_add(vaddr as usize) as *mut u8;
+            // SAFETY: as in `store_fast` and `load_fast`.
+            unsafe {
+                let old = read_host::<N>(p);
+                write_host::<N>(p, op(old));
+                Some(old)
+            }
+        } else {
+            None
+        }
+    }
+
+    /// The ram address of `vaddr` if its code tag is present and flag-free:
+    /// what a block lookup keys on, without a fill.
+    #[inline]
+    pub fn code_ram_fast(&self, mmu_idx: usize, vaddr: u64) -> Option<u64> {
+        let m = &self.modes[mmu_idx & (MAX_MMU_MODES - 1)];
+        let i = m.index(vaddr);
+        if m.table[i].addr_code == vaddr & PAGE_MASK {
+            m.full[i].kind.ram().map(|r| r + (vaddr & !PAGE_MASK))
+        } else {
+            None
+        }
+    }
+
+    /// Install `map` in `mmu_idx` (QEMU's `tlb_set_page`): resolve the
+    /// physical page through the address space's dispatch and set each tag
+    /// and its flags. Returns the slot index.
+    pub fn install(&mut self, mem: &MemorySystem, mmu_idx: usize, map: &PageMapping) -> usize {
+        let m = &mut self.modes[mmu_idx % MAX_MMU_MODES];
+        if m.sizing.wants_growth(m.bits) {
+            let sizing = m.sizing;
+            *m = ModeTable::new(m.bits + 1);
+            m.sizing = TableSizing {
+                conflicts: 0,
+                used: 0,
+                ..sizing
+            };
+        }
+        let vpage = map.vaddr & PAGE_MASK;
+        let ppage = map.paddr & PAGE_MASK;
+        if map.page_size_log2 > PAGE_BITS {
+            m.record_large_page(vpage, map.page_size_log2);
+        }
+        // A stale copy of this page in the victim table must not survive.
+        for v in &mut m.victim {
+            if v.maps_page(vpage) {
+                *v = TlbEntry::EMPTY;
+            }
+        }
+
+        let t = mem.translate(self.space, GuestAddress(ppage));
+        let whole_page = t.len >= PAGE_SIZE;
+        let (kind, host) = match t.kind {
+            SectionKind::Ram {
+                host,
+                ram_addr,
+                readonly,
+            } if whole_page => (
+                PageKind::Ram {
+                    ram: ram_addr.0,
+                    readonly,
+                },
+                Some(host),
+            ),
+            SectionKind::RomDevice { host, ram_addr } if whole_page => {
+                (PageKind::RomDevice { ram: ram_addr.0 }, Some(host))
+            }
+            SectionKind::Unassigned => (PageKind::Unassigned, None),
+            _ => (PageKind::Io, None),
+        };
+        let base = vpage | if map.cacheable { 0 } else { TLB_RECHECK };
+        let io = if host.is_some() { 0 } else { TLB_MMIO };
+        let tag_if = |allowed: bool, flags: u64| if allowed { base | flags } else { TAG_EMPTY };
+        let write_flags = match kind {
+            PageKind::Ram { readonly: true, .. } => TLB_DISCARD_WRITE,
+            PageKind::Ram {
+                ram,
+                readonly: false,
+            } => {
+                if mem.ram_all_clients_dirty(RamAddr(ram)) {
+                    0
+                } else {
+                    TLB_NOTDIRTY
+                }
+            }
+            PageKind::RomDevice { .. } | PageKind::Io | PageKind::Unassigned => TLB_MMIO,
+        };
+        let entry = TlbEntry {
+            addr_read: tag_if(map.prot.contains(Prot::READ), io),
+            addr_write: tag_if(map.prot.contains(Prot::WRITE), write_flags),
+            addr_code: tag_if(map.prot.contains(Prot::EXEC), io),
+            addend: host.map_or(0, |h| (h as usize).wrapping_sub(vpage as usize)),
+        };
+        let full = TlbFull {
+            paddr: ppage,
+            kind,
+            prot: map.prot,
+            attrs: map.attrs,
+        };
+
+        let i = m.index(vpage);
+        let old = m.table[i];
+        if old.is_empty() {
+            m.sizing.used += 1;
+        } else if !old.maps_page(vpage) {
+            // Evict to the victim table, round robin.
+            m.sizing.conflicts += 1;
+            let k = m.victim_next;
+            m.victim[k] = old;
+            m.victim_full[k] = m.full[i];
+            m.victim_next = (k + 1) % VICTIM_SIZE;
+        }
+        m.table[i] = entry;
+        m.full[i] = full;
+        self.stats.fills += 1;
+        i
+    }
+
+    /// Look for `vaddr`'s page with a valid `access` tag in the victim table;
+    /// on a hit swap it into the fast table and return the slot index.
+    pub(crate) fn victim_lookup(
+        &mut self,
+        mmu_idx: usize,
+        vaddr: u64,
+        access: MmuAccess,
+    ) -> Option<usize> {
+        let m = &mut self.modes[mmu_idx % MAX_MMU_MODES];
+        let page = vaddr & PAGE_MASK;
+        let k = m
+            .victim
+            .iter()
+            .position(|v| tag_maps_page(v.tag(access), page))?;
+        let i = m.index(vaddr);
+        std::mem::swap(&mut m.table[i], &mut m.victim[k]);
+        std::mem::swap(&mut m.full[i], &mut m.victim_full[k]);
+        self.stats.victim_hits += 1;
+        Some(i)
+    }
+
+    /// Hot and cold halves of slot `i` of `mmu_idx`.
+    pub(crate) fn slot(&self, mmu_idx: usize, i: usize) -> (TlbEntry, TlbFull) {
+        let m = &self.modes[mmu_idx % MAX_MMU_MODES];
+        (m.table[i], m.full[i])
+    }
+
+    /// Clear `flags` from the write tag of slot `i`.
+    pub(crate) fn clear_write_flags(&mut self, mmu_idx: usize, i: usize, flags: u64) {
+        self.modes[mmu_idx % MAX_MMU_MODES].table[i].addr_write &= !flags;
+    }
+
+    /// The slot index `vaddr` maps to in `mmu_idx`.
+    pub(crate) fn index(&self, mmu_idx: usize, vaddr: u64) -> usize {
+        self.modes[mmu_idx % MAX_MMU_MODES].index(vaddr)
+    }
+
+    pub(crate) fn count_slow(&mut self) {
+        self.stats.slow_accesses += 1;
+    }
+
+    /// Empty every mode named in `mode_mask` (bit `i` = mmu index `i`).
+    pub fn flush(&mut self, mode_mask: u32) {
+        self.stats.flushes += 1;
+        for (i, m) in self.modes.iter_mut().enumerate() {
+            if mode_mask & (1 << i) != 0 && m.in_use() {
+                m.flush();
+            }
+        }
+    }
+
+    /// Empty every mode.
+    pub fn flush_all(&mut self) {
+        self.flush(ALL_MODES);
+    }
+
+    /// Drop the translations of the virtual page holding `vaddr` in the modes
+    /// named by `mode_mask`. A mode in which a superpage covering `vaddr` was
+    /// installed is flushed entirely (only 4 KiB of a superpage is ever in a
+    /// slot, so the other slots of the superpage cannot be found cheaply).
+    pub fn flush_page(&mut self, vaddr: u64, mode_mask: u32) {
+        self.stats.page_flushes += 1;
+        for (i, m) in self.modes.iter_mut().enumerate() {
+            if mode_mask & (1 << i) != 0 && m.flush_page(vaddr) {
+                self.stats.flushes += 1;
+            }
+        }
+    }
+
+    /// Flush everything if the address space's flat view changed since the
+    /// last check (a memory-topology commit). Returns whether it flushed.
+    pub fn check_generation(&mut self, mem: &MemorySystem) -> bool {
+        let g = mem.generation(self.space);
+        if g != self.generation {
+            self.generation = g;
+            self.flush_all();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Dirty bits were cleared for ram addresses `start..start + len`: put
+    /// `NOTDIRTY` back on every writable slot mapping those pages, so the next
+    /// store to them takes the slow path (QEMU's `tlb_reset_dirty`).
+    pub fn rearm_notdirty(&mut self, start: u64, len: u64) {
+        let first = start & PAGE_MASK;
+        let end = start.saturating_add(len);
+        let hit = |full: &TlbFull| match full.kind {
+            PageKind::Ram {
+                ram,
+                readonly: false,
+            } => ram >= first && ram < end,
+            _ => false,
+        };
+        let rearm = |e: &mut TlbEntry| {
+            if e.addr_write & (TLB_INVALID | TLB_MMIO | TLB_DISCARD_WRITE) == 0 {
+                e.addr_write |= TLB_NOTDIRTY;
+            }
+        };
+        for m in &mut self.modes {
+            if !m.in_use() {
+                continue;
+            }
+            for (e, f) in m.table.iter_mut().zip(m.full.iter()) {
+                if hit(f) {
+                    rearm(e);
+                }
+            }
+            for (e, f) in m.victim.iter_mut().zip(m.victim_full.iter()) {
+                if hit(f) {
+                    rearm(e);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
