@@ -156,4 +156,14 @@ static inline uint64_t rdcycle(void) { return csr_read(mcycle); }
 static inline uint64_t rdinstret(void) { return csr_read(minstret); }
 static inline uint64_t mtime(void) { return MMIO64(CLINT_MTIME); }
 
+/*
+ * Sleep until an interrupt enabled in mie is pending, then take it. wfi runs with mstatus.MIE
+ * clear (it still wakes), so an interrupt arriving just before the wfi cannot be lost;
+ * MIE is then opened for one instruction. Call in M mode with MIE clear.
+ */
+static inline void wfi_then_take_interrupt(void)
+{
+    __asm__ volatile("wfi\n\tcsrsi mstatus, 8\n\tcsrci mstatus, 8" ::: "memory");
+}
+
 #endif

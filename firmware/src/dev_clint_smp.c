@@ -48,18 +48,16 @@ void secondary_main(uint64_t h)
     hart1_id = csr_read(mhartid);
     MMIO64(CLINT_MTIMECMP(1)) = ~0UL;
     csr_set(mie, MIP_MSIP | MIP_MTIP);
-    csr_set(mstatus, MSTATUS_MIE);
     hart1_stage = 1;
     while (soft_irqs[1] == 0)
-        __asm__ volatile("wfi");
+        wfi_then_take_interrupt();
     hart1_stage = 2;
     MMIO32(CLINT_MSIP(0)) = 1;
     MMIO64(CLINT_MTIMECMP(1)) = mtime() + TICKS;
     while (timer_irqs[1] == 0)
-        __asm__ volatile("wfi");
+        wfi_then_take_interrupt();
     hart1_timer_ok = 1;
     hart1_stage = 3;
-    csr_clear(mstatus, MSTATUS_MIE);
     contest(1);
 }
 

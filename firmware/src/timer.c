@@ -87,7 +87,7 @@ static void wait_m_timer(void)
 {
     uint64_t deadline = mtime() + 100 * TICKS;
     while (m_timer_irqs == 0 && mtime() < deadline)
-        __asm__ volatile("wfi");
+        wfi_then_take_interrupt();
 }
 
 static volatile uint64_t order[4], norder;
@@ -125,9 +125,7 @@ int main(void)
     uint64_t armed_at = mtime();
     MMIO64(CLINT_MTIMECMP(0)) = armed_at + TICKS;
     csr_set(mie, MIP_MTIP);
-    csr_set(mstatus, MSTATUS_MIE);
     wait_m_timer();
-    csr_clear(mstatus, MSTATUS_MIE);
     CHECK_EQ(m_timer_irqs, 1, "one machine timer interrupt");
     CHECK_EQ(last_mcause, CAUSE_INTERRUPT | IRQ_M_TIMER, "mcause = interrupt 7");
     CHECK(mtime() >= armed_at + TICKS, "it came no earlier than mtimecmp");
