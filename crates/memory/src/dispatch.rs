@@ -18,6 +18,8 @@ const LEVELS: u32 = 6;
 const NODE: u32 = 1 << 31;
 const SUBPAGE: u32 = 1 << 30;
 const INDEX: u32 = SUBPAGE - 1;
+/// Root entries that 52-bit page numbers can reach.
+const TOP_ENTRIES: usize = 1 << (64 - PAGE_SHIFT - BITS * (LEVELS - 1));
 
 /// Pages covered by one entry at `level` (0 = top).
 fn span(level: u32) -> u64 {
@@ -38,6 +40,15 @@ struct Subpage {
 pub(crate) struct Dispatch {
     nodes: Vec<[u32; FANOUT]>,
     subpages: Vec<Subpage>,
+    /// Where lookups start: the top levels often form a chain of nodes with a
+    /// single child and one uniform value elsewhere (all of memory sits low in
+    /// the address space). Lookups skip the chain with one compare: pages
+    /// whose top bits equal `prefix` start at `start_node` on `start_level`,
+    /// all others get `outside`.
+    start_node: usize,
+    start_level: u32,
+    prefix: u64,
+    outside: u32,
 }
 
 impl Dispatch {
@@ -46,6 +57,10 @@ impl Dispatch {
         let mut d = Dispatch {
             nodes: vec![[0; FANOUT]],
             subpages: Vec::new(),
+            start_node: 0,
+            start_level: 0,
+            prefix: 0,
+            outside: 0,
         };
         // Pages touched by more than one section, in address order.
         let mut partial: Vec<(u64, u64, u64, u32)> = Vec::new(); // (page, first byte, last byte, section)
@@ -96,7 +111,47 @@ impl Dispatch {
             d.subpages.push(sub);
             d.set_pages(page, page + 1, SUBPAGE | id);
         }
+        d.compress_top_chain();
         d
+    }
+
+    /// Find the chain of single-child nodes at the top (see `start_node`).
+    fn compress_top_chain(&mut self) {
+        let mut node = 0usize;
+        let mut level = 0u32;
+        let mut prefix = 0u64;
+        let mut outside: Option<u32> = None;
+        while level < LEVELS - 1 {
+            let reachable = if level == 0 { TOP_ENTRIES } else { FANOUT };
+            let entries = &self.nodes[node][..reachable];
+            let mut child = None;
+            let mut uniform = true;
+            for (k, &e) in entries.iter().enumerate() {
+                if e & NODE != 0 {
+                    if child.is_some() {
+                        uniform = false;
+                        break;
+                    }
+                    child = Some((k, (e & !NODE) as usize));
+                } else if *outside.get_or_insert(e) != e {
+                    uniform = false;
+                    break;
+                }
+            }
+            let Some((k, c)) = child else { break };
+            if !uniform {
+                break;
+            }
+            prefix = (prefix << BITS) | k as u64;
+            node = c;
+            level += 1;
+        }
+        if level > 0 {
+            self.start_node = node;
+            self.start_level = level;
+            self.prefix = prefix;
+            self.outside = outside.unwrap_or(0);
+        }
     }
 
     /// Point pages `[lo, hi)` at `value`.
@@ -133,8 +188,11 @@ impl Dispatch {
     #[inline]
     pub(crate) fn lookup(&self, addr: u64) -> u32 {
         let page = addr >> PAGE_SHIFT;
-        let mut node = &self.nodes[0];
-        let mut level = 0;
+        let mut level = self.start_level;
+        if level > 0 && page >> (BITS * (LEVELS - level)) != self.prefix {
+            return self.outside;
+        }
+        let Some(mut node) = self.nodes.get(self.start_node) else { return 0 };
         loop {
             let shift = BITS * (LEVELS - 1 - level);
             let entry = node[((page >> shift) as usize) & (FANOUT - 1)];
@@ -183,7 +241,7 @@ impl Dispatch {
     /// The root node's entries that page numbers can reach (52-bit page
     /// numbers use only the low 7 bits of the top index).
     pub(crate) fn root_entries(&self) -> &[u32] {
-        &self.nodes[0][..1 << (64 - PAGE_SHIFT - BITS * (LEVELS - 1))]
+        &self.nodes[0][..TOP_ENTRIES]
     }
 
     /// Levels walked to resolve `addr`, and the entry reached (for `mtree -d`).
@@ -212,15 +270,9 @@ impl Dispatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flatview::SectionBacking;
 
     fn sec(start: u64, last: u64) -> Section {
-        Section {
-            start,
-            last,
-            range: None,
-            backing: SectionBacking::Unassigned,
-        }
+        Section::gap(start, last)
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::address::{GuestAddress, RamAddr};
 use crate::dirty::DirtyClient;
 use crate::dispatch::Dispatch;
-use crate::region::{Region, RegionId, RegionKind};
+use crate::region::{Region, RegionId, RegionKind, UNASSIGNED};
 
 /// One range of a flat view: `[start, last]` (inclusive) of the address space
 /// is served by `region` starting at `offset_in_region`.
@@ -93,13 +93,26 @@ pub(crate) enum SectionBacking {
 }
 
 /// A piece of the partition of the whole 64-bit space: a flat range or a gap.
+/// Self-contained (one cache line), so `translate` reads nothing else.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub(crate) struct Section {
     pub(crate) start: u64,
     pub(crate) last: u64,
     /// Index into `FlatView::ranges`, or `None` for a gap.
     pub(crate) range: Option<u32>,
+    /// The terminal region (the built-in `unassigned` region for a gap).
+    pub(crate) region: RegionId,
+    /// Offset in `region` of `start` (for a gap: `start`).
+    pub(crate) offset: u64,
     pub(crate) backing: SectionBacking,
+}
+
+impl Section {
+    /// A gap `[start, last]`.
+    pub(crate) fn gap(start: u64, last: u64) -> Self {
+        Section { start, last, range: None, region: UNASSIGNED, offset: start, backing: SectionBacking::Unassigned }
+    }
 }
 
 /// A rendered address space: ranges, the partition into sections, and the
@@ -127,28 +140,20 @@ impl FlatView {
             if let Some(n) = next
                 && n < r.start
             {
-                sections.push(Section {
-                    start: n,
-                    last: r.start - 1,
-                    range: None,
-                    backing: SectionBacking::Unassigned,
-                });
+                sections.push(Section::gap(n, r.start - 1));
             }
             sections.push(Section {
                 start: r.start,
                 last: r.last,
                 range: Some(i as u32),
+                region: r.region,
+                offset: r.offset_in_region,
                 backing: backing(r),
             });
             next = r.last.checked_add(1);
         }
         if let Some(n) = next {
-            sections.push(Section {
-                start: n,
-                last: u64::MAX,
-                range: None,
-                backing: SectionBacking::Unassigned,
-            });
+            sections.push(Section::gap(n, u64::MAX));
         }
         let dispatch = Dispatch::build(&sections);
         FlatView {

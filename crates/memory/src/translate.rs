@@ -51,13 +51,10 @@ pub struct Translation {
 }
 
 #[inline]
-pub(crate) fn translation_of(section: &Section, ranges: &[FlatRange], addr: u64) -> Translation {
+pub(crate) fn translation_of(section: &Section, addr: u64) -> Translation {
     let delta = addr - section.start;
     let len = (section.last - addr).saturating_add(1);
-    let (region, offset_in_region) = match section.range.and_then(|i| ranges.get(i as usize)) {
-        Some(r) => (r.region, r.offset_in_region + delta),
-        None => (UNASSIGNED, addr),
-    };
+    let (region, offset_in_region) = (section.region, section.offset.wrapping_add(delta));
     let kind = match section.backing {
         SectionBacking::Ram {
             host,
@@ -90,7 +87,7 @@ impl MemorySystem {
         match self.spaces.get(space.0 as usize) {
             Some(sp) => {
                 let v = &sp.view;
-                translation_of(v.section(addr.0), &v.ranges, addr.0)
+                translation_of(v.section(addr.0), addr.0)
             }
             None => Translation {
                 region: UNASSIGNED,
