@@ -43,15 +43,7 @@ const PAYLOAD_MASK: u64 = (1 << 48) - 1;
 /// Bytes of a `SYS_write` buffer copied per guest-memory read.
 const WRITE_CHUNK: usize = 4096;
 
-/// A guest physical range the machine could not read or write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("guest memory at 0x{addr:x} (+{len} bytes) is not accessible")]
-pub struct HtifMemoryError {
-    /// Start of the access.
-    pub addr: u64,
-    /// Length of the access.
-    pub len: usize,
-}
+pub use crate::guest_memory::{GuestMemory as HtifMemory, GuestMemoryError as HtifMemoryError};
 
 /// Errors of HTIF command handling.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,15 +62,6 @@ pub enum HtifError {
 
 /// Result of HTIF command handling.
 pub type Result<T> = std::result::Result<T, HtifError>;
-
-/// Guest physical memory as the HTIF host sees it; the machine implements it
-/// (through `MemorySystem::read`/`write`).
-pub trait HtifMemory {
-    /// Fills `buf` from guest physical address `addr`.
-    fn read(&mut self, addr: u64, buf: &mut [u8]) -> std::result::Result<(), HtifMemoryError>;
-    /// Writes `data` at guest physical address `addr`.
-    fn write(&mut self, addr: u64, data: &[u8]) -> std::result::Result<(), HtifMemoryError>;
-}
 
 /// A decoded `tohost` word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,59 +250,18 @@ impl Htif {
 mod tests {
     use super::*;
     use crate::chardev::BufferBackend;
+    use crate::guest_memory::{GuestMemory, VecMemory};
 
-    /// Guest RAM from `base`, `data.len()` bytes long.
-    struct FakeMemory {
-        base: u64,
-        data: Vec<u8>,
-    }
-
-    impl FakeMemory {
-        fn range(&self, addr: u64, len: usize) -> std::result::Result<usize, HtifMemoryError> {
-            let err = HtifMemoryError { addr, len };
-            let start = addr.checked_sub(self.base).ok_or(err)? as usize;
-            let end = start.checked_add(len).ok_or(err)?;
-            if end > self.data.len() {
-                return Err(err);
-            }
-            Ok(start)
-        }
-        fn put_u64s(&mut self, addr: u64, words: &[u64]) {
-            for (i, w) in words.iter().enumerate() {
-                let at = self.range(addr + 8 * i as u64, 8).unwrap();
-                self.data[at..at + 8].copy_from_slice(&w.to_le_bytes());
-            }
-        }
-        fn u64_at(&self, addr: u64) -> u64 {
-            let at = self.range(addr, 8).unwrap();
-            u64::from_le_bytes(self.data[at..at + 8].try_into().unwrap())
+    fn put_u64s(mem: &mut VecMemory, addr: u64, words: &[u64]) {
+        for (i, w) in words.iter().enumerate() {
+            mem.write_u64(addr + 8 * i as u64, *w).unwrap();
         }
     }
 
-    impl HtifMemory for FakeMemory {
-        fn read(&mut self, addr: u64, buf: &mut [u8]) -> std::result::Result<(), HtifMemoryError> {
-            let at = self.range(addr, buf.len())?;
-            buf.copy_from_slice(&self.data[at..at + buf.len()]);
-            Ok(())
-        }
-        fn write(&mut self, addr: u64, data: &[u8]) -> std::result::Result<(), HtifMemoryError> {
-            let at = self.range(addr, data.len())?;
-            self.data[at..at + data.len()].copy_from_slice(data);
-            Ok(())
-        }
-    }
-
-    fn rig() -> (Htif, BufferBackend, FakeMemory) {
+    fn rig() -> (Htif, BufferBackend, VecMemory) {
         let console = BufferBackend::new();
         let htif = Htif::new(Box::new(console.clone()));
-        (
-            htif,
-            console,
-            FakeMemory {
-                base: 0x8000_0000,
-                data: vec![0; 0x10000],
-            },
-        )
+        (htif, console, VecMemory::new(0x8000_0000, 0x10000))
     }
 
     #[test]
@@ -404,13 +346,17 @@ mod tests {
         let magic = 0x8000_1000;
         let text = 0x8000_2000;
         mem.write(text, b"hello from sys_write\n").unwrap();
-        mem.put_u64s(magic, &[SYS_WRITE, 1, text, 21, 0, 0, 0, 0]);
+        put_u64s(&mut mem, magic, &[SYS_WRITE, 1, text, 21, 0, 0, 0, 0]);
         assert_eq!(
             htif.handle_tohost(magic, &mut mem).unwrap(),
             HtifEvent::Continue
         );
         assert_eq!(console.output(), b"hello from sys_write\n");
-        assert_eq!(mem.u64_at(magic), 21, "return value in magic_mem[0]");
+        assert_eq!(
+            mem.read_u64(magic).unwrap(),
+            21,
+            "return value in magic_mem[0]"
+        );
         assert_eq!(htif.next_fromhost(), Some(1));
     }
 
@@ -421,28 +367,28 @@ mod tests {
         let text = 0x8000_0100;
         let big: Vec<u8> = (0..10_000u32).map(|i| b'a' + (i % 26) as u8).collect();
         mem.write(text, &big).unwrap();
-        mem.put_u64s(magic, &[SYS_WRITE, 2, text, big.len() as u64]);
+        put_u64s(&mut mem, magic, &[SYS_WRITE, 2, text, big.len() as u64]);
         htif.handle_tohost(magic, &mut mem).unwrap();
         assert_eq!(console.take_output(), big);
-        mem.put_u64s(magic, &[SYS_WRITE, 7, text, 4]);
+        put_u64s(&mut mem, magic, &[SYS_WRITE, 7, text, 4]);
         htif.handle_tohost(magic, &mut mem).unwrap();
-        assert_eq!(mem.u64_at(magic) as i64, -EBADF);
+        assert_eq!(mem.read_u64(magic).unwrap() as i64, -EBADF);
         assert!(console.output().is_empty());
-        mem.put_u64s(magic, &[1234]);
+        put_u64s(&mut mem, magic, &[1234]);
         htif.handle_tohost(magic, &mut mem).unwrap();
-        assert_eq!(mem.u64_at(magic) as i64, -ENOSYS);
+        assert_eq!(mem.read_u64(magic).unwrap() as i64, -ENOSYS);
     }
 
     #[test]
     fn syscall_exit() {
         let (mut htif, _, mut mem) = rig();
         let magic = 0x8000_0040;
-        mem.put_u64s(magic, &[SYS_EXIT, 3]);
+        put_u64s(&mut mem, magic, &[SYS_EXIT, 3]);
         assert_eq!(
             htif.handle_tohost(magic, &mut mem).unwrap(),
             HtifEvent::Exit(3)
         );
-        mem.put_u64s(magic, &[SYS_EXIT_GROUP, 0]);
+        put_u64s(&mut mem, magic, &[SYS_EXIT_GROUP, 0]);
         assert_eq!(
             htif.handle_tohost(magic, &mut mem).unwrap(),
             HtifEvent::Exit(0)
@@ -458,7 +404,7 @@ mod tests {
             HtifError::BadGuestMemory { tohost: 0x10, .. }
         ));
         let magic = 0x8000_0000;
-        mem.put_u64s(magic, &[SYS_WRITE, 1, 0x9000_0000, 8]);
+        put_u64s(&mut mem, magic, &[SYS_WRITE, 1, 0x9000_0000, 8]);
         assert!(htif.handle_tohost(magic, &mut mem).is_err());
         assert!(!htif.has_pending_fromhost());
     }

@@ -57,24 +57,26 @@
 pub mod chardev;
 pub mod clint;
 pub mod goldfish_rtc;
+pub mod guest_memory;
 pub mod htif;
 pub mod irq;
 pub mod plic;
 pub mod test_finisher;
 pub mod time;
 pub mod uart16550;
-pub mod virtio_mmio;
+pub mod virtio;
 
 pub use chardev::{CharBackend, CharInput, ChardevError, parse_backend_spec};
 pub use clint::{Clint, ClintMtimer, ClintSwi};
 pub use goldfish_rtc::GoldfishRtc;
+pub use guest_memory::{GuestMemory, GuestMemoryError};
 pub use htif::{Htif, HtifCommand, HtifError, HtifEvent, HtifMemory};
 pub use irq::{IrqLevels, IrqLine, IrqSink};
 pub use plic::{Plic, PlicConfig};
 pub use test_finisher::{FinisherRequest, TestFinisher};
 pub use time::{ManualClock, TimeSource};
 pub use uart16550::Uart16550;
-pub use virtio_mmio::VirtioMmioEmpty;
+pub use virtio::{VirtioMmio, VirtioMmioEmpty};
 
 /// Errors from building a device with a configuration that cannot work.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

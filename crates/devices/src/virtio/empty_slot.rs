@@ -10,19 +10,14 @@
 
 use ferrite_memory::{IoDescriptor, MemTxAttrs, MemTxResult, RegionOps};
 
-/// Offset of the magic value ("virt" in little endian).
-pub const MAGIC_VALUE_OFFSET: u64 = 0x000;
-/// Offset of the transport version.
-pub const VERSION_OFFSET: u64 = 0x004;
-/// Offset of the device id (0 = none).
-pub const DEVICE_ID_OFFSET: u64 = 0x008;
-/// Offset of the vendor id.
-pub const VENDOR_ID_OFFSET: u64 = 0x00c;
+use super::{MAGIC_VALUE, QEMU_VENDOR_ID};
 
-/// `"virt"` as a little-endian word.
-pub const MAGIC_VALUE: u32 = 0x7472_6976;
-/// QEMU's vendor id: `"QEMU"` as a little-endian word.
-pub const QEMU_VENDOR_ID: u32 = 0x554d_4551;
+/// Offset of the magic value ("virt" in little endian).
+const MAGIC_VALUE_OFFSET: u64 = 0x000;
+/// Offset of the transport version.
+const VERSION_OFFSET: u64 = 0x004;
+/// Offset of the vendor id.
+const VENDOR_ID_OFFSET: u64 = 0x00c;
 
 /// A virtio-mmio transport with nothing behind it.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +64,9 @@ impl RegionOps for VirtioMmioEmpty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Offset of the device id (0 = none).
+    const DEVICE_ID_OFFSET: u64 = 0x008;
 
     const A: MemTxAttrs = MemTxAttrs {
         requester_id: 0,
