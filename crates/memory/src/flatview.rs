@@ -92,26 +92,66 @@ pub(crate) enum SectionBacking {
     Unassigned,
 }
 
+const KIND_SHIFT: u32 = 29;
+const SLOT_MASK: u32 = (1 << KIND_SHIFT) - 1;
+const KIND_UNASSIGNED: u32 = 0;
+const KIND_IO: u32 = 1;
+const KIND_RAM: u32 = 2;
+const KIND_ROM: u32 = 3;
+const KIND_ROMD: u32 = 4;
+
 /// A piece of the partition of the whole 64-bit space: a flat range or a gap.
-/// Self-contained (one cache line), so `translate` reads nothing else.
+///
+/// Kept to 32 bytes, so a lookup touches one small line: with 100,000
+/// regions the section table is what falls out of the CPU caches first.
+/// Host memory is found through `tag`'s slot in the view's block table
+/// (a handful of entries that stay hot), not stored per section.
 #[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
+#[repr(align(32))]
 pub(crate) struct Section {
     pub(crate) start: u64,
     pub(crate) last: u64,
-    /// Index into `FlatView::ranges`, or `None` for a gap.
-    pub(crate) range: Option<u32>,
-    /// The terminal region (the built-in `unassigned` region for a gap).
-    pub(crate) region: RegionId,
     /// Offset in `region` of `start` (for a gap: `start`).
     pub(crate) offset: u64,
-    pub(crate) backing: SectionBacking,
+    /// The terminal region (the built-in `unassigned` region for a gap).
+    pub(crate) region: RegionId,
+    /// Kind in the top 3 bits, block-table slot below.
+    tag: u32,
 }
 
 impl Section {
     /// A gap `[start, last]`.
     pub(crate) fn gap(start: u64, last: u64) -> Self {
-        Section { start, last, range: None, region: UNASSIGNED, offset: start, backing: SectionBacking::Unassigned }
+        Section { start, last, region: UNASSIGNED, offset: start, tag: KIND_UNASSIGNED << KIND_SHIFT }
+    }
+
+    /// How the section is reached, given its view's block table.
+    #[inline]
+    pub(crate) fn backing(&self, blocks: &[(*mut u8, u64)]) -> SectionBacking {
+        let kind = self.tag >> KIND_SHIFT;
+        let slot = (self.tag & SLOT_MASK) as usize;
+        let host_at_start = || {
+            blocks.get(slot).map(|&(host, ram)| {
+                (host.wrapping_add(self.offset as usize), RamAddr(ram.wrapping_add(self.offset)))
+            })
+        };
+        match kind {
+            KIND_RAM | KIND_ROM => match host_at_start() {
+                Some((host, ram)) => SectionBacking::Ram { host, ram, readonly: kind == KIND_ROM },
+                None => SectionBacking::Io,
+            },
+            KIND_ROMD => match host_at_start() {
+                Some((host, ram)) => SectionBacking::RomDevice { host, ram },
+                None => SectionBacking::Io,
+            },
+            KIND_IO => SectionBacking::Io,
+            _ => SectionBacking::Unassigned,
+        }
+    }
+
+    /// Whether this section is a gap.
+    pub(crate) fn is_gap(&self) -> bool {
+        self.tag >> KIND_SHIFT == KIND_UNASSIGNED
     }
 }
 
@@ -122,6 +162,8 @@ pub struct FlatView {
     pub(crate) root: RegionId,
     pub(crate) ranges: Vec<FlatRange>,
     pub(crate) sections: Vec<Section>,
+    /// Host address and ram address of byte 0 of each RAM block the view maps.
+    pub(crate) blocks: Vec<(*mut u8, u64)>,
     pub(crate) dispatch: Dispatch,
     /// Most recently used section.
     mru: Cell<u32>,
@@ -136,19 +178,38 @@ impl FlatView {
     ) -> Self {
         let mut sections = Vec::with_capacity(ranges.len() * 2 + 1);
         let mut next: Option<u64> = Some(0);
-        for (i, r) in ranges.iter().enumerate() {
+        let mut blocks: Vec<(*mut u8, u64)> = Vec::new();
+        let mut slots: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
+        for r in ranges.iter() {
             if let Some(n) = next
                 && n < r.start
             {
                 sections.push(Section::gap(n, r.start - 1));
             }
+            let (kind, base) = match backing(r) {
+                SectionBacking::Ram { host, ram, readonly } => {
+                    (if readonly { KIND_ROM } else { KIND_RAM }, Some((host, ram)))
+                }
+                SectionBacking::RomDevice { host, ram } => (KIND_ROMD, Some((host, ram))),
+                SectionBacking::Io => (KIND_IO, None),
+                SectionBacking::Unassigned => (KIND_UNASSIGNED, None),
+            };
+            let slot = match base {
+                Some((host, ram)) => {
+                    let base = (host.wrapping_sub(r.offset_in_region as usize), ram.0 - r.offset_in_region);
+                    *slots.entry(base.0 as usize).or_insert_with(|| {
+                        blocks.push(base);
+                        blocks.len() as u32 - 1
+                    })
+                }
+                None => 0,
+            };
             sections.push(Section {
                 start: r.start,
                 last: r.last,
-                range: Some(i as u32),
                 region: r.region,
                 offset: r.offset_in_region,
-                backing: backing(r),
+                tag: (kind << KIND_SHIFT) | (slot & SLOT_MASK),
             });
             next = r.last.checked_add(1);
         }
@@ -160,6 +221,7 @@ impl FlatView {
             root,
             ranges,
             sections,
+            blocks,
             dispatch,
             mru: Cell::new(0),
         }
@@ -204,8 +266,16 @@ impl FlatView {
 
     /// The flat range serving `addr`, if any.
     pub fn range_at(&self, addr: GuestAddress) -> Option<&FlatRange> {
-        let s = self.section(addr.0);
-        s.range.and_then(|i| self.ranges.get(i as usize))
+        self.range_of(self.section(addr.0))
+    }
+
+    /// The flat range a section comes from (`None` for a gap).
+    pub(crate) fn range_of(&self, s: &Section) -> Option<&FlatRange> {
+        if s.is_gap() {
+            return None;
+        }
+        let i = self.ranges.partition_point(|r| r.start < s.start);
+        self.ranges.get(i).filter(|r| r.start == s.start)
     }
 }
 

@@ -209,11 +209,11 @@ impl MemorySystem {
         let _ = writeln!(out, "  Dispatch");
         let _ = writeln!(out, "    Physical sections");
         for (i, s) in view.sections.iter().enumerate() {
-            let name = match s.range.and_then(|r| view.ranges.get(r as usize)) {
+            let name = match view.range_of(s) {
                 Some(fr) => self.name_of(fr.region),
                 None => "(noname)".to_string(),
             };
-            let what = match s.backing {
+            let what = match s.backing(&view.blocks) {
                 SectionBacking::Unassigned => " [unassigned]",
                 SectionBacking::Ram { readonly: true, .. } => " [rom]",
                 SectionBacking::Ram { .. } => " [ram]",

@@ -51,11 +51,11 @@ pub struct Translation {
 }
 
 #[inline]
-pub(crate) fn translation_of(section: &Section, addr: u64) -> Translation {
+pub(crate) fn translation_of(section: &Section, blocks: &[(*mut u8, u64)], addr: u64) -> Translation {
     let delta = addr - section.start;
     let len = (section.last - addr).saturating_add(1);
     let (region, offset_in_region) = (section.region, section.offset.wrapping_add(delta));
-    let kind = match section.backing {
+    let kind = match section.backing(blocks) {
         SectionBacking::Ram {
             host,
             ram,
@@ -87,7 +87,7 @@ impl MemorySystem {
         match self.spaces.get(space.0 as usize) {
             Some(sp) => {
                 let v = &sp.view;
-                translation_of(v.section(addr.0), addr.0)
+                translation_of(v.section(addr.0), &v.blocks, addr.0)
             }
             None => Translation {
                 region: UNASSIGNED,
@@ -117,6 +117,6 @@ impl MemorySystem {
     pub fn flat_range_at(&self, space: AddressSpaceId, addr: GuestAddress) -> Option<FlatRange> {
         let v = &self.spaces.get(space.0 as usize)?.view;
         let s = v.section_by_search(addr.0);
-        s.range.and_then(|i| v.ranges.get(i as usize)).copied()
+        v.range_of(s).copied()
     }
 }
