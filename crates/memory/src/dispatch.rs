@@ -248,8 +248,12 @@ impl Dispatch {
     pub(crate) fn walk(&self, addr: u64) -> Vec<u32> {
         let page = addr >> PAGE_SHIFT;
         let mut out = Vec::new();
-        let mut node = &self.nodes[0];
-        for level in 0..LEVELS {
+        if self.start_level > 0 && page >> (BITS * (LEVELS - self.start_level)) != self.prefix {
+            out.push(self.outside);
+            return out;
+        }
+        let mut node = &self.nodes[self.start_node];
+        for level in self.start_level..LEVELS {
             let shift = BITS * (LEVELS - 1 - level);
             let entry = node[((page >> shift) as usize) & (FANOUT - 1)];
             out.push(entry);
@@ -259,6 +263,18 @@ impl Dispatch {
             }
         }
         out
+    }
+
+    /// Where lookups start, for `mtree -d`.
+    pub(crate) fn describe_start(&self) -> String {
+        if self.start_level == 0 {
+            return "lookups start at the root".to_string();
+        }
+        let bits = 64 - PAGE_SHIFT - BITS * (LEVELS - self.start_level);
+        format!(
+            "lookups start at node {} (level {}) when the top {} bits of the page number are {:#x}, else section {}",
+            self.start_node, self.start_level, bits, self.prefix, self.outside
+        )
     }
 
     /// The sections of a sub-page, for `mtree -d`.

@@ -233,6 +233,7 @@ impl MemorySystem {
             d.node_count(),
             d.subpage_count()
         );
+        let _ = writeln!(out, "      {}", d.describe_start());
         let root = d.root_entries();
         let mut i = 0;
         while i < root.len() {

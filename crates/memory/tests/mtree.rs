@@ -120,11 +120,12 @@ FlatView #0
       #3 @0000000080000108..0000000080001fff ram [ram]
       #4 @0000000080002000..ffffffffffffffff (noname) [unassigned]
     Nodes (9 bits per level, 6 levels): 6 nodes, 1 subpages
+      lookups start at node 3 (level 3) when the top 25 bits of the page number are 0x0, else section 4
       [0] 0          node 1
       [0] 1..127     section 4
-      lookup 0000000080000000 (range 0): node 1 -> node 2 -> node 3 -> node 4 -> node 5 -> subpage 0
-      lookup 0000000080000100 (range 1): node 1 -> node 2 -> node 3 -> node 4 -> node 5 -> subpage 0
-      lookup 0000000080000108 (range 2): node 1 -> node 2 -> node 3 -> node 4 -> node 5 -> subpage 0
+      lookup 0000000080000000 (range 0): node 4 -> node 5 -> subpage 0
+      lookup 0000000080000100 (range 1): node 4 -> node 5 -> subpage 0
+      lookup 0000000080000108 (range 2): node 4 -> node 5 -> subpage 0
       subpage 0: sections #1 #2 #3
 
 ";
