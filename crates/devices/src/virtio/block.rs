@@ -18,6 +18,9 @@ use crate::guest_memory::GuestMemory;
 pub const DEVICE_ID: u32 = 2;
 /// Bytes per sector.
 pub const SECTOR_SIZE: u64 = 512;
+/// Feature: `seg_max` in the configuration says how many data buffers one
+/// request may use.
+pub const VIRTIO_BLK_F_SEG_MAX: u64 = 1 << 2;
 /// Feature: the disk is read-only.
 pub const VIRTIO_BLK_F_RO: u64 = 1 << 5;
 /// Feature: the device accepts flush requests.
@@ -279,19 +282,28 @@ impl VirtioDevice for VirtioBlock {
         } else {
             0
         };
-        VIRTIO_BLK_F_FLUSH | ro
+        VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_SEG_MAX | ro
     }
 
     fn num_queues(&self) -> usize {
         1
     }
 
-    /// Configuration: `capacity` (u64, sectors) at 0; the rest reads 0.
+    /// Configuration: `capacity` (u64, sectors) at 0, `size_max` (u32, 0 =
+    /// no limit) at 8, `seg_max` (u32) at 12; the rest reads 0.
     fn read_config(&self, offset: u64, data: &mut [u8]) {
-        let capacity = self.capacity().to_le_bytes();
+        let mut config = [0u8; 16];
+        config[..8].copy_from_slice(&self.capacity().to_le_bytes());
+        // Two descriptors of every chain carry the header and the status.
+        let seg_max = u32::from(self.queue_max_size()) - 2;
+        config[12..16].copy_from_slice(&seg_max.to_le_bytes());
         for (i, byte) in data.iter_mut().enumerate() {
             let at = offset.saturating_add(i as u64);
-            *byte = if at < 8 { capacity[at as usize] } else { 0 };
+            *byte = usize::try_from(at)
+                .ok()
+                .and_then(|at| config.get(at))
+                .copied()
+                .unwrap_or(0);
         }
     }
 
@@ -478,6 +490,9 @@ mod tests {
         let d = Driver::new(Box::new(MemDisk::new(disk(2048 + 3))));
         assert_eq!(d.rd(0x100), 2051);
         assert_eq!(d.rd(0x104), 0);
+        assert_eq!(d.rd(0x10c), 254, "seg_max");
+        assert_eq!(d.rd(0x110), 0, "past the fields we fill");
+        assert_ne!(d.rd(0x010) & VIRTIO_BLK_F_SEG_MAX as u32, 0);
         assert_eq!(d.rd(0x008), DEVICE_ID);
         assert_eq!(d.rd(0x010) & VIRTIO_BLK_F_RO as u32, 0);
     }
@@ -532,6 +547,28 @@ mod tests {
             ro.request(VIRTIO_BLK_T_IN, 0, &[0u8; 512], true).0,
             VIRTIO_BLK_S_OK
         );
+    }
+
+    #[test]
+    fn data_spread_over_several_descriptors() {
+        let image = disk(8);
+        let mut d = Driver::new(Box::new(MemDisk::new(image.clone())));
+        d.mem.write_u32(HEADER, VIRTIO_BLK_T_IN).unwrap();
+        d.mem.write_u64(HEADER + 8, 2).unwrap();
+        put_desc(&mut d.mem, 0, HEADER, 16, NEXT, 1);
+        put_desc(&mut d.mem, 1, 0x6000, 300, NEXT | WRITE, 2);
+        put_desc(&mut d.mem, 2, 0x7000, 724, NEXT | WRITE, 3);
+        put_desc(&mut d.mem, 3, STATUS_BYTE, 1, WRITE, 0);
+        publish(&mut d.mem, QUEUE_SIZE, 0);
+        d.wr(0x050, 0);
+        d.dev.process(&mut d.mem);
+        let mut got = vec![0u8; 1024];
+        d.mem.read(0x6000, &mut got[..300]).unwrap();
+        d.mem.read(0x7000, &mut got[300..]).unwrap();
+        assert_eq!(got, image[1024..2048]);
+        let mut status = [0xffu8];
+        d.mem.read(STATUS_BYTE, &mut status).unwrap();
+        assert_eq!(status[0], VIRTIO_BLK_S_OK);
     }
 
     #[test]
