@@ -9,17 +9,25 @@
 //! Instructions are decoded once, by [`decode::decode`], into the compact
 //! [`decode::Insn`] form that execution, block translation and the trace
 //! disassembler ([`disasm`]) all consume.
+//!
+//! Execution: [`cpu::RiscvCpu`] wires a [`hart::Hart`] to the softmmu (TLB,
+//! block cache); [`translate`] builds blocks, [`exec`] runs them.
 #![warn(missing_docs)]
 
+pub mod cpu;
 pub mod csr;
 pub mod decode;
 pub mod disasm;
+pub mod exec;
+pub mod hart;
 pub mod interrupt;
 pub mod mmu;
 pub mod pmp;
 pub mod privilege;
 pub mod trap;
+pub mod translate;
 
+pub use cpu::{CpuConfig, CpuStats, IsaConfig, RiscvCpu, RunExit};
 pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
 pub use interrupt::pending_interrupt;
 pub use mmu::{PhysAccess, Translated, translate};

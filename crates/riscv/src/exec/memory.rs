@@ -1,0 +1,323 @@
+//! Guest memory accesses of the executor: the TLB fast path inline, the slow
+//! path through [`Filler`] (the RISC-V `tlb_fill`: page walk and PMP), LR/SC
+//! and AMOs.
+//!
+//! Nothing here touches guest memory except through the [`Tlb`]; the page
+//! walk reads and updates PTEs through the memory API's physical accessors
+//! ([`PhysBus`]), as QEMU's walker does.
+
+use ferrite_memory::{
+    AddressSpaceId, Endianness, GuestAddress, MemTxAttrs, MemTxError, MemorySystem,
+};
+use ferrite_softmmu::BlockCache;
+use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot, TlbFill};
+
+use crate::cpu::RiscvCpu;
+use crate::decode::Insn;
+use crate::hart::Hart;
+use crate::mmu::{PhysAccess, translate};
+use crate::pmp::pmp_check;
+use crate::privilege::{AccessType, Exception, Trap};
+
+/// Physical memory for the page walk: aligned 8-byte accesses through the
+/// memory API (outside the TLB).
+pub(crate) struct PhysBus<'a> {
+    mem: &'a mut MemorySystem,
+    space: AddressSpaceId,
+    attrs: MemTxAttrs,
+}
+
+impl PhysAccess for PhysBus<'_> {
+    fn load_u64(&mut self, paddr: u64) -> Option<u64> {
+        self.mem
+            .load(
+                self.space,
+                GuestAddress(paddr),
+                8,
+                Endianness::Little,
+                self.attrs,
+            )
+            .ok()
+    }
+
+    fn cas_u64(&mut self, paddr: u64, old: u64, new: u64) -> Option<bool> {
+        let cur = self.load_u64(paddr)?;
+        if cur != old {
+            return Some(false);
+        }
+        self.mem
+            .store(
+                self.space,
+                GuestAddress(paddr),
+                8,
+                new,
+                Endianness::Little,
+                self.attrs,
+            )
+            .ok()?;
+        Some(true)
+    }
+}
+
+fn access_type(access: MmuAccess) -> AccessType {
+    match access {
+        MmuAccess::Load => AccessType::Load,
+        MmuAccess::Store => AccessType::Store,
+        MmuAccess::Fetch => AccessType::Fetch,
+    }
+}
+
+/// The RISC-V side of the TLB slow path.
+pub(crate) struct Filler<'a> {
+    hart: &'a Hart,
+    blocks: &'a mut BlockCache<Insn>,
+    end_block: &'a mut bool,
+    space: AddressSpaceId,
+}
+
+impl<'a> Filler<'a> {
+    pub(crate) fn new(
+        hart: &'a Hart,
+        blocks: &'a mut BlockCache<Insn>,
+        end_block: &'a mut bool,
+        space: AddressSpaceId,
+    ) -> Self {
+        Self {
+            hart,
+            blocks,
+            end_block,
+            space,
+        }
+    }
+}
+
+impl TlbFill for Filler<'_> {
+    type Fault = Trap;
+
+    fn tlb_fill(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        access: MmuAccess,
+        _mmu_idx: usize,
+    ) -> Result<PageMapping, Trap> {
+        let at = access_type(access);
+        let attrs = MemTxAttrs {
+            requester_id: self.hart.csrs.hart_id() as u16,
+            ..MemTxAttrs::default()
+        };
+        let mut bus = PhysBus {
+            mem,
+            space: self.space,
+            attrs,
+        };
+        let t = translate(&self.hart.csrs, self.hart.privilege, vaddr, at, &mut bus)
+            .map_err(|e| Trap::new(e, vaddr))?;
+        if !t.cacheable_page
+            && !pmp_check(
+                &self.hart.csrs,
+                t.pmp_privilege,
+                t.paddr,
+                u64::from(size),
+                at,
+            )
+        {
+            return Err(Trap::new(at.access_fault(), vaddr));
+        }
+        let mut prot = Prot::NONE;
+        if t.readable {
+            prot = prot.union(Prot::READ);
+        }
+        if t.writable {
+            prot = prot.union(Prot::WRITE);
+        }
+        if t.executable {
+            prot = prot.union(Prot::EXEC);
+        }
+        if !prot.contains(access.prot()) {
+            // The walk succeeded for this access, so it is allowed; make sure
+            // the slot says so (e.g. a store to a page whose D bit was just set).
+            prot = prot.union(access.prot());
+        }
+        Ok(PageMapping {
+            vaddr,
+            paddr: t.paddr,
+            prot,
+            page_size_log2: t.page_size_log2,
+            attrs,
+            cacheable: t.cacheable_page,
+        })
+    }
+
+    fn bus_fault(&mut self, vaddr: u64, size: u32, access: MmuAccess, error: MemTxError) -> Trap {
+        tracing::info!(
+            target: "guest_errors",
+            "hart {}: {:?} of {} bytes at {:#x}: {}",
+            self.hart.csrs.hart_id(),
+            access,
+            size,
+            vaddr,
+            error
+        );
+        Trap::new(access_type(access).access_fault(), vaddr)
+    }
+
+    fn code_written(&mut self, _mem: &mut MemorySystem, ram_page: u64) {
+        if self.blocks.invalidate_page(ram_page) > 0 {
+            *self.end_block = true;
+        }
+    }
+}
+
+impl RiscvCpu {
+    /// Whether the running block must stop after the current instruction
+    /// (its code was invalidated, or memory events await processing).
+    #[inline]
+    fn after_slow_path(&mut self) -> bool {
+        let stop = self.end_block || self.events.pending();
+        self.end_block = false;
+        stop
+    }
+
+    /// Load `size` bytes at `vaddr` through the slow path. Returns the value
+    /// and whether the block must end after this instruction.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn load_slow(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+    ) -> Result<(u64, bool), Trap> {
+        let mut f = Filler::new(
+            &self.hart,
+            &mut self.blocks,
+            &mut self.end_block,
+            self.space,
+        );
+        let v = self
+            .tlb
+            .load_slow(mem, &mut f, self.data_idx, vaddr, size, MmuAccess::Load)?;
+        Ok((v, self.after_slow_path()))
+    }
+
+    /// Store through the slow path; returns whether the block must end.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn store_slow(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        value: u64,
+    ) -> Result<bool, Trap> {
+        let mut f = Filler::new(
+            &self.hart,
+            &mut self.blocks,
+            &mut self.end_block,
+            self.space,
+        );
+        self.tlb
+            .store_slow(mem, &mut f, self.data_idx, vaddr, size, value)?;
+        Ok(self.after_slow_path())
+    }
+
+    /// An AMO of `size` bytes (4 or 8) at `vaddr`: `op(old)` is stored and
+    /// `old` returned (zero-extended), plus whether the block must end.
+    /// Misaligned AMOs raise store/AMO address misaligned, as in QEMU.
+    #[inline]
+    pub(crate) fn amo(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        op: impl Fn(u64) -> u64 + Copy,
+    ) -> Result<(u64, bool), Trap> {
+        if vaddr & (u64::from(size) - 1) != 0 {
+            return Err(Trap::new(Exception::StoreMisaligned, vaddr));
+        }
+        let fast = if size == 4 {
+            self.tlb.rmw_fast::<4>(self.data_idx, vaddr, op)
+        } else {
+            self.tlb.rmw_fast::<8>(self.data_idx, vaddr, op)
+        };
+        match fast {
+            Some(old) => Ok((old, false)),
+            None => self.amo_slow(mem, vaddr, size, op),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn amo_slow(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        op: impl Fn(u64) -> u64,
+    ) -> Result<(u64, bool), Trap> {
+        let mut f = Filler::new(
+            &self.hart,
+            &mut self.blocks,
+            &mut self.end_block,
+            self.space,
+        );
+        let old = self
+            .tlb
+            .rmw_slow(mem, &mut f, self.data_idx, vaddr, size, op)?;
+        Ok((old, self.after_slow_path()))
+    }
+
+    /// LR: load with a reservation.
+    pub(crate) fn load_reserved(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+    ) -> Result<(u64, bool), Trap> {
+        if vaddr & (u64::from(size) - 1) != 0 {
+            return Err(Trap::new(Exception::LoadMisaligned, vaddr));
+        }
+        let fast = if size == 4 {
+            self.tlb.load_fast::<4>(self.data_idx, vaddr)
+        } else {
+            self.tlb.load_fast::<8>(self.data_idx, vaddr)
+        };
+        let r = match fast {
+            Some(v) => (v, false),
+            None => self.load_slow(mem, vaddr, size)?,
+        };
+        self.hart.reservation = Some(vaddr);
+        Ok(r)
+    }
+
+    /// SC: store if the reservation holds for `vaddr`; returns (rd value:
+    /// 0 on success, 1 on failure, end block). The reservation is cleared
+    /// either way.
+    pub(crate) fn store_conditional(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        value: u64,
+    ) -> Result<(u64, bool), Trap> {
+        if vaddr & (u64::from(size) - 1) != 0 {
+            return Err(Trap::new(Exception::StoreMisaligned, vaddr));
+        }
+        if self.hart.reservation.take() != Some(vaddr) {
+            return Ok((1, false));
+        }
+        let done = if size == 4 {
+            self.tlb.store_fast::<4>(self.data_idx, vaddr, value)
+        } else {
+            self.tlb.store_fast::<8>(self.data_idx, vaddr, value)
+        };
+        let stop = if done {
+            false
+        } else {
+            self.store_slow(mem, vaddr, size, value)?
+        };
+        Ok((0, stop))
+    }
+}
