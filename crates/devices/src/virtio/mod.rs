@@ -1,7 +1,7 @@
 //! virtio over MMIO: the transport ([`VirtioMmio`], virtio 1.x "version 2"
 //! register layout), split virtqueues ([`queue`]), a block device
-//! ([`block::VirtioBlock`]) and the empty slot QEMU shows where nothing is
-//! plugged in ([`VirtioMmioEmpty`]).
+//! ([`block::VirtioBlock`]), an entropy device ([`rng::VirtioRng`]) and the
+//! empty slot QEMU shows where nothing is plugged in ([`VirtioMmioEmpty`]).
 //!
 //! Guest memory is reached only through a [`crate::GuestMemory`] the machine
 //! passes to [`VirtioMmio::process`]: a write to `QueueNotify` just records
@@ -12,6 +12,7 @@ pub mod block;
 mod empty_slot;
 mod mmio;
 pub mod queue;
+pub mod rng;
 
 pub use empty_slot::VirtioMmioEmpty;
 pub use mmio::VirtioMmio;
