@@ -1,7 +1,8 @@
 //! Ferrite's platform devices: the NS16550A UART, the CLINT/ACLINT timer and
 //! software interrupts, the SiFive PLIC, the SiFive test finisher, the
-//! Goldfish RTC, empty virtio-mmio slots, the HTIF protocol of Spike, and the
-//! character backends a UART or HTIF console talks through.
+//! Goldfish RTC, virtio-mmio (block and entropy devices, and empty slots),
+//! the HTIF protocol of Spike, and the character backends a UART or HTIF
+//! console talks through.
 //!
 //! # The one rule
 //!
@@ -17,7 +18,8 @@
 //!   board's per-hart interrupt pins),
 //! - a [`TimeSource`] (the virtual 10 MHz `mtime` clock),
 //! - a [`CharBackend`] (host terminal, file, socket, nothing),
-//! - and, for HTIF, the small [`HtifMemory`] trait the board implements.
+//! - and, for devices that move data (HTIF, virtio), a [`GuestMemory`] the
+//!   board passes in when it asks them to do the work.
 //!
 //! Guest mistakes (bad offsets, bad values) are logged on the `guest_errors`
 //! tracing target and never panic the host.
