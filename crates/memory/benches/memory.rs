@@ -31,7 +31,11 @@ fn tree_of(n: usize, dense: bool) -> (MemorySystem, AddressSpaceId, RegionId) {
     m.begin();
     for i in 0..n {
         let r = m.new_io(&format!("dev{i}"), PAGE_SIZE, ops.clone());
-        let stride = if dense { 2 * PAGE_SIZE } else { WINDOW / n as u64 / PAGE_SIZE * PAGE_SIZE };
+        let stride = if dense {
+            2 * PAGE_SIZE
+        } else {
+            WINDOW / n as u64 / PAGE_SIZE * PAGE_SIZE
+        };
         m.add_subregion(root, i as u64 * stride, r).unwrap();
     }
     m.commit();
@@ -41,7 +45,11 @@ fn tree_of(n: usize, dense: bool) -> (MemorySystem, AddressSpaceId, RegionId) {
 
 /// Addresses spread over the whole populated range, so the MRU cache misses.
 fn probes(n: usize, dense: bool) -> Vec<GuestAddress> {
-    let span = if dense { n as u64 * 2 * PAGE_SIZE } else { WINDOW };
+    let span = if dense {
+        n as u64 * 2 * PAGE_SIZE
+    } else {
+        WINDOW
+    };
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     (0..4096)
         .map(|_| {
@@ -55,7 +63,11 @@ fn probes(n: usize, dense: bool) -> Vec<GuestAddress> {
 
 fn dispatch_lookup(c: &mut Criterion) {
     for dense in [false, true] {
-        let name = if dense { "dispatch_lookup_dense" } else { "dispatch_lookup" };
+        let name = if dense {
+            "dispatch_lookup_dense"
+        } else {
+            "dispatch_lookup"
+        };
         let mut g = c.benchmark_group(name);
         for n in [10usize, 1_000, 100_000] {
             let (m, s, _) = tree_of(n, dense);

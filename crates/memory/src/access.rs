@@ -13,6 +13,7 @@
 use crate::address::{GuestAddress, RamAddr};
 use crate::address_space::AddressSpaceId;
 use crate::dirty::{DIRTY_CLIENTS_ALL, DirtyClient};
+use crate::iommu::IommuAccess;
 use crate::mmio::{access_size_for, dispatch_read, dispatch_write};
 use crate::ops::{Endianness, MemTxAttrs, MemTxError, MemTxResult};
 use crate::region::RegionId;
@@ -40,6 +41,20 @@ impl MemorySystem {
                     // block (translate's promise); `buf[done..done + chunk]` is in bounds.
                     unsafe { std::ptr::copy_nonoverlapping(host, buf[done..].as_mut_ptr(), chunk) };
                     done += chunk;
+                }
+                SectionKind::Io if let Some(ops) = self.iommu_of(t.region) => {
+                    let (target, out, n) = self.iommu_step(
+                        &ops,
+                        t.offset_in_region,
+                        chunk as u64,
+                        IommuAccess::Read,
+                        attrs,
+                    )?;
+                    self.iommu_depth += 1;
+                    let r = self.read(target, out, &mut buf[done..done + n as usize], attrs);
+                    self.iommu_depth -= 1;
+                    r?;
+                    done += n as usize;
                 }
                 SectionKind::Io => {
                     let n = self.io_piece(t.region, t.offset_in_region, chunk as u64);
@@ -83,6 +98,20 @@ impl MemorySystem {
                 SectionKind::RomDevice { host, ram_addr } if attrs.debug => {
                     self.write_host(host, ram_addr, &data[done..done + chunk]);
                     done += chunk;
+                }
+                SectionKind::Io if let Some(ops) = self.iommu_of(t.region) => {
+                    let (target, out, n) = self.iommu_step(
+                        &ops,
+                        t.offset_in_region,
+                        chunk as u64,
+                        IommuAccess::Write,
+                        attrs,
+                    )?;
+                    self.iommu_depth += 1;
+                    let r = self.write(target, out, &data[done..done + n as usize], attrs);
+                    self.iommu_depth -= 1;
+                    r?;
+                    done += n as usize;
                 }
                 SectionKind::RomDevice { .. } | SectionKind::Io => {
                     let n = self.io_piece(t.region, t.offset_in_region, chunk as u64);
@@ -222,20 +251,31 @@ impl MemorySystem {
     }
 
     fn io_read(
-        &self,
+        &mut self,
         r: RegionId,
         offset: u64,
         size: u32,
         endian: Endianness,
         attrs: MemTxAttrs,
     ) -> MemTxResult<u64> {
+        if let Some(ops) = self.iommu_of(r) {
+            let (target, out, n) =
+                self.iommu_step(&ops, offset, u64::from(size), IommuAccess::Read, attrs)?;
+            if n < u64::from(size) {
+                return Err(MemTxError::Decode);
+            }
+            self.iommu_depth += 1;
+            let v = self.load(target, out, size, endian, attrs);
+            self.iommu_depth -= 1;
+            return v;
+        }
         let region = self.regions.get(r.index()).ok_or(MemTxError::Decode)?;
         let block = region.ram_block().and_then(|b| self.ram.get(b));
         dispatch_read(region, block, offset, size, endian, attrs)
     }
 
     fn io_write(
-        &self,
+        &mut self,
         r: RegionId,
         offset: u64,
         value: u64,
@@ -243,6 +283,17 @@ impl MemorySystem {
         endian: Endianness,
         attrs: MemTxAttrs,
     ) -> MemTxResult<()> {
+        if let Some(ops) = self.iommu_of(r) {
+            let (target, out, n) =
+                self.iommu_step(&ops, offset, u64::from(size), IommuAccess::Write, attrs)?;
+            if n < u64::from(size) {
+                return Err(MemTxError::Decode);
+            }
+            self.iommu_depth += 1;
+            let v = self.store(target, out, size, value, endian, attrs);
+            self.iommu_depth -= 1;
+            return v;
+        }
         let region = self.regions.get(r.index()).ok_or(MemTxError::Decode)?;
         let block = region.ram_block().and_then(|b| self.ram.get(b));
         dispatch_write(region, block, offset, value, size, endian, attrs)

@@ -192,7 +192,9 @@ impl Dispatch {
         if level > 0 && page >> (BITS * (LEVELS - level)) != self.prefix {
             return self.outside;
         }
-        let Some(mut node) = self.nodes.get(self.start_node) else { return 0 };
+        let Some(mut node) = self.nodes.get(self.start_node) else {
+            return 0;
+        };
         loop {
             let shift = BITS * (LEVELS - 1 - level);
             let entry = node[((page >> shift) as usize) & (FANOUT - 1)];

@@ -122,7 +122,13 @@ pub(crate) struct Section {
 impl Section {
     /// A gap `[start, last]`.
     pub(crate) fn gap(start: u64, last: u64) -> Self {
-        Section { start, last, region: UNASSIGNED, offset: start, tag: KIND_UNASSIGNED << KIND_SHIFT }
+        Section {
+            start,
+            last,
+            region: UNASSIGNED,
+            offset: start,
+            tag: KIND_UNASSIGNED << KIND_SHIFT,
+        }
     }
 
     /// How the section is reached, given its view's block table.
@@ -132,12 +138,19 @@ impl Section {
         let slot = (self.tag & SLOT_MASK) as usize;
         let host_at_start = || {
             blocks.get(slot).map(|&(host, ram)| {
-                (host.wrapping_add(self.offset as usize), RamAddr(ram.wrapping_add(self.offset)))
+                (
+                    host.wrapping_add(self.offset as usize),
+                    RamAddr(ram.wrapping_add(self.offset)),
+                )
             })
         };
         match kind {
             KIND_RAM | KIND_ROM => match host_at_start() {
-                Some((host, ram)) => SectionBacking::Ram { host, ram, readonly: kind == KIND_ROM },
+                Some((host, ram)) => SectionBacking::Ram {
+                    host,
+                    ram,
+                    readonly: kind == KIND_ROM,
+                },
                 None => SectionBacking::Io,
             },
             KIND_ROMD => match host_at_start() {
@@ -187,16 +200,24 @@ impl FlatView {
                 sections.push(Section::gap(n, r.start - 1));
             }
             let (kind, base) = match backing(r) {
-                SectionBacking::Ram { host, ram, readonly } => {
-                    (if readonly { KIND_ROM } else { KIND_RAM }, Some((host, ram)))
-                }
+                SectionBacking::Ram {
+                    host,
+                    ram,
+                    readonly,
+                } => (
+                    if readonly { KIND_ROM } else { KIND_RAM },
+                    Some((host, ram)),
+                ),
                 SectionBacking::RomDevice { host, ram } => (KIND_ROMD, Some((host, ram))),
                 SectionBacking::Io => (KIND_IO, None),
                 SectionBacking::Unassigned => (KIND_UNASSIGNED, None),
             };
             let slot = match base {
                 Some((host, ram)) => {
-                    let base = (host.wrapping_sub(r.offset_in_region as usize), ram.0 - r.offset_in_region);
+                    let base = (
+                        host.wrapping_sub(r.offset_in_region as usize),
+                        ram.0 - r.offset_in_region,
+                    );
                     *slots.entry(base.0 as usize).or_insert_with(|| {
                         blocks.push(base);
                         blocks.len() as u32 - 1

@@ -25,6 +25,7 @@ mod dirty_log;
 mod dispatch;
 mod error;
 mod flatview;
+mod iommu;
 mod listener;
 pub mod mmio;
 mod mtree;
@@ -41,6 +42,10 @@ pub use address_space::AddressSpaceId;
 pub use dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot};
 pub use error::{MemoryError, Result};
 pub use flatview::{FlatRange, FlatView};
+pub use iommu::{
+    IommuAccess, IommuEvent, IommuEventKind, IommuNotifierFlags, IommuNotifierId, IommuNotify,
+    IommuOps, IommuPerm, IommuTlbEntry,
+};
 pub use listener::{ListenerId, MemoryListener, MemoryRegionSection};
 pub use mtree::MtreeOptions;
 pub use ops::{

@@ -39,6 +39,8 @@ pub(crate) enum RegionKind {
     Io { ops: Rc<dyn RegionOps> },
     /// Host memory reached only through sized accesses.
     RamDevice { block: RamBlockIndex },
+    /// Accesses translated by an IOMMU into another address space.
+    Iommu { ops: Rc<dyn crate::iommu::IommuOps> },
     /// A window onto `[offset, offset + size)` of `target`.
     Alias {
         target: super::RegionId,

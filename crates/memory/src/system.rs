@@ -34,6 +34,9 @@ pub struct MemorySystem {
     pub(crate) global_dirty_log: bool,
     pub(crate) code_write_hook: Option<RamRangeHook>,
     pub(crate) dirty_clear_notifiers: Vec<RamRangeHook>,
+    pub(crate) iommu_notifiers: Vec<crate::iommu::IommuNotifier>,
+    /// How many IOMMU translations the current access is nested in.
+    pub(crate) iommu_depth: u32,
 }
 
 impl Default for MemorySystem {
@@ -69,10 +72,12 @@ impl MemorySystem {
             global_dirty_log: false,
             code_write_hook: None,
             dirty_clear_notifiers: Vec::new(),
+            iommu_notifiers: Vec::new(),
+            iommu_depth: 0,
         }
     }
 
-    fn push_region(&mut self, region: Region) -> RegionId {
+    pub(crate) fn push_region(&mut self, region: Region) -> RegionId {
         self.regions.push(region);
         RegionId((self.regions.len() - 1) as u32)
     }

@@ -51,7 +51,11 @@ pub struct Translation {
 }
 
 #[inline]
-pub(crate) fn translation_of(section: &Section, blocks: &[(*mut u8, u64)], addr: u64) -> Translation {
+pub(crate) fn translation_of(
+    section: &Section,
+    blocks: &[(*mut u8, u64)],
+    addr: u64,
+) -> Translation {
     let delta = addr - section.start;
     let len = (section.last - addr).saturating_add(1);
     let (region, offset_in_region) = (section.region, section.offset.wrapping_add(delta));

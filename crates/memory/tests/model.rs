@@ -46,8 +46,15 @@ struct Spec {
 
 impl Spec {
     fn children(&self, p: usize) -> Vec<usize> {
-        let mut c: Vec<usize> = (0..self.nodes.len()).filter(|&i| self.nodes[i].parent == Some(p)).collect();
-        c.sort_by_key(|&i| (std::cmp::Reverse(self.nodes[i].priority), std::cmp::Reverse(self.nodes[i].seq)));
+        let mut c: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].parent == Some(p))
+            .collect();
+        c.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(self.nodes[i].priority),
+                std::cmp::Reverse(self.nodes[i].seq),
+            )
+        });
         c
     }
 
@@ -130,7 +137,11 @@ fn random_size(rng: &mut Rng) -> u64 {
 fn build(seed: u64) -> (MemorySystem, AddressSpaceId, Spec) {
     let mut rng = Rng(seed | 1);
     let mut m = MemorySystem::new();
-    let root_size = if rng.chance(70) { RegionSize::Max } else { RegionSize::Bytes(0x20_0000) };
+    let root_size = if rng.chance(70) {
+        RegionSize::Max
+    } else {
+        RegionSize::Bytes(0x20_0000)
+    };
     let root = m.new_container("root", root_size);
     let mut spec = Spec {
         nodes: vec![Node {
@@ -152,7 +163,11 @@ fn build(seed: u64) -> (MemorySystem, AddressSpaceId, Spec) {
         let (id, kind, size) = match rng.below(10) {
             0..=2 => {
                 let size = u128::from(random_size(&mut rng) * 4 + 0x1000);
-                (m.new_container(&name, RegionSize::Bytes(size as u64)), Kind::Container, size)
+                (
+                    m.new_container(&name, RegionSize::Bytes(size as u64)),
+                    Kind::Container,
+                    size,
+                )
             }
             3..=4 => {
                 let s = random_size(&mut rng);
@@ -168,18 +183,32 @@ fn build(seed: u64) -> (MemorySystem, AddressSpaceId, Spec) {
             }
             _ => {
                 // An alias of any earlier region except the root (aliases of aliases included).
-                let target = 1 + rng.below(spec.nodes.len() as u64 - 1).min(spec.nodes.len() as u64) as usize;
+                let target = 1 + rng
+                    .below(spec.nodes.len() as u64 - 1)
+                    .min(spec.nodes.len() as u64) as usize;
                 if target >= spec.nodes.len() {
                     continue;
                 }
                 let tsize = spec.nodes[target].size as u64;
                 let offset = rng.below(tsize);
                 let size = 1 + rng.below(tsize - offset);
-                let id = m.new_alias(&name, spec.nodes[target].id, offset, size).unwrap();
+                let id = m
+                    .new_alias(&name, spec.nodes[target].id, offset, size)
+                    .unwrap();
                 (id, Kind::Alias { target, offset }, u128::from(size))
             }
         };
-        spec.nodes.push(Node { id, kind, size, enabled: true, readonly: false, parent: None, addr: 0, priority: 0, seq: 0 });
+        spec.nodes.push(Node {
+            id,
+            kind,
+            size,
+            enabled: true,
+            readonly: false,
+            parent: None,
+            addr: 0,
+            priority: 0,
+            seq: 0,
+        });
     }
     // Place regions into containers (the root or another container).
     let n = spec.nodes.len();
@@ -187,8 +216,14 @@ fn build(seed: u64) -> (MemorySystem, AddressSpaceId, Spec) {
         if rng.chance(15) {
             continue;
         }
-        let containers: Vec<usize> = (0..n).filter(|&i| spec.nodes[i].kind == Kind::Container && i != c).collect();
-        let p = if rng.chance(50) { 0 } else { containers[rng.below(containers.len() as u64) as usize] };
+        let containers: Vec<usize> = (0..n)
+            .filter(|&i| spec.nodes[i].kind == Kind::Container && i != c)
+            .collect();
+        let p = if rng.chance(50) {
+            0
+        } else {
+            containers[rng.below(containers.len() as u64) as usize]
+        };
         let psize = spec.nodes[p].size;
         let csize = spec.nodes[c].size;
         if csize > psize {
@@ -200,7 +235,11 @@ fn build(seed: u64) -> (MemorySystem, AddressSpaceId, Spec) {
         } else {
             let room = (psize - csize).min(0x10_0000) as u64;
             let a = rng.below(room + 1);
-            if rng.chance(50) { a & !(PAGE_SIZE - 1) } else { a }
+            if rng.chance(50) {
+                a & !(PAGE_SIZE - 1)
+            } else {
+                a
+            }
         };
         let overlap = rng.chance(60);
         let prio = rng.below(5) as i32 - 2;
@@ -284,18 +323,37 @@ fn mutate(m: &mut MemorySystem, spec: &mut Spec, rng: &mut Rng) {
 }
 
 /// Check every range boundary, every placement boundary and random addresses.
-fn check(m: &MemorySystem, space: AddressSpaceId, spec: &Spec, rng: &mut Rng) -> std::result::Result<(), TestCaseError> {
+fn check(
+    m: &MemorySystem,
+    space: AddressSpaceId,
+    spec: &Spec,
+    rng: &mut Rng,
+) -> std::result::Result<(), TestCaseError> {
     let ranges = m.flat_ranges(space);
     for w in ranges.windows(2) {
-        prop_assert!(w[0].last < w[1].start, "ranges overlap or are unsorted: {:?}", w);
+        prop_assert!(
+            w[0].last < w[1].start,
+            "ranges overlap or are unsorted: {:?}",
+            w
+        );
     }
     let mut probes: Vec<u64> = vec![0, u64::MAX, u64::MAX - 1];
     for r in &ranges {
-        probes.extend([r.start, r.last, r.start.wrapping_sub(1), r.last.wrapping_add(1)]);
+        probes.extend([
+            r.start,
+            r.last,
+            r.start.wrapping_sub(1),
+            r.last.wrapping_add(1),
+        ]);
     }
     for node in &spec.nodes {
         let a = node.addr;
-        probes.extend([a, a.wrapping_sub(1), a.wrapping_add(node.size as u64), a.wrapping_add(node.size as u64).wrapping_sub(1)]);
+        probes.extend([
+            a,
+            a.wrapping_sub(1),
+            a.wrapping_add(node.size as u64),
+            a.wrapping_add(node.size as u64).wrapping_sub(1),
+        ]);
     }
     for _ in 0..64 {
         probes.push(rng.below(0x12_0000));
@@ -311,9 +369,20 @@ fn check(m: &MemorySystem, space: AddressSpaceId, spec: &Spec, rng: &mut Rng) ->
                 prop_assert!(fr.is_none(), "addr {:#x}: flat view has {:?}", a, fr);
             }
             Some((region, offset, ro)) => {
-                prop_assert_eq!((t.region, t.offset_in_region), (region, offset), "dispatch at {:#x}", a);
-                let fr = fr.ok_or_else(|| TestCaseError::fail(format!("no flat range at {a:#x}")))?;
-                prop_assert_eq!((fr.region, fr.offset_in_region + (a - fr.start)), (region, offset), "flat view at {:#x}", a);
+                prop_assert_eq!(
+                    (t.region, t.offset_in_region),
+                    (region, offset),
+                    "dispatch at {:#x}",
+                    a
+                );
+                let fr =
+                    fr.ok_or_else(|| TestCaseError::fail(format!("no flat range at {a:#x}")))?;
+                prop_assert_eq!(
+                    (fr.region, fr.offset_in_region + (a - fr.start)),
+                    (region, offset),
+                    "flat view at {:#x}",
+                    a
+                );
                 prop_assert_eq!(fr.readonly, ro, "readonly at {:#x}", a);
                 prop_assert!(t.len >= 1 && u128::from(t.len) <= u128::from(fr.last - a) + 1);
             }

@@ -27,7 +27,8 @@ fn board() -> MemorySystem {
     m.add_subregion(system, 0x1000, mrom).unwrap();
     m.add_subregion(system, 0x1000_0000, uart).unwrap();
     m.add_subregion(system, 0x8000_0000, ram).unwrap();
-    m.add_subregion_overlap(system, 0x8000_0000, hole, 1).unwrap();
+    m.add_subregion_overlap(system, 0x8000_0000, hole, 1)
+        .unwrap();
     m.add_subregion(system, 0x2000_0000, lowmem).unwrap();
     let flash = m.new_rom("flash", 0x4000).unwrap();
     let flash_win = m.new_alias("flash-win", flash, 0x1000, 0x1000).unwrap();
@@ -72,7 +73,10 @@ memory-region: flash
 #[test]
 fn golden_flat_views() {
     let m = board();
-    let got = m.mtree(MtreeOptions { flatview: true, ..MtreeOptions::default() });
+    let got = m.mtree(MtreeOptions {
+        flatview: true,
+        ..MtreeOptions::default()
+    });
     let want = "\
 FlatView #0
  AS \"memory\", root: system
@@ -102,9 +106,14 @@ fn golden_dispatch() {
     let ram = m.new_ram("ram", 0x2000).unwrap();
     let uart = m.new_io("uart", 0x8, Rc::new(Nop));
     m.add_subregion(system, 0x8000_0000, ram).unwrap();
-    m.add_subregion_overlap(system, 0x8000_0100, uart, 1).unwrap();
+    m.add_subregion_overlap(system, 0x8000_0100, uart, 1)
+        .unwrap();
     m.new_address_space("memory", system);
-    let got = m.mtree(MtreeOptions { flatview: true, dispatch: true, ..MtreeOptions::default() });
+    let got = m.mtree(MtreeOptions {
+        flatview: true,
+        dispatch: true,
+        ..MtreeOptions::default()
+    });
     let want = "\
 FlatView #0
  AS \"memory\", root: system

@@ -22,22 +22,49 @@ fn bad_trees_are_errors() {
     let c = m.new_container("c", RegionSize::Bytes(0x1000));
     let ram = m.new_ram("ram", 0x2000).unwrap();
     m.add_subregion(root, 0, ram).unwrap();
-    assert!(matches!(m.add_subregion(c, 0, ram), Err(MemoryError::AlreadyMapped { .. })));
-    assert!(matches!(m.new_alias("a", ram, 0x1000, 0x1001), Err(MemoryError::AliasOutOfBounds { .. })));
-    assert!(matches!(m.new_ram("zero", 0), Err(MemoryError::InvalidSize { .. })));
+    assert!(matches!(
+        m.add_subregion(c, 0, ram),
+        Err(MemoryError::AlreadyMapped { .. })
+    ));
+    assert!(matches!(
+        m.new_alias("a", ram, 0x1000, 0x1001),
+        Err(MemoryError::AliasOutOfBounds { .. })
+    ));
+    assert!(matches!(
+        m.new_ram("zero", 0),
+        Err(MemoryError::InvalidSize { .. })
+    ));
     let small = m.new_ram("small", 0x800).unwrap();
-    assert!(matches!(m.add_subregion(c, 0x900, small), Err(MemoryError::OutOfContainer { .. })));
+    assert!(matches!(
+        m.add_subregion(c, 0x900, small),
+        Err(MemoryError::OutOfContainer { .. })
+    ));
     m.add_subregion(c, 0x800, small).unwrap();
     // A container aliased into itself is a cycle, as is a container inside itself.
     let loop_alias = m.new_alias("loop", c, 0, 0x100).unwrap();
-    assert!(matches!(m.add_subregion(c, 0, loop_alias), Err(MemoryError::Cycle { .. })));
+    assert!(matches!(
+        m.add_subregion(c, 0, loop_alias),
+        Err(MemoryError::Cycle { .. })
+    ));
     let inner = m.new_container("inner", RegionSize::Bytes(0x100));
     m.add_subregion(c, 0, inner).unwrap();
     let alias_of_alias = m.new_alias("aa", loop_alias, 0, 0x10).unwrap();
-    assert!(matches!(m.add_subregion(inner, 0, alias_of_alias), Err(MemoryError::Cycle { .. })));
-    assert!(matches!(m.add_subregion(c, 0, c), Err(MemoryError::Cycle { .. })));
-    assert!(matches!(m.del_subregion(root, small), Err(MemoryError::NotASubregion { .. })));
-    assert!(matches!(m.set_alias_offset(ram, 0), Err(MemoryError::WrongKind { .. })));
+    assert!(matches!(
+        m.add_subregion(inner, 0, alias_of_alias),
+        Err(MemoryError::Cycle { .. })
+    ));
+    assert!(matches!(
+        m.add_subregion(c, 0, c),
+        Err(MemoryError::Cycle { .. })
+    ));
+    assert!(matches!(
+        m.del_subregion(root, small),
+        Err(MemoryError::NotASubregion { .. })
+    ));
+    assert!(matches!(
+        m.set_alias_offset(ram, 0),
+        Err(MemoryError::WrongKind { .. })
+    ));
     // Errors left the tree as it was.
     assert_eq!(m.region_parent(small).unwrap(), Some(c));
     assert_eq!(m.region_parent(alias_of_alias).unwrap(), None);
@@ -56,22 +83,45 @@ fn a_region_ending_at_the_top_of_the_space() {
     assert_eq!((t.region, t.offset_in_region, t.len), (top, 0x1fff, 1));
     let t = m.translate(s, GuestAddress(u64::MAX - 0x1fff));
     assert_eq!((t.region, t.len), (top, 0x2000));
-    assert_eq!(m.translate(s, GuestAddress(u64::MAX - 0x2000)).kind, SectionKind::Unassigned);
+    assert_eq!(
+        m.translate(s, GuestAddress(u64::MAX - 0x2000)).kind,
+        SectionKind::Unassigned
+    );
     let a = MemTxAttrs::default();
-    m.store(s, GuestAddress(u64::MAX - 7), 8, 0x1122_3344_5566_7788, Endianness::Little, a).unwrap();
-    assert_eq!(m.load(s, GuestAddress(u64::MAX - 7), 8, Endianness::Little, a), Ok(0x1122_3344_5566_7788));
+    m.store(
+        s,
+        GuestAddress(u64::MAX - 7),
+        8,
+        0x1122_3344_5566_7788,
+        Endianness::Little,
+        a,
+    )
+    .unwrap();
+    assert_eq!(
+        m.load(s, GuestAddress(u64::MAX - 7), 8, Endianness::Little, a),
+        Ok(0x1122_3344_5566_7788)
+    );
     // Running off the top is a decode error, not a wrap to zero.
     let mut buf = [0u8; 2];
-    assert_eq!(m.read(s, GuestAddress(u64::MAX), &mut buf, a), Err(MemTxError::Decode));
+    assert_eq!(
+        m.read(s, GuestAddress(u64::MAX), &mut buf, a),
+        Err(MemTxError::Decode)
+    );
     let ranges = m.flat_ranges(s);
     assert_eq!(ranges.last().unwrap().last, u64::MAX);
     // Not enough room: one byte past the top.
     let r2 = m.new_ram("r2", 0x1000).unwrap();
-    assert!(matches!(m.add_subregion(root, u64::MAX - 0xffe, r2), Err(MemoryError::OutOfContainer { .. })));
+    assert!(matches!(
+        m.add_subregion(root, u64::MAX - 0xffe, r2),
+        Err(MemoryError::OutOfContainer { .. })
+    ));
     // A 2^64 container aliased whole into another space.
     let whole = m.new_container("whole", RegionSize::Max);
     let s2 = m.new_address_space("empty", whole);
-    assert_eq!(m.translate(s2, GuestAddress(0)).kind, SectionKind::Unassigned);
+    assert_eq!(
+        m.translate(s2, GuestAddress(0)).kind,
+        SectionKind::Unassigned
+    );
     assert_eq!(m.translate(s2, GuestAddress(0)).len, u64::MAX);
 }
 
@@ -85,8 +135,14 @@ fn a_window_of_size_n_does_not_answer_at_base_plus_n() {
     let s = m.new_address_space("memory", root);
     let t = m.translate(s, GuestAddress(0x4000_1233));
     assert_eq!((t.region, t.offset_in_region, t.len), (ram, 0x4233, 1));
-    assert_eq!(m.translate(s, GuestAddress(0x4000_1234)).kind, SectionKind::Unassigned);
-    assert_eq!(m.translate(s, GuestAddress(0x3fff_ffff)).kind, SectionKind::Unassigned);
+    assert_eq!(
+        m.translate(s, GuestAddress(0x4000_1234)).kind,
+        SectionKind::Unassigned
+    );
+    assert_eq!(
+        m.translate(s, GuestAddress(0x3fff_ffff)).kind,
+        SectionKind::Unassigned
+    );
 }
 
 #[test]
@@ -123,9 +179,30 @@ fn priorities_holes_and_later_added_wins() {
     m.set_enabled(top, false);
     assert_eq!(m.translate(s, GuestAddress(0x20_0000)).region, deep);
     m.set_readonly(c0, true);
-    assert!(m.flat_range_at(s, GuestAddress(0x20_0000)).unwrap().readonly);
-    m.store(s, GuestAddress(0x20_0000), 1, 9, Endianness::Little, MemTxAttrs::default()).unwrap();
-    assert_eq!(m.load(s, GuestAddress(0x20_0000), 1, Endianness::Little, MemTxAttrs::default()), Ok(0));
+    assert!(
+        m.flat_range_at(s, GuestAddress(0x20_0000))
+            .unwrap()
+            .readonly
+    );
+    m.store(
+        s,
+        GuestAddress(0x20_0000),
+        1,
+        9,
+        Endianness::Little,
+        MemTxAttrs::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        m.load(
+            s,
+            GuestAddress(0x20_0000),
+            1,
+            Endianness::Little,
+            MemTxAttrs::default()
+        ),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -148,5 +225,14 @@ fn sub_page_sections_and_mru() {
         assert_eq!(m.translate(s, GuestAddress(0x1103)).region, uart);
         assert_eq!(m.translate(s, GuestAddress(0x3fff)).region, ram);
     }
-    assert_eq!(m.load(s, GuestAddress(0x1100), 1, Endianness::Little, MemTxAttrs::default()), Ok(0x5a));
+    assert_eq!(
+        m.load(
+            s,
+            GuestAddress(0x1100),
+            1,
+            Endianness::Little,
+            MemTxAttrs::default()
+        ),
+        Ok(0x5a)
+    );
 }
