@@ -311,3 +311,6 @@ impl RiscvCpu {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

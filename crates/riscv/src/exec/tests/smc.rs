@@ -1,0 +1,83 @@
+//! Self-modifying code and writes to code from outside the CPU.
+
+use super::asm::*;
+use super::*;
+
+#[test]
+fn store_into_the_running_block_takes_effect_without_fence_i() {
+    let mut rig = Rig::new();
+    let patched = addi(10, 0, 2);
+    // The store rewrites the instruction right after it, inside the same block.
+    rig.program(&[store(2, 2, 1, 8), NOP, addi(10, 0, 1), SPIN]);
+    rig.cpu.set_xreg(1, RAM);
+    rig.cpu.set_xreg(2, u64::from(patched));
+    rig.run(10);
+    assert_eq!(rig.x(10), 2);
+    assert!(rig.cpu.stats().blocks_invalidated >= 1);
+}
+
+#[test]
+fn patching_a_translated_loop_with_fence_i() {
+    let mut rig = Rig::new();
+    // A subroutine at SUB returns 1; the program calls it, patches it to return
+    // 2, executes fence.i, calls it again.
+    let sub = RAM + 0x800;
+    rig.load(sub, &[addi(10, 0, 1), jalr(0, 1, 0)]);
+    rig.program(&[
+        jal(1, 0x800),     // call sub
+        add(11, 10, 0),    // x11 = first result
+        store(2, 3, 2, 0), // patch sub's first instruction
+        FENCE_I,
+        jal(1, 0x800 - 16), // call sub again
+        add(12, 10, 0),
+        SPIN,
+    ]);
+    rig.cpu.set_xreg(2, sub);
+    rig.cpu.set_xreg(3, u64::from(addi(10, 0, 2)));
+    rig.run(20);
+    assert_eq!(rig.x(11), 1);
+    assert_eq!(rig.x(12), 2);
+}
+
+#[test]
+fn writes_from_outside_invalidate_code() {
+    let mut rig = Rig::new();
+    rig.program(&[addi(10, 0, 1), SPIN]);
+    rig.run(5);
+    assert_eq!(rig.x(10), 1);
+    // A loader (or DMA) rewrites the program through the memory API.
+    rig.load(RAM, &[addi(10, 0, 5)]);
+    rig.cpu.set_pc(RAM);
+    rig.run(5);
+    assert_eq!(rig.x(10), 5);
+}
+
+#[test]
+fn invalidate_code_drops_blocks_of_a_range() {
+    let mut rig = Rig::new();
+    rig.program(&[addi(10, 10, 1), jal(0, -4)]);
+    rig.run(10);
+    let before = rig.cpu.stats().blocks_invalidated;
+    rig.cpu.invalidate_code(&mut rig.mem, RAM, 8);
+    assert!(rig.cpu.stats().blocks_invalidated > before);
+    rig.run(10);
+    assert_eq!(rig.x(10), 10);
+}
+
+#[test]
+fn data_stores_to_a_code_page_keep_working() {
+    let mut rig = Rig::new();
+    // Code and data on the same page: every store invalidates the loop, which
+    // is retranslated; results stay right.
+    rig.program(&[
+        store(3, 10, 1, 0x100),
+        addi(10, 10, 1),
+        blt(10, 2, -8),
+        SPIN,
+    ]);
+    rig.cpu.set_xreg(1, RAM);
+    rig.cpu.set_xreg(2, 50);
+    rig.run(1000);
+    assert_eq!(rig.x(10), 50);
+    assert_eq!(rig.read_u64(RAM + 0x100), 49);
+}
