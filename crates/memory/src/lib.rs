@@ -22,6 +22,7 @@ pub mod address;
 mod address_space;
 mod dirty;
 mod dirty_log;
+mod discard;
 mod dispatch;
 mod error;
 mod flatview;
@@ -40,6 +41,7 @@ mod tree;
 pub use address::{GuestAddress, PAGE_SHIFT, PAGE_SIZE, RamAddr, RegionSize};
 pub use address_space::AddressSpaceId;
 pub use dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot};
+pub use discard::{RamDiscardListener, RamDiscardListenerId};
 pub use error::{MemoryError, Result};
 pub use flatview::{FlatRange, FlatView};
 pub use iommu::{

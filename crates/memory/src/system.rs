@@ -35,6 +35,7 @@ pub struct MemorySystem {
     pub(crate) code_write_hook: Option<RamRangeHook>,
     pub(crate) dirty_clear_notifiers: Vec<RamRangeHook>,
     pub(crate) iommu_notifiers: Vec<crate::iommu::IommuNotifier>,
+    pub(crate) discard_managers: Vec<crate::discard::RamDiscardManager>,
     /// How many IOMMU translations the current access is nested in.
     pub(crate) iommu_depth: u32,
 }
@@ -74,6 +75,7 @@ impl MemorySystem {
             dirty_clear_notifiers: Vec::new(),
             iommu_notifiers: Vec::new(),
             iommu_depth: 0,
+            discard_managers: Vec::new(),
         }
     }
 
