@@ -106,6 +106,41 @@ pub enum MemoryError {
         /// Length of the range.
         len: u64,
     },
+    /// No device-memory window was set up.
+    #[error("no device-memory window")]
+    NoDeviceMemory,
+    /// A memory device does not fit in the device-memory window.
+    #[error(
+        "memory device `{name}` ({size:#x} bytes, aligned to {align:#x}) does not fit in device memory"
+    )]
+    NoRoom {
+        /// The device's region.
+        name: String,
+        /// Its size.
+        size: u128,
+        /// The alignment asked for.
+        align: u64,
+    },
+    /// The requested address for a memory device is misaligned, outside the window or taken.
+    #[error("memory device `{name}` cannot be placed at {addr:#x}: {reason}")]
+    AddressUnavailable {
+        /// The device's region.
+        name: String,
+        /// The requested address.
+        addr: u64,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Not enough free memory slots for a memory device.
+    #[error("memory device `{name}` needs {needed} memslots, {free} free")]
+    MemslotsExhausted {
+        /// The device's region.
+        name: String,
+        /// Slots asked for.
+        needed: u32,
+        /// Slots free.
+        free: u32,
+    },
     /// The region is still in use (mapped or aliased) and cannot be changed that way.
     #[error("region `{0}` is in use")]
     InUse(String),

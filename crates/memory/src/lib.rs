@@ -28,6 +28,7 @@ mod error;
 mod flatview;
 mod iommu;
 mod listener;
+mod memory_device;
 pub mod mmio;
 mod mtree;
 mod ops;
@@ -49,6 +50,7 @@ pub use iommu::{
     IommuOps, IommuPerm, IommuTlbEntry,
 };
 pub use listener::{ListenerId, MemoryListener, MemoryRegionSection};
+pub use memory_device::{MemslotStats, PluggedMemoryDevice};
 pub use mtree::MtreeOptions;
 pub use ops::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult, RegionOps,

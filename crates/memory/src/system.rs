@@ -36,6 +36,7 @@ pub struct MemorySystem {
     pub(crate) dirty_clear_notifiers: Vec<RamRangeHook>,
     pub(crate) iommu_notifiers: Vec<crate::iommu::IommuNotifier>,
     pub(crate) discard_managers: Vec<crate::discard::RamDiscardManager>,
+    pub(crate) device_memory: Option<crate::memory_device::DeviceMemory>,
     /// How many IOMMU translations the current access is nested in.
     pub(crate) iommu_depth: u32,
 }
@@ -76,6 +77,7 @@ impl MemorySystem {
             iommu_notifiers: Vec::new(),
             iommu_depth: 0,
             discard_managers: Vec::new(),
+            device_memory: None,
         }
     }
 
