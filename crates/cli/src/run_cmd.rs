@@ -1,0 +1,203 @@
+//! `ferrite run`: build a board from the options and run it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use ferrite_machine::{
+    BoardKind, ImageSource, Machine, MachineConfig, RunLimits, RunOutcome, SerialConfig,
+};
+
+use crate::logging;
+use crate::size::parse_mem_size;
+
+/// The guest run when no ELF, `--kernel` or `--bios` is given: the
+/// firmware's hello program (prints one line on the console, exits 0).
+const DEFAULT_GUEST: &[u8] = include_bytes!("../../../firmware/bin/hello.elf");
+
+/// Options of `ferrite run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Board: `virt` (QEMU's virt) or `spike` (HTIF through tohost/fromhost).
+    #[arg(
+        short = 'M',
+        long = "machine",
+        value_name = "NAME",
+        default_value = "virt"
+    )]
+    machine: String,
+
+    /// Guest RAM size: a number with an optional K/M/G/T suffix; a bare
+    /// number is MiB (as QEMU's -m). Default: 128M on virt, 256M on spike.
+    #[arg(short = 'm', long = "memory", value_name = "SIZE", value_parser = parse_mem_size)]
+    memory: Option<u64>,
+
+    /// Number of harts, run round-robin in one thread.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    smp: u32,
+
+    /// First-stage firmware ELF loaded at its own addresses (e.g. OpenSBI's
+    /// fw_jump.elf), or `none` (the default): the kernel's entry runs
+    /// directly.
+    #[arg(long, value_name = "FILE|none")]
+    bios: Option<String>,
+
+    /// Kernel (ELF, or a raw `.bin` image). With a bios it goes at the next
+    /// 2 MiB-aligned address after it (0x80200000 for a bios at DRAM start).
+    #[arg(long, value_name = "FILE")]
+    kernel: Option<PathBuf>,
+
+    /// Device tree blob to pass instead of the generated one.
+    #[arg(long, value_name = "FILE")]
+    dtb: Option<PathBuf>,
+
+    /// Write the board's device tree blob to FILE and exit without running.
+    #[arg(long = "dump-dtb", value_name = "FILE")]
+    dump_dtb: Option<PathBuf>,
+
+    /// Kernel command line (`/chosen/bootargs` in the device tree).
+    #[arg(long, value_name = "ARGS")]
+    append: Option<String>,
+
+    /// Console backend: stdio, file:PATH, unix:PATH or null.
+    #[arg(long, value_name = "BACKEND", default_value = "stdio")]
+    serial: String,
+
+    /// Stop after N retired instructions (all harts together); exit status 123.
+    #[arg(long = "max-insns", value_name = "N")]
+    max_insns: Option<u64>,
+
+    /// Stop after SECS seconds of host time; exit status 124.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+
+    /// Print retired instructions, translated blocks, TLB fills and flushes
+    /// and MIPS on stderr at exit.
+    #[arg(long)]
+    stats: bool,
+
+    /// Log items, comma separated: in_asm, int, guest_errors, cpu, exec
+    /// (`-d help` lists them).
+    #[arg(short = 'd', value_name = "ITEMS")]
+    log_items: Option<String>,
+
+    /// Write the log to FILE instead of stderr.
+    #[arg(short = 'D', value_name = "FILE")]
+    log_file: Option<PathBuf>,
+
+    /// ELF to run (same as --kernel).
+    #[arg(value_name = "ELF")]
+    elf: Option<PathBuf>,
+}
+
+/// Runs `ferrite run`; returns the process exit status.
+pub fn run(args: RunArgs) -> Result<u8> {
+    if args.log_items.as_deref() == Some("help") {
+        print!("{}", logging::help_text());
+        return Ok(0);
+    }
+    logging::init(args.log_items.as_deref(), args.log_file.as_deref())?;
+
+    let config = build_config(&args)?;
+    let mut machine = Machine::new(config)?;
+
+    if let Some(path) = &args.dump_dtb {
+        let blob = machine
+            .device_tree()
+            .context("this board has no device tree")?;
+        std::fs::write(path, blob)
+            .with_context(|| format!("cannot write device tree to {}", path.display()))?;
+        return Ok(0);
+    }
+
+    let timeout = match args.timeout {
+        None => None,
+        Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+        Some(secs) => bail!("--timeout must be a positive number of seconds, not {secs}"),
+    };
+    let limits = RunLimits {
+        max_insns: args.max_insns,
+        timeout,
+    };
+    let started = Instant::now();
+    let outcome = machine.run(&limits)?;
+    let elapsed = started.elapsed();
+
+    match outcome {
+        RunOutcome::InstructionLimit => {
+            eprintln!(
+                "ferrite: instruction limit reached ({} instructions)",
+                machine.stats().insns
+            )
+        }
+        RunOutcome::Timeout => eprintln!("ferrite: timeout after {:.3}s", elapsed.as_secs_f64()),
+        RunOutcome::Stuck => {
+            eprintln!("ferrite: every hart waits for an interrupt that nothing can raise; stopping")
+        }
+        _ => {}
+    }
+    if args.stats {
+        print_stats(&machine, elapsed);
+    }
+    Ok(outcome.exit_status())
+}
+
+fn build_config(args: &RunArgs) -> Result<MachineConfig> {
+    let board: BoardKind = args.machine.parse()?;
+    let mut config = MachineConfig::new(board);
+    if let Some(size) = args.memory {
+        config.ram_size = size;
+    }
+    config.harts = args.smp;
+    config.serial = args
+        .serial
+        .parse::<SerialConfig>()
+        .map_err(anyhow::Error::msg)?;
+    config.bootargs = args.append.clone();
+    config.dtb = args.dtb.as_ref().map(ImageSource::file);
+    config.bios = match args.bios.as_deref() {
+        None | Some("none") => None,
+        Some("") => bail!("--bios needs a file name or `none`"),
+        Some(path) => Some(ImageSource::file(path)),
+    };
+    config.kernel = match (&args.elf, &args.kernel) {
+        (Some(_), Some(_)) => {
+            bail!("give the guest either as the ELF argument or with --kernel, not both")
+        }
+        (Some(p), None) | (None, Some(p)) => Some(ImageSource::file(p)),
+        (None, None) if config.bios.is_none() => Some(ImageSource::Bytes {
+            name: "built-in hello guest".to_string(),
+            bytes: DEFAULT_GUEST.to_vec(),
+        }),
+        (None, None) => None,
+    };
+    Ok(config)
+}
+
+fn print_stats(machine: &Machine, elapsed: Duration) {
+    let s = machine.stats();
+    let secs = elapsed.as_secs_f64();
+    let mips = if secs > 0.0 {
+        s.insns as f64 / secs / 1e6
+    } else {
+        0.0
+    };
+    eprintln!("ferrite: stats:");
+    eprintln!("  retired instructions: {}", s.insns);
+    eprintln!("  blocks translated:    {}", s.blocks_translated);
+    eprintln!("  TLB fills:            {}", s.tlb_fills);
+    eprintln!("  TLB flushes:          {}", s.tlb_flushes);
+    eprintln!("  host time:            {secs:.6} s");
+    eprintln!("  MIPS:                 {mips:.2}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_guest_is_an_elf() {
+        assert_eq!(&DEFAULT_GUEST[..4], b"\x7fELF");
+    }
+}

@@ -1,0 +1,105 @@
+//! The `spike` board: DRAM, a CLINT and HTIF, as Spike provides them.
+//!
+//! | range                     | device                                  |
+//! |---------------------------|-----------------------------------------|
+//! | `0x0000_1000 + ...`       | boot ROM (reset vector, device tree)    |
+//! | `0x0200_0000 + 0xc0000`   | CLINT                                   |
+//! | `0x8000_0000 + ram_size`  | DRAM                                    |
+//!
+//! The program is one ELF (`--kernel` or the positional argument) loaded at
+//! its own addresses; the ROM passes `a0 = hartid`, `a1 = device tree` and
+//! jumps to its entry. HTIF goes through the ELF's `tohost` and `fromhost`
+//! symbols (see [`crate::htif`] for the protocol and the polling rule).
+
+use std::rc::Rc;
+
+use ferrite_devices::TimeSource;
+use ferrite_riscv::HartIrqPins;
+
+use super::{Board, BoardMemory, Images, align_up};
+use crate::boot_rom::{SPIKE_FDT_OFFSET, spike_rom};
+use crate::config::MachineConfig;
+use crate::console::Console;
+use crate::error::{MachineError, Result};
+use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
+use crate::htif::HtifFrontEnd;
+use crate::layout::{PAGE_SIZE, spike};
+
+/// Where Spike's boot ROM lives.
+const ROM_BASE: u64 = 0x1000;
+
+/// Builds the `spike` board on `memory`, for harts with `pins`.
+pub(crate) fn build(
+    config: &MachineConfig,
+    mut memory: BoardMemory,
+    pins: &[HartIrqPins],
+    time: Rc<dyn TimeSource>,
+    images: Images,
+    isa: &str,
+    user_dtb: Option<(String, Vec<u8>)>,
+) -> Result<Board> {
+    if let Some(bios) = &images.bios {
+        return Err(MachineError::UnsupportedImage {
+            what: "bios",
+            name: bios.name.clone(),
+            reason: "the spike board takes one program ELF (use --kernel or the ELF argument)",
+        });
+    }
+    let console = Console::open(&config.serial)?;
+    let clint = memory.map_clint(spike::CLINT.start(), pins, time)?;
+
+    let dram = memory.ram;
+    let mut start = dram.start();
+    let mut htif = None;
+    if let Some(kernel) = &images.kernel {
+        let Some(elf) = kernel.elf() else {
+            return Err(MachineError::UnsupportedImage {
+                what: "kernel",
+                name: kernel.name.clone(),
+                reason: "the spike board needs an ELF (HTIF is found through its symbols)",
+            });
+        };
+        kernel.load(&mut memory.mem, memory.space, &[dram], dram.start())?;
+        start = elf.entry();
+        let tohost = elf.symbol("tohost").ok_or_else(|| MachineError::NoTohost {
+            name: kernel.name.clone(),
+        })?;
+        htif = Some(HtifFrontEnd::new(
+            tohost,
+            elf.symbol("fromhost"),
+            console.writer(),
+        ));
+    }
+
+    let fdt = match user_dtb {
+        Some((_, blob)) => blob,
+        None => generate(&DeviceTreeSpec {
+            kind: TreeKind::Spike,
+            harts: pins.len() as u32,
+            ram: dram,
+            isa: isa.to_string(),
+            bootargs: config.bootargs.clone(),
+            plic_size: 0,
+        })
+        .map_err(|source| MachineError::DeviceTree {
+            name: "generated".into(),
+            source,
+        })?,
+    };
+    let rom = spike_rom(start, &fdt);
+    let rom_size = align_up(rom.len() as u64, PAGE_SIZE);
+    debug_assert!(rom.len() as u64 >= SPIKE_FDT_OFFSET);
+    memory.map_rom("riscv.spike.mrom", ROM_BASE, rom_size, &rom)?;
+
+    Ok(Board {
+        mem: memory.mem,
+        space: memory.space,
+        clint,
+        uart: None,
+        finisher: None,
+        htif,
+        console,
+        fdt,
+        reset_pc: ROM_BASE,
+    })
+}

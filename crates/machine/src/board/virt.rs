@@ -1,0 +1,220 @@
+//! The `virt` board: QEMU's memory map and boot protocol.
+//!
+//! | range                     | device                                  |
+//! |---------------------------|-----------------------------------------|
+//! | `0x0000_1000 + 0xf000`    | boot ROM (reset vector, fw_dynamic_info)|
+//! | `0x0010_0000 + 0x1000`    | SiFive test finisher                    |
+//! | `0x0200_0000 + 0x10000`   | CLINT (ACLINT MSWI + MTIMER)            |
+//! | `0x0c00_0000 + ...`       | PLIC (96 sources, M and S context/hart) |
+//! | `0x1000_0000 + 0x100`     | UART0 ns16550a, PLIC source 10          |
+//! | `0x8000_0000 + ram_size`  | DRAM                                    |
+//!
+//! Image placement follows QEMU: the bios (an ELF at its own addresses, or
+//! a raw `.bin` at the start of DRAM) runs first; the kernel goes at the
+//! next 2 MiB boundary after the bios (for a raw image; an ELF kernel at its
+//! own addresses) and is handed to the bios through `fw_dynamic_info` and
+//! by convention (fw_jump's 0x80200000). With no bios, the kernel's entry is
+//! where the ROM jumps. The device tree goes at the top of DRAM (below
+//! 3 GiB), aligned down to 2 MiB.
+
+use std::rc::Rc;
+
+use ferrite_devices::{IrqLine, Plic, PlicConfig, TestFinisher, TimeSource, Uart16550};
+use ferrite_memory::{GuestAddress, MemTxAttrs};
+use ferrite_riscv::HartIrqPins;
+
+use super::{Board, BoardMemory, Images, align_up, check_no_overlap};
+use crate::boot_rom::virt_rom;
+use crate::config::MachineConfig;
+use crate::console::Console;
+use crate::error::{MachineError, Result};
+use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
+use crate::hart::{mip, pin_sink};
+use crate::layout::{MIB, MemoryRange, virt};
+
+/// Where QEMU puts the next stage after the bios on rv64: the bios end
+/// rounded up to 2 MiB.
+const KERNEL_ALIGN: u64 = 2 * MIB;
+
+/// QEMU keeps the device tree below 3 GiB so 32-bit kernels can reach it.
+const FDT_CEILING: u64 = 3072 * MIB;
+
+/// The device tree's alignment at the top of DRAM.
+const FDT_ALIGN: u64 = 2 * MIB;
+
+/// Builds the `virt` board on `memory`, for harts with `pins`.
+pub(crate) fn build(
+    config: &MachineConfig,
+    mut memory: BoardMemory,
+    pins: &[HartIrqPins],
+    time: Rc<dyn TimeSource>,
+    images: Images,
+    isa: &str,
+    user_dtb: Option<(String, Vec<u8>)>,
+) -> Result<Board> {
+    let console = Console::open(&config.serial)?;
+
+    // Devices.
+    let clint = memory.map_clint(virt::CLINT.start(), pins, time)?;
+    let plic_outputs = pins
+        .iter()
+        .flat_map(|p| {
+            [
+                IrqLine::new(pin_sink(p.clone()), mip::MEIP),
+                IrqLine::new(pin_sink(p.clone()), mip::SEIP),
+            ]
+        })
+        .collect();
+    let plic_config = PlicConfig::virt(pins.len() as u32);
+    let plic = Plic::new(plic_config, plic_outputs)?;
+    let plic_size = plic.region_size();
+    memory.map_io(
+        "riscv.sifive.plic",
+        virt::PLIC.start(),
+        plic_size,
+        plic.clone(),
+    )?;
+    let uart = Rc::new(Uart16550::new(
+        IrqLine::new(plic.clone(), virt::UART0_IRQ),
+        Box::new(console.backend.clone()),
+    ));
+    memory.map_io(
+        "serial",
+        virt::UART0.start(),
+        virt::UART0.size(),
+        uart.clone(),
+    )?;
+    let finisher = Rc::new(TestFinisher::new());
+    memory.map_io(
+        "riscv.sifive.test",
+        virt::TEST.start(),
+        virt::TEST.size(),
+        finisher.clone(),
+    )?;
+
+    // Images.
+    let dram = memory.ram;
+    let loadable = [dram];
+    let mut start = dram.start();
+    let mut next_stage = 0;
+    let mut occupied: Vec<MemoryRange> = Vec::new();
+    let mut kernel_raw_addr = dram.start();
+    if let Some(bios) = &images.bios {
+        let fp = bios.footprint(dram.start());
+        bios.load(&mut memory.mem, memory.space, &loadable, dram.start())?;
+        start = bios.entry(dram.start());
+        kernel_raw_addr = align_up(u64::try_from(fp.end()).unwrap_or(u64::MAX), KERNEL_ALIGN);
+        occupied.push(fp);
+    }
+    if let Some(kernel) = &images.kernel {
+        let fp = kernel.footprint(kernel_raw_addr);
+        if let Some(bios_fp) = occupied.first() {
+            check_no_overlap(fp, *bios_fp)?;
+        }
+        kernel.load(&mut memory.mem, memory.space, &loadable, kernel_raw_addr)?;
+        let entry = kernel.entry(kernel_raw_addr);
+        if images.bios.is_some() {
+            next_stage = entry;
+        } else {
+            start = entry;
+        }
+        occupied.push(fp);
+    }
+
+    // Device tree.
+    let (fdt_name, fdt) = match user_dtb {
+        Some((name, blob)) => (name, blob),
+        None => {
+            let spec = DeviceTreeSpec {
+                kind: TreeKind::Virt,
+                harts: pins.len() as u32,
+                ram: dram,
+                isa: isa.to_string(),
+                bootargs: config.bootargs.clone(),
+                plic_size,
+            };
+            let blob = generate(&spec).map_err(|source| MachineError::DeviceTree {
+                name: "generated".into(),
+                source,
+            })?;
+            ("generated".to_string(), blob)
+        }
+    };
+    let fdt_addr = fdt_address(dram, fdt.len() as u64).ok_or(MachineError::RamSize {
+        size: dram.size(),
+        reason: "too small to hold the device tree",
+    })?;
+    let fdt_range = MemoryRange::new(fdt_addr, fdt.len() as u64);
+    if occupied.iter().any(|r| r.overlaps(&fdt_range)) {
+        return Err(MachineError::RamSize {
+            size: dram.size(),
+            reason: "too small: the device tree at the top of RAM would overlap a loaded image",
+        });
+    }
+    memory
+        .mem
+        .write(
+            memory.space,
+            GuestAddress(fdt_addr),
+            &fdt,
+            MemTxAttrs::default(),
+        )
+        .map_err(|_| MachineError::RamSize {
+            size: dram.size(),
+            reason: "too small to hold the device tree",
+        })?;
+    tracing::debug!(
+        "virt: fdt {fdt_name} at {fdt_addr:#x}, start {start:#x}, next {next_stage:#x}"
+    );
+
+    // Boot ROM.
+    memory.map_rom(
+        "riscv.virt.mrom",
+        virt::MROM.start(),
+        virt::MROM.size(),
+        &virt_rom(start, fdt_addr, next_stage),
+    )?;
+
+    Ok(Board {
+        mem: memory.mem,
+        space: memory.space,
+        clint,
+        uart: Some(uart),
+        finisher: Some(finisher),
+        htif: None,
+        console,
+        fdt,
+        reset_pc: virt::MROM.start(),
+    })
+}
+
+/// QEMU's `riscv_compute_fdt_addr`: the top of DRAM (capped at 3 GiB when
+/// DRAM starts below it) minus the tree, aligned down to 2 MiB. `None` if
+/// DRAM cannot hold the tree there.
+pub(crate) fn fdt_address(dram: MemoryRange, fdt_size: u64) -> Option<u64> {
+    let dram_end = u64::try_from(dram.end()).unwrap_or(u64::MAX);
+    let top = if dram.start() < FDT_CEILING {
+        dram_end.min(FDT_CEILING)
+    } else {
+        dram_end
+    };
+    let addr = top.checked_sub(fdt_size)? & !(FDT_ALIGN - 1);
+    (addr >= dram.start()).then_some(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fdt_goes_where_qemu_puts_it() {
+        let dram = MemoryRange::new(0x8000_0000, 128 * MIB);
+        assert_eq!(fdt_address(dram, 0x1000), Some(0x87e0_0000));
+        let big = MemoryRange::new(0x8000_0000, 4096 * MIB);
+        assert_eq!(fdt_address(big, 0x1000), Some(0xbfe0_0000));
+        let tiny = MemoryRange::new(0x8000_0000, MIB);
+        assert_eq!(fdt_address(tiny, 0x1000), Some(0x8000_0000));
+        let too_tiny = MemoryRange::new(0x8000_0000, 0x800);
+        assert_eq!(fdt_address(too_tiny, 0x1000), None);
+    }
+}

@@ -1,0 +1,230 @@
+//! What a board is built from: [`MachineConfig`] and its parts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::layout::MIB;
+
+/// The boards Ferrite provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BoardKind {
+    /// QEMU's `virt`: boot ROM, test finisher, CLINT, PLIC, UART0, DRAM, a
+    /// generated device tree.
+    Virt,
+    /// Spike: boot ROM, CLINT, DRAM, HTIF through `tohost`/`fromhost`.
+    Spike,
+}
+
+impl BoardKind {
+    /// Every board, in the order `--machine help` lists them.
+    pub const ALL: [BoardKind; 2] = [BoardKind::Virt, BoardKind::Spike];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            BoardKind::Virt => "virt",
+            BoardKind::Spike => "spike",
+        }
+    }
+
+    /// DRAM size when `-m` is not given. QEMU's `virt` defaults to 128 MiB;
+    /// Spike to 2 GiB. Ferrite uses 128 MiB for `virt` (so device-tree and
+    /// firmware placement match QEMU's default run) and 256 MiB for `spike`
+    /// (RAM is allocated lazily, so the size costs nothing until touched, but
+    /// a smaller default keeps page tables of sparse guests small).
+    pub fn default_ram_size(self) -> u64 {
+        match self {
+            BoardKind::Virt => 128 * MIB,
+            BoardKind::Spike => 256 * MIB,
+        }
+    }
+}
+
+impl fmt::Display for BoardKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown board name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown machine `{0}` (available: virt, spike)")]
+pub struct UnknownBoard(pub String);
+
+impl FromStr for BoardKind {
+    type Err = UnknownBoard;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "virt" => Ok(BoardKind::Virt),
+            "spike" => Ok(BoardKind::Spike),
+            other => Err(UnknownBoard(other.to_string())),
+        }
+    }
+}
+
+/// A guest image: a file to read, or bytes already in memory (the built-in
+/// default guest, tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// Read from this host path.
+    File(PathBuf),
+    /// These bytes, with a name for messages.
+    Bytes {
+        /// Name used in messages.
+        name: String,
+        /// The image.
+        bytes: Vec<u8>,
+    },
+}
+
+impl ImageSource {
+    /// An image read from `path`.
+    pub fn file(path: impl AsRef<Path>) -> Self {
+        ImageSource::File(path.as_ref().to_path_buf())
+    }
+
+    /// The name used in messages (the path, or the given name).
+    pub fn name(&self) -> String {
+        match self {
+            ImageSource::File(p) => p.display().to_string(),
+            ImageSource::Bytes { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// Where the board's console goes (UART0 on `virt`, the HTIF console and
+/// syscall proxy on `spike`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SerialConfig {
+    /// The process's stdin/stdout (raw mode when stdin is a terminal).
+    #[default]
+    Stdio,
+    /// Output to a file (created or truncated); no input.
+    File(PathBuf),
+    /// A Unix socket the board listens on.
+    Unix(PathBuf),
+    /// Output discarded; no input.
+    Null,
+    /// In memory: output captured, input scripted. For tests and embedding;
+    /// read it back with [`crate::Machine::captured_output`].
+    Capture {
+        /// Bytes the guest will read as input.
+        input: Vec<u8>,
+    },
+}
+
+impl FromStr for SerialConfig {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "stdio" | "mon:stdio" => Ok(SerialConfig::Stdio),
+            "null" | "none" => Ok(SerialConfig::Null),
+            _ => {
+                if let Some(p) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
+                    Ok(SerialConfig::File(PathBuf::from(p)))
+                } else if let Some(p) = s.strip_prefix("unix:").filter(|p| !p.is_empty()) {
+                    // QEMU option suffixes (",server=on,wait=off") are accepted and ignored.
+                    let p = p.split(',').next().unwrap_or(p);
+                    Ok(SerialConfig::Unix(PathBuf::from(p)))
+                } else {
+                    Err(format!(
+                        "unknown serial backend `{s}` (expected stdio, file:PATH, unix:PATH or null)"
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Everything a board is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineConfig {
+    /// Which board.
+    pub board: BoardKind,
+    /// DRAM size in bytes (must be > 0 and a multiple of 4 KiB).
+    pub ram_size: u64,
+    /// Number of harts (1..=[`MAX_HARTS`]).
+    pub harts: u32,
+    /// First-stage firmware (`--bios`). `None` = no bios (`--bios none`).
+    pub bios: Option<ImageSource>,
+    /// Kernel (`--kernel`, or the positional ELF).
+    pub kernel: Option<ImageSource>,
+    /// Device tree blob replacing the generated one (`--dtb`).
+    pub dtb: Option<ImageSource>,
+    /// `/chosen/bootargs` (`--append`).
+    pub bootargs: Option<String>,
+    /// Console backend.
+    pub serial: SerialConfig,
+}
+
+/// Most harts a board accepts (the firmware runtime and the CLINT/PLIC maps
+/// are sized for far more; this bounds the round-robin scheduler's work).
+pub const MAX_HARTS: u32 = 64;
+
+impl MachineConfig {
+    /// A configuration for `board` with its default RAM size, one hart, no
+    /// images and the console on stdio.
+    pub fn new(board: BoardKind) -> Self {
+        Self {
+            board,
+            ram_size: board.default_ram_size(),
+            harts: 1,
+            bios: None,
+            kernel: None,
+            dtb: None,
+            bootargs: None,
+            serial: SerialConfig::Stdio,
+        }
+    }
+
+    /// This configuration with `kernel` as the kernel image.
+    pub fn with_kernel(mut self, kernel: ImageSource) -> Self {
+        self.kernel = Some(kernel);
+        self
+    }
+
+    /// This configuration with the console captured in memory, `input`
+    /// queued for the guest to read.
+    pub fn with_captured_serial(mut self, input: &[u8]) -> Self {
+        self.serial = SerialConfig::Capture {
+            input: input.to_vec(),
+        };
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn board_names_round_trip() {
+        for b in BoardKind::ALL {
+            assert_eq!(b.name().parse::<BoardKind>(), Ok(b));
+        }
+        let err = "sifive_u".parse::<BoardKind>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown machine `sifive_u` (available: virt, spike)"
+        );
+    }
+
+    #[test]
+    fn serial_specs() {
+        assert_eq!("stdio".parse(), Ok(SerialConfig::Stdio));
+        assert_eq!("null".parse(), Ok(SerialConfig::Null));
+        assert_eq!(
+            "file:/tmp/x".parse(),
+            Ok(SerialConfig::File("/tmp/x".into()))
+        );
+        assert_eq!(
+            "unix:/tmp/s,server=on".parse(),
+            Ok(SerialConfig::Unix("/tmp/s".into()))
+        );
+        assert!("file:".parse::<SerialConfig>().is_err());
+        assert!("tcp:1234".parse::<SerialConfig>().is_err());
+    }
+}

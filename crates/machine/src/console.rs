@@ -1,0 +1,79 @@
+//! The board's console: a character backend chosen by [`SerialConfig`],
+//! shared between the device that owns it (UART0 on `virt`) and, on
+//! `spike`, the HTIF front end.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ferrite_devices::chardev::BufferBackend;
+use ferrite_devices::{CharBackend, CharInput, parse_backend_spec};
+
+use crate::config::SerialConfig;
+use crate::error::Result;
+
+/// A backend shared by several writers. Cloning shares the backend.
+#[derive(Clone)]
+pub(crate) struct SharedBackend(Rc<RefCell<Box<dyn CharBackend>>>);
+
+impl CharBackend for SharedBackend {
+    fn write(&mut self, bytes: &[u8]) -> ferrite_devices::chardev::Result<()> {
+        self.0.borrow_mut().write(bytes)
+    }
+
+    fn read_input(&mut self, buf: &mut [u8]) -> ferrite_devices::chardev::Result<CharInput> {
+        self.0.borrow_mut().read_input(buf)
+    }
+}
+
+/// The console of a board.
+pub(crate) struct Console {
+    /// The backend (shared).
+    pub backend: SharedBackend,
+    /// For [`SerialConfig::Capture`]: the buffer holding the output.
+    pub capture: Option<BufferBackend>,
+    /// True if input may arrive from outside at any time (a terminal, a
+    /// pipe, a socket): an idle guest then waits for it instead of being
+    /// declared stuck.
+    pub interactive: bool,
+}
+
+impl Console {
+    /// Opens the backend `config` names.
+    pub fn open(config: &SerialConfig) -> Result<Self> {
+        let (backend, capture, interactive): (Box<dyn CharBackend>, _, _) = match config {
+            SerialConfig::Stdio => (parse_backend_spec("stdio")?, None, true),
+            SerialConfig::Null => (parse_backend_spec("null")?, None, false),
+            SerialConfig::File(p) => (
+                parse_backend_spec(&format!("file:{}", p.display()))?,
+                None,
+                false,
+            ),
+            SerialConfig::Unix(p) => (
+                parse_backend_spec(&format!("unix:{}", p.display()))?,
+                None,
+                true,
+            ),
+            SerialConfig::Capture { input } => {
+                let buf = BufferBackend::new();
+                buf.push_input(input);
+                (Box::new(buf.clone()), Some(buf), false)
+            }
+        };
+        Ok(Self {
+            backend: SharedBackend(Rc::new(RefCell::new(backend))),
+            capture,
+            interactive,
+        })
+    }
+
+    /// A writer closure for the HTIF console (errors are logged, not fatal:
+    /// a closed terminal must not stop the guest).
+    pub fn writer(&self) -> crate::htif::ConsoleWriter {
+        let backend = self.backend.clone();
+        Box::new(move |bytes| {
+            if let Err(e) = backend.0.borrow_mut().write(bytes) {
+                tracing::warn!("console output failed: {e}");
+            }
+        })
+    }
+}

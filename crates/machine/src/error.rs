@@ -1,0 +1,114 @@
+//! The crate's error type: everything that stops a board from being built
+//! or run, each variant naming the problem.
+
+use std::path::PathBuf;
+
+use crate::elf::ElfError;
+use crate::fdt::FdtError;
+
+/// Why a board cannot be built or run.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    /// A host file could not be read.
+    #[error("cannot read {what} {path}: {source}")]
+    Read {
+        /// Which image ("kernel", "bios", "device tree").
+        what: &'static str,
+        /// The path given.
+        path: PathBuf,
+        /// The host error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An ELF image is unusable.
+    #[error("{what} {name}: {source}")]
+    Elf {
+        /// Which image.
+        what: &'static str,
+        /// Its name (path).
+        name: String,
+        /// What is wrong with it.
+        #[source]
+        source: ElfError,
+    },
+    /// A raw (non-ELF) image does not fit where it must go.
+    #[error("{what} {name}: {size:#x}-byte image at {addr:#x} does not fit in guest memory")]
+    RawImageOutsideMemory {
+        /// Which image.
+        what: &'static str,
+        /// Its name.
+        name: String,
+        /// Its size.
+        size: u64,
+        /// Where it was to be loaded.
+        addr: u64,
+    },
+    /// The device tree blob (given or generated) is unusable.
+    #[error("device tree {name}: {source}")]
+    DeviceTree {
+        /// The blob's name (path, or "generated").
+        name: String,
+        /// What is wrong with it.
+        #[source]
+        source: FdtError,
+    },
+    /// The memory size cannot work.
+    #[error("invalid memory size {size:#x}: {reason}")]
+    RamSize {
+        /// The size asked for.
+        size: u64,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+    /// The hart count cannot work.
+    #[error("invalid hart count {harts}: must be between 1 and {max}")]
+    HartCount {
+        /// The count asked for.
+        harts: u32,
+        /// The largest count accepted.
+        max: u32,
+    },
+    /// The kernel would overwrite the bios.
+    #[error(
+        "kernel ({kernel_start:#x}..{kernel_end:#x}) overlaps the bios ({bios_start:#x}..{bios_end:#x})"
+    )]
+    KernelOverlapsBios {
+        /// First byte of the kernel.
+        kernel_start: u64,
+        /// One past its last byte.
+        kernel_end: u128,
+        /// First byte of the bios.
+        bios_start: u64,
+        /// One past its last byte.
+        bios_end: u128,
+    },
+    /// The spike board needs an ELF with a `tohost` symbol for HTIF.
+    #[error("{name}: no `tohost` symbol; the spike board talks HTIF through it")]
+    NoTohost {
+        /// The image's name.
+        name: String,
+    },
+    /// A raw binary cannot be used where an ELF is needed.
+    #[error("{what} {name}: {reason}")]
+    UnsupportedImage {
+        /// Which image.
+        what: &'static str,
+        /// Its name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Building the memory map failed (a bug in the board description, or a
+    /// size the host cannot map).
+    #[error("building guest memory: {0}")]
+    Memory(#[from] ferrite_memory::MemoryError),
+    /// A device refused its configuration.
+    #[error("building devices: {0}")]
+    Device(#[from] ferrite_devices::DeviceError),
+    /// The console backend could not be opened.
+    #[error("serial backend: {0}")]
+    Serial(#[from] ferrite_devices::ChardevError),
+}
+
+/// Result of building or running a board.
+pub type Result<T> = std::result::Result<T, MachineError>;

@@ -1,0 +1,341 @@
+//! Device tree generation for the `virt` and `spike` boards.
+//!
+//! The `virt` tree follows what QEMU's `hw/riscv/virt.c` emits for the
+//! devices Ferrite implements (cpus with their interrupt controllers,
+//! memory, CLINT, PLIC, UART0, the test finisher with its poweroff and reboot
+//! nodes, `/chosen`), so firmware that parses QEMU's tree (OpenSBI, U-Boot,
+//! Linux) finds the same nodes with the same compatible strings. The `spike`
+//! tree follows Spike's (cpus, memory, CLINT, an `ucb,htif0` node).
+
+use vm_fdt::FdtWriter;
+
+use super::Result;
+use crate::layout::{MemoryRange, TIMEBASE_HZ, spike, virt};
+
+/// Which board's tree to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeKind {
+    /// QEMU `virt`.
+    Virt,
+    /// Spike.
+    Spike,
+}
+
+/// Everything the tree describes that varies between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceTreeSpec {
+    /// Which board.
+    pub kind: TreeKind,
+    /// Number of harts (ids 0..harts).
+    pub harts: u32,
+    /// Guest DRAM.
+    pub ram: MemoryRange,
+    /// The `riscv,isa` string, e.g. `rv64imac_zicsr_zifencei_zicntr_sstc`.
+    pub isa: String,
+    /// `/chosen/bootargs`, if any.
+    pub bootargs: Option<String>,
+    /// Size of the PLIC's register window (`virt`; depends on the hart count).
+    pub plic_size: u64,
+}
+
+/// The CPU interrupt numbers used in `interrupts-extended` (mip bits).
+const IRQ_M_SOFT: u32 = 3;
+const IRQ_M_TIMER: u32 = 7;
+const IRQ_S_EXT: u32 = 9;
+const IRQ_M_EXT: u32 = 11;
+
+/// Phandle numbering: fixed small numbers for the board devices, then two per
+/// hart (cpu node, its interrupt controller). Deterministic, so dumped trees
+/// compare byte for byte between runs.
+const PHANDLE_PLIC: u32 = 1;
+const PHANDLE_TEST: u32 = 2;
+const PHANDLE_FIRST_CPU: u32 = 16;
+
+fn cpu_phandle(hart: u32) -> u32 {
+    PHANDLE_FIRST_CPU + 2 * hart
+}
+
+fn intc_phandle(hart: u32) -> u32 {
+    PHANDLE_FIRST_CPU + 2 * hart + 1
+}
+
+/// Splits a 64-bit value into the two cells of a `#address-cells = 2` pair.
+fn cells64(v: u64) -> [u32; 2] {
+    [(v >> 32) as u32, v as u32]
+}
+
+fn reg(range: &MemoryRange) -> Vec<u32> {
+    let mut r = Vec::with_capacity(4);
+    r.extend_from_slice(&cells64(range.start()));
+    r.extend_from_slice(&cells64(range.size()));
+    r
+}
+
+/// Splits `rv64imac_zicsr_zifencei` into `riscv,isa-base` (`rv64i`) and the
+/// `riscv,isa-extensions` list (`i`, `m`, `a`, `c`, `zicsr`, `zifencei`), as
+/// QEMU 8+ emits them next to the legacy `riscv,isa` string.
+fn split_isa(isa: &str) -> (String, Vec<String>) {
+    let mut parts = isa.split('_');
+    let head = parts.next().unwrap_or("rv64i");
+    let (base, letters) = if let Some(rest) = head.strip_prefix("rv64") {
+        ("rv64i", rest)
+    } else if let Some(rest) = head.strip_prefix("rv32") {
+        ("rv32i", rest)
+    } else {
+        ("rv64i", head)
+    };
+    let mut exts: Vec<String> = letters.chars().map(|c| c.to_string()).collect();
+    exts.extend(parts.filter(|p| !p.is_empty()).map(str::to_string));
+    (base.to_string(), exts)
+}
+
+/// Builds the flattened device tree blob for `spec`.
+pub fn generate(spec: &DeviceTreeSpec) -> Result<Vec<u8>> {
+    let mut fdt = FdtWriter::new()?;
+    let root = fdt.begin_node("")?;
+    fdt.property_u32("#address-cells", 2)?;
+    fdt.property_u32("#size-cells", 2)?;
+    match spec.kind {
+        TreeKind::Virt => {
+            fdt.property_string("compatible", "riscv-virtio")?;
+            fdt.property_string("model", "riscv-virtio,qemu")?;
+        }
+        TreeKind::Spike => {
+            fdt.property_string("compatible", "ucbbar,spike-bare-dev")?;
+            fdt.property_string("model", "ucbbar,spike-bare")?;
+        }
+    }
+
+    let chosen = fdt.begin_node("chosen")?;
+    if spec.kind == TreeKind::Virt {
+        fdt.property_string(
+            "stdout-path",
+            &format!("/soc/serial@{:x}", virt::UART0.start()),
+        )?;
+    }
+    if let Some(args) = &spec.bootargs {
+        fdt.property_string("bootargs", args)?;
+    }
+    fdt.end_node(chosen)?;
+
+    if spec.kind == TreeKind::Virt {
+        for (name, value) in [("poweroff", 0x5555u32), ("reboot", 0x7777)] {
+            let node = fdt.begin_node(name)?;
+            fdt.property_u32("value", value)?;
+            fdt.property_u32("offset", 0)?;
+            fdt.property_u32("regmap", PHANDLE_TEST)?;
+            fdt.property_string("compatible", &format!("syscon-{name}"))?;
+            fdt.end_node(node)?;
+        }
+    }
+
+    let memory = fdt.begin_node(&format!("memory@{:x}", spec.ram.start()))?;
+    fdt.property_string("device_type", "memory")?;
+    fdt.property_array_u32("reg", &reg(&spec.ram))?;
+    fdt.end_node(memory)?;
+
+    write_cpus(&mut fdt, spec)?;
+
+    let soc = fdt.begin_node("soc")?;
+    fdt.property_u32("#address-cells", 2)?;
+    fdt.property_u32("#size-cells", 2)?;
+    match spec.kind {
+        TreeKind::Virt => fdt.property_string("compatible", "simple-bus")?,
+        TreeKind::Spike => fdt.property_string_list(
+            "compatible",
+            vec!["ucbbar,spike-bare-soc".into(), "simple-bus".into()],
+        )?,
+    }
+    fdt.property_null("ranges")?;
+    match spec.kind {
+        TreeKind::Virt => write_virt_soc(&mut fdt, spec)?,
+        TreeKind::Spike => write_clint(&mut fdt, spec, spike::CLINT)?,
+    }
+    fdt.end_node(soc)?;
+
+    if spec.kind == TreeKind::Spike {
+        let htif = fdt.begin_node("htif")?;
+        fdt.property_string("compatible", "ucb,htif0")?;
+        fdt.end_node(htif)?;
+    }
+
+    fdt.end_node(root)?;
+    Ok(fdt.finish()?)
+}
+
+fn write_cpus(fdt: &mut FdtWriter, spec: &DeviceTreeSpec) -> Result<()> {
+    let (base, exts) = split_isa(&spec.isa);
+    let cpus = fdt.begin_node("cpus")?;
+    fdt.property_u32("#address-cells", 1)?;
+    fdt.property_u32("#size-cells", 0)?;
+    fdt.property_u32("timebase-frequency", TIMEBASE_HZ as u32)?;
+    for hart in 0..spec.harts {
+        let cpu = fdt.begin_node(&format!("cpu@{hart:x}"))?;
+        fdt.property_u32("phandle", cpu_phandle(hart))?;
+        fdt.property_string("device_type", "cpu")?;
+        fdt.property_u32("reg", hart)?;
+        fdt.property_string("status", "okay")?;
+        fdt.property_string("compatible", "riscv")?;
+        fdt.property_string("riscv,isa", &spec.isa)?;
+        fdt.property_string("riscv,isa-base", &base)?;
+        fdt.property_string_list("riscv,isa-extensions", exts.clone())?;
+        fdt.property_string("mmu-type", "riscv,sv48")?;
+        let intc = fdt.begin_node("interrupt-controller")?;
+        fdt.property_u32("#interrupt-cells", 1)?;
+        fdt.property_null("interrupt-controller")?;
+        fdt.property_string("compatible", "riscv,cpu-intc")?;
+        fdt.property_u32("phandle", intc_phandle(hart))?;
+        fdt.end_node(intc)?;
+        fdt.end_node(cpu)?;
+    }
+    let map = fdt.begin_node("cpu-map")?;
+    let cluster = fdt.begin_node("cluster0")?;
+    for hart in 0..spec.harts {
+        let core = fdt.begin_node(&format!("core{hart}"))?;
+        fdt.property_u32("cpu", cpu_phandle(hart))?;
+        fdt.end_node(core)?;
+    }
+    fdt.end_node(cluster)?;
+    fdt.end_node(map)?;
+    fdt.end_node(cpus)?;
+    Ok(())
+}
+
+/// `interrupts-extended` pairs (intc phandle, irq) for each hart.
+fn per_hart_irqs(harts: u32, irqs: &[u32]) -> Vec<u32> {
+    let mut cells = Vec::new();
+    for hart in 0..harts {
+        for irq in irqs {
+            cells.push(intc_phandle(hart));
+            cells.push(*irq);
+        }
+    }
+    cells
+}
+
+fn write_clint(fdt: &mut FdtWriter, spec: &DeviceTreeSpec, range: MemoryRange) -> Result<()> {
+    let clint = fdt.begin_node(&format!("clint@{:x}", range.start()))?;
+    fdt.property_array_u32(
+        "interrupts-extended",
+        &per_hart_irqs(spec.harts, &[IRQ_M_SOFT, IRQ_M_TIMER]),
+    )?;
+    fdt.property_array_u32("reg", &reg(&range))?;
+    fdt.property_string_list(
+        "compatible",
+        vec!["sifive,clint0".into(), "riscv,clint0".into()],
+    )?;
+    fdt.end_node(clint)?;
+    Ok(())
+}
+
+fn write_virt_soc(fdt: &mut FdtWriter, spec: &DeviceTreeSpec) -> Result<()> {
+    let serial = fdt.begin_node(&format!("serial@{:x}", virt::UART0.start()))?;
+    fdt.property_u32("interrupts", virt::UART0_IRQ)?;
+    fdt.property_u32("interrupt-parent", PHANDLE_PLIC)?;
+    fdt.property_u32("clock-frequency", virt::UART_CLOCK_HZ)?;
+    fdt.property_array_u32("reg", &reg(&virt::UART0))?;
+    fdt.property_string("compatible", "ns16550a")?;
+    fdt.end_node(serial)?;
+
+    let test = fdt.begin_node(&format!("test@{:x}", virt::TEST.start()))?;
+    fdt.property_u32("phandle", PHANDLE_TEST)?;
+    fdt.property_array_u32("reg", &reg(&virt::TEST))?;
+    fdt.property_string_list(
+        "compatible",
+        vec![
+            "sifive,test1".into(),
+            "sifive,test0".into(),
+            "syscon".into(),
+        ],
+    )?;
+    fdt.end_node(test)?;
+
+    let plic = fdt.begin_node(&format!("plic@{:x}", virt::PLIC.start()))?;
+    fdt.property_u32("phandle", PHANDLE_PLIC)?;
+    fdt.property_u32("riscv,ndev", virt::PLIC_NDEV)?;
+    fdt.property_array_u32(
+        "reg",
+        &reg(&MemoryRange::new(virt::PLIC.start(), spec.plic_size)),
+    )?;
+    fdt.property_array_u32(
+        "interrupts-extended",
+        &per_hart_irqs(spec.harts, &[IRQ_M_EXT, IRQ_S_EXT]),
+    )?;
+    fdt.property_null("interrupt-controller")?;
+    fdt.property_string_list(
+        "compatible",
+        vec!["sifive,plic-1.0.0".into(), "riscv,plic0".into()],
+    )?;
+    fdt.property_u32("#address-cells", 0)?;
+    fdt.property_u32("#interrupt-cells", 1)?;
+    fdt.end_node(plic)?;
+
+    write_clint(fdt, spec, virt::CLINT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fdt::validate;
+
+    fn spec(kind: TreeKind, harts: u32) -> DeviceTreeSpec {
+        DeviceTreeSpec {
+            kind,
+            harts,
+            ram: MemoryRange::new(0x8000_0000, 0x1000_0000),
+            isa: "rv64imac_zicsr_zifencei_zicntr_sstc".into(),
+            bootargs: Some("console=ttyS0".into()),
+            plic_size: virt::PLIC.size(),
+        }
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn virt_tree_is_valid_and_names_the_devices() {
+        let blob = generate(&spec(TreeKind::Virt, 2)).unwrap();
+        validate(&blob).unwrap();
+        for s in [
+            &b"ns16550a"[..],
+            b"sifive,plic-1.0.0",
+            b"riscv,clint0",
+            b"sifive,test1",
+            b"syscon-poweroff",
+            b"syscon-reboot",
+            b"/soc/serial@10000000",
+            b"riscv,sv48",
+            b"rv64imac_zicsr_zifencei_zicntr_sstc",
+            b"zifencei",
+            b"cpu@1",
+            b"memory@80000000",
+            b"console=ttyS0",
+        ] {
+            assert!(contains(&blob, s), "{}", String::from_utf8_lossy(s));
+        }
+        assert!(!contains(&blob, b"cpu@2"));
+    }
+
+    #[test]
+    fn spike_tree_has_htif_and_no_uart() {
+        let blob = generate(&spec(TreeKind::Spike, 1)).unwrap();
+        validate(&blob).unwrap();
+        assert!(contains(&blob, b"ucb,htif0"));
+        assert!(!contains(&blob, b"ns16550a"));
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let a = generate(&spec(TreeKind::Virt, 4)).unwrap();
+        let b = generate(&spec(TreeKind::Virt, 4)).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn isa_string_splits_like_qemu() {
+        let (base, exts) = split_isa("rv64imac_zicsr_zifencei_sstc");
+        assert_eq!(base, "rv64i");
+        assert_eq!(exts, ["i", "m", "a", "c", "zicsr", "zifencei", "sstc"]);
+    }
+}

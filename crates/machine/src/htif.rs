@@ -1,0 +1,373 @@
+//! The HTIF front end of the `spike` board: what Spike's `fesvr` does on the
+//! host side of the `tohost`/`fromhost` mailbox.
+//!
+//! The guest writes a 64-bit command to `tohost`:
+//! `device[63:56] | command[55:48] | payload[47:0]`. The front end reads
+//! it, writes `tohost` back to zero (which tells the guest the command was
+//! taken) and acts:
+//!
+//! - device 0 (syscall proxy), payload with bit 0 set: the guest exits with
+//!   status `payload >> 1` (riscv-tests: `1` passes, `(n << 1) | 1` fails
+//!   test `n`).
+//! - device 0, payload with bit 0 clear: the payload is the address of a
+//!   "magic memory" block of eight 64-bit words `[n, a0, a1, ...]`; the front
+//!   end serves system call `n` (`write` to stdout/stderr, `exit`,
+//!   `exit_group`; anything else returns `-ENOSYS`), stores the result in
+//!   word 0 and answers `fromhost = 1`.
+//! - device 1 (console), command 1: output the payload's low byte. Command
+//!   0 (read a character) is accepted and left pending: the board has no
+//!   HTIF console input.
+//!
+//! Answers go through a queue and are written to `fromhost` only while
+//! `fromhost` reads zero (the guest clears it after consuming an answer), as
+//! Spike does.
+//!
+//! **Polling rule.** The mailbox is plain RAM, not MMIO, so other data on
+//! the same page runs at full speed. The board calls [`HtifFrontEnd::poll`]
+//! at every scheduling-slice boundary and whenever a hart stops (wfi, budget
+//! exhausted, halt). A guest that writes `tohost` therefore sees its command
+//! taken at the end of the current slice. Slices are counted in retired
+//! instructions, so the moment of the poll (and all output) is the same on
+//! every run.
+
+use std::collections::VecDeque;
+
+/// Guest memory as the front end needs it. The board implements it with the
+/// memory API (`MemorySystem::read`/`write`), never through the CPU.
+pub trait HtifBus {
+    /// Reads a little-endian 64-bit word; `None` if nothing answers there.
+    fn load_u64(&mut self, addr: u64) -> Option<u64>;
+    /// Writes a little-endian 64-bit word; `false` if nothing took it.
+    fn store_u64(&mut self, addr: u64, value: u64) -> bool;
+    /// Reads `buf.len()` bytes; `false` if any byte could not be read.
+    fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> bool;
+}
+
+/// What a poll found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HtifStatus {
+    /// Nothing final: keep running.
+    Running,
+    /// The guest asked to exit with this status.
+    Exit(u32),
+}
+
+/// HTIF device numbers.
+const DEVICE_SYSCALL: u8 = 0;
+const DEVICE_CONSOLE: u8 = 1;
+
+/// Console commands.
+const CONSOLE_GETCHAR: u8 = 0;
+const CONSOLE_PUTCHAR: u8 = 1;
+
+/// Linux/newlib system call numbers the proxy serves.
+const SYS_WRITE: u64 = 64;
+const SYS_EXIT: u64 = 93;
+const SYS_EXIT_GROUP: u64 = 94;
+
+/// Error returns (negated errno).
+const ENOSYS: u64 = 38;
+const EBADF: u64 = 9;
+const EFAULT: u64 = 14;
+
+/// Largest single `write` the proxy copies at once; longer writes are served
+/// in pieces of this size (the guest sees the full length written).
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// Bound on queued answers: a guest that never clears `fromhost` cannot
+/// make the host grow a queue without end. Further answers are dropped (and
+/// logged as a guest error).
+const MAX_PENDING_ANSWERS: usize = 64;
+
+/// Where the front end sends console bytes.
+pub type ConsoleWriter = Box<dyn FnMut(&[u8])>;
+
+/// The host side of the HTIF mailbox.
+pub struct HtifFrontEnd {
+    tohost: u64,
+    fromhost: Option<u64>,
+    answers: VecDeque<u64>,
+    console: ConsoleWriter,
+    exit: Option<u32>,
+}
+
+impl std::fmt::Debug for HtifFrontEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HtifFrontEnd")
+            .field("tohost", &format_args!("{:#x}", self.tohost))
+            .field("fromhost", &self.fromhost)
+            .field("answers", &self.answers.len())
+            .field("exit", &self.exit)
+            .finish()
+    }
+}
+
+impl HtifFrontEnd {
+    /// A front end for the mailbox at `tohost` (and `fromhost`, if the ELF
+    /// has that symbol), sending console output to `console`.
+    pub fn new(tohost: u64, fromhost: Option<u64>, console: ConsoleWriter) -> Self {
+        Self {
+            tohost,
+            fromhost,
+            answers: VecDeque::new(),
+            console,
+            exit: None,
+        }
+    }
+
+    /// Address of `tohost`.
+    pub fn tohost(&self) -> u64 {
+        self.tohost
+    }
+
+    /// Reads `tohost`; if a command is there, takes it and acts on it; then
+    /// delivers a queued answer if `fromhost` is free. Deterministic: the
+    /// result depends only on guest memory and the front end's state.
+    pub fn poll(&mut self, bus: &mut dyn HtifBus) -> HtifStatus {
+        if let Some(code) = self.exit {
+            return HtifStatus::Exit(code);
+        }
+        if let Some(cmd) = bus.load_u64(self.tohost).filter(|&c| c != 0) {
+            bus.store_u64(self.tohost, 0);
+            self.handle(cmd, bus);
+        }
+        self.deliver_answer(bus);
+        match self.exit {
+            Some(code) => HtifStatus::Exit(code),
+            None => HtifStatus::Running,
+        }
+    }
+
+    fn handle(&mut self, cmd: u64, bus: &mut dyn HtifBus) {
+        let device = (cmd >> 56) as u8;
+        let command = (cmd >> 48) as u8;
+        let payload = cmd & 0xffff_ffff_ffff;
+        match (device, command) {
+            (DEVICE_SYSCALL, _) if payload & 1 == 1 => {
+                // Exit status is 32 bits wide; a wider code keeps its low bits.
+                self.exit = Some((payload >> 1) as u32);
+            }
+            (DEVICE_SYSCALL, _) => {
+                self.syscall(payload, bus);
+                self.answer(cmd & !0xffff_ffff_ffff | 1);
+            }
+            (DEVICE_CONSOLE, CONSOLE_PUTCHAR) => (self.console)(&[payload as u8]),
+            (DEVICE_CONSOLE, CONSOLE_GETCHAR) => {
+                tracing::debug!(target: "guest_errors", "htif: console read without input source; left pending");
+            }
+            _ => {
+                tracing::warn!(target: "guest_errors", "htif: unknown command {cmd:#018x} ignored");
+            }
+        }
+    }
+
+    fn syscall(&mut self, magic: u64, bus: &mut dyn HtifBus) {
+        let mut words = [0u64; 8];
+        for (i, w) in words.iter_mut().enumerate() {
+            match bus.load_u64(magic.wrapping_add(8 * i as u64)) {
+                Some(v) => *w = v,
+                None => {
+                    tracing::warn!(target: "guest_errors", "htif: syscall block at {magic:#x} unreadable");
+                    return;
+                }
+            }
+        }
+        let [number, a0, a1, a2, ..] = words;
+        let ret = match number {
+            SYS_WRITE => self.sys_write(a0, a1, a2, bus),
+            SYS_EXIT | SYS_EXIT_GROUP => {
+                self.exit = Some(a0 as u32);
+                0
+            }
+            other => {
+                tracing::warn!(target: "guest_errors", "htif: unsupported syscall {other}");
+                ENOSYS.wrapping_neg()
+            }
+        };
+        bus.store_u64(magic, ret);
+    }
+
+    fn sys_write(&mut self, fd: u64, buf: u64, len: u64, bus: &mut dyn HtifBus) -> u64 {
+        if fd != 1 && fd != 2 {
+            return EBADF.wrapping_neg();
+        }
+        let mut chunk = vec![0u8; (len as usize).min(WRITE_CHUNK)];
+        let mut done = 0u64;
+        while done < len {
+            let n = ((len - done) as usize).min(WRITE_CHUNK);
+            if !bus.read_bytes(buf.wrapping_add(done), &mut chunk[..n]) {
+                return if done == 0 {
+                    EFAULT.wrapping_neg()
+                } else {
+                    done
+                };
+            }
+            (self.console)(&chunk[..n]);
+            done += n as u64;
+        }
+        len
+    }
+
+    fn answer(&mut self, value: u64) {
+        if self.fromhost.is_none() {
+            return;
+        }
+        if self.answers.len() >= MAX_PENDING_ANSWERS {
+            tracing::warn!(target: "guest_errors", "htif: fromhost never cleared; answer dropped");
+            return;
+        }
+        self.answers.push_back(value);
+    }
+
+    fn deliver_answer(&mut self, bus: &mut dyn HtifBus) {
+        let Some(fromhost) = self.fromhost else {
+            return;
+        };
+        if let Some(&next) = self.answers.front()
+            && bus.load_u64(fromhost) == Some(0)
+        {
+            bus.store_u64(fromhost, next);
+            self.answers.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+
+    #[derive(Default)]
+    struct Bus {
+        words: HashMap<u64, u64>,
+        bytes: HashMap<u64, u8>,
+    }
+
+    impl HtifBus for Bus {
+        fn load_u64(&mut self, addr: u64) -> Option<u64> {
+            Some(*self.words.get(&addr).unwrap_or(&0))
+        }
+        fn store_u64(&mut self, addr: u64, value: u64) -> bool {
+            self.words.insert(addr, value);
+            true
+        }
+        fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+            for (i, b) in buf.iter_mut().enumerate() {
+                match self.bytes.get(&(addr + i as u64)) {
+                    Some(v) => *b = *v,
+                    None => return false,
+                }
+            }
+            true
+        }
+    }
+
+    const TOHOST: u64 = 0x8000_1000;
+    const FROMHOST: u64 = 0x8000_1040;
+
+    fn front_end() -> (HtifFrontEnd, Rc<RefCell<Vec<u8>>>) {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let sink = out.clone();
+        let fe = HtifFrontEnd::new(
+            TOHOST,
+            Some(FROMHOST),
+            Box::new(move |b| sink.borrow_mut().extend_from_slice(b)),
+        );
+        (fe, out)
+    }
+
+    #[test]
+    fn idle_mailbox_keeps_running() {
+        let (mut fe, out) = front_end();
+        let mut bus = Bus::default();
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Running);
+        assert!(out.borrow().is_empty());
+    }
+
+    #[test]
+    fn exit_codes_follow_riscv_tests() {
+        let (mut fe, _) = front_end();
+        let mut bus = Bus::default();
+        bus.words.insert(TOHOST, 1);
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(0));
+        assert_eq!(bus.words[&TOHOST], 0, "tohost cleared");
+
+        let (mut fe, _) = front_end();
+        bus.words.insert(TOHOST, (5 << 1) | 1);
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(5));
+        // Stays exited.
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(5));
+    }
+
+    #[test]
+    fn console_putchar() {
+        let (mut fe, out) = front_end();
+        let mut bus = Bus::default();
+        for c in b"hi" {
+            bus.words
+                .insert(TOHOST, (1 << 56) | (1 << 48) | u64::from(*c));
+            assert_eq!(fe.poll(&mut bus), HtifStatus::Running);
+            assert_eq!(bus.words[&TOHOST], 0);
+        }
+        assert_eq!(&*out.borrow(), b"hi");
+        assert_eq!(
+            bus.words.get(&FROMHOST).copied().unwrap_or(0),
+            0,
+            "no answer to putchar"
+        );
+    }
+
+    #[test]
+    fn syscall_write_and_answer() {
+        let (mut fe, out) = front_end();
+        let mut bus = Bus::default();
+        let magic = 0x8000_2000;
+        for (i, b) in b"hello\n".iter().enumerate() {
+            bus.bytes.insert(0x8000_3000 + i as u64, *b);
+        }
+        for (i, w) in [SYS_WRITE, 1, 0x8000_3000, 6].iter().enumerate() {
+            bus.words.insert(magic + 8 * i as u64, *w);
+        }
+        bus.words.insert(TOHOST, magic);
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Running);
+        assert_eq!(&*out.borrow(), b"hello\n");
+        assert_eq!(bus.words[&magic], 6, "return value in magic[0]");
+        assert_eq!(bus.words[&FROMHOST], 1);
+
+        // A second call while fromhost is still set queues the answer.
+        bus.words.insert(magic, 12345); // unknown syscall
+        bus.words.insert(TOHOST, magic);
+        fe.poll(&mut bus);
+        assert_eq!(bus.words[&magic], ENOSYS.wrapping_neg());
+        assert_eq!(bus.words[&FROMHOST], 1);
+        bus.words.insert(FROMHOST, 0);
+        fe.poll(&mut bus);
+        assert_eq!(bus.words[&FROMHOST], 1, "queued answer delivered once free");
+    }
+
+    #[test]
+    fn syscall_exit_and_bad_buffers() {
+        let (mut fe, _) = front_end();
+        let mut bus = Bus::default();
+        let magic = 0x8000_2000;
+        for (i, w) in [SYS_WRITE, 1, 0xdead_0000, 4].iter().enumerate() {
+            bus.words.insert(magic + 8 * i as u64, *w);
+        }
+        bus.words.insert(TOHOST, magic);
+        fe.poll(&mut bus);
+        assert_eq!(bus.words[&magic], EFAULT.wrapping_neg());
+
+        bus.words.insert(magic, SYS_WRITE);
+        bus.words.insert(magic + 8, 7); // bad fd
+        bus.words.insert(TOHOST, magic);
+        fe.poll(&mut bus);
+        assert_eq!(bus.words[&magic], EBADF.wrapping_neg());
+
+        bus.words.insert(magic, SYS_EXIT);
+        bus.words.insert(magic + 8, 3);
+        bus.words.insert(TOHOST, magic);
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(3));
+    }
+}

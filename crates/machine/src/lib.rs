@@ -1,0 +1,46 @@
+//! Ferrite boards: `virt` (QEMU's memory map, device tree, boot ROM) and
+//! `spike` (HTIF through the ELF's `tohost`/`fromhost` symbols).
+//!
+//! The crate's one rule: a board is built from a [`MachineConfig`] whose
+//! every problem (missing file, broken ELF, impossible memory size, kernel
+//! overlapping the bios, malformed device tree) is a typed [`MachineError`]
+//! before any guest instruction runs; once built, running is deterministic:
+//! the same images, configuration and console input give the same output,
+//! instruction count and exit status.
+//!
+//! ```no_run
+//! use ferrite_machine::{BoardKind, ImageSource, Machine, MachineConfig, RunLimits};
+//! let config = MachineConfig::new(BoardKind::Virt)
+//!     .with_kernel(ImageSource::file("firmware/bin/hello.elf"))
+//!     .with_captured_serial(b"");
+//! let mut machine = Machine::new(config)?;
+//! let outcome = machine.run(&RunLimits::default())?;
+//! println!("{:?}: {}", outcome, String::from_utf8_lossy(&machine.captured_output()));
+//! # Ok::<(), ferrite_machine::MachineError>(())
+//! ```
+#![warn(missing_docs)]
+
+mod board;
+pub mod boot_rom;
+pub mod config;
+mod console;
+mod cpu;
+pub mod elf;
+mod error;
+pub mod fdt;
+pub mod hart;
+pub mod htif;
+mod image;
+pub mod layout;
+mod machine;
+pub mod outcome;
+mod scheduler;
+
+pub use config::{BoardKind, ImageSource, MAX_HARTS, MachineConfig, SerialConfig, UnknownBoard};
+pub use cpu::ISA_STRING;
+pub use error::{MachineError, Result};
+pub use ferrite_memory::MtreeOptions;
+pub use hart::HartStats;
+pub use machine::Machine;
+pub use outcome::{RunLimits, RunOutcome, exit_status};
+pub use scheduler::QUANTUM;

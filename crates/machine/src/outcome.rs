@@ -1,0 +1,87 @@
+//! How a run ends, and the process exit status each ending maps to.
+
+use std::time::Duration;
+
+/// Limits on a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Stop once this many instructions (all harts together) have retired.
+    pub max_insns: Option<u64>,
+    /// Stop after this much host time.
+    pub timeout: Option<Duration>,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The guest exited with this status: HTIF exit, the test finisher's
+    /// pass (0) or fail (its code), or an HTIF `exit` system call.
+    Exited(u32),
+    /// The guest asked the test finisher for a reset (`0x7777`, U-Boot's
+    /// `reset`). The run ends rather than rebooting (QEMU's `-no-reboot`).
+    Reset,
+    /// `max_insns` instructions retired.
+    InstructionLimit,
+    /// The timeout passed.
+    Timeout,
+    /// Every hart waits for an interrupt and nothing can raise one: no timer
+    /// deadline is armed and the console has no interactive input.
+    Stuck,
+    /// The user quit from the console (`Ctrl-A x`).
+    Quit,
+}
+
+/// Process exit statuses `ferrite run` uses besides the guest's own.
+pub mod exit_status {
+    /// A host-side error: bad options, unreadable or broken images,
+    /// impossible configurations (clap's usage errors use it too).
+    pub const HOST_ERROR: u8 = 2;
+    /// Every hart waits for an interrupt that can never come.
+    pub const STUCK: u8 = 122;
+    /// `--max-insns` reached.
+    pub const INSTRUCTION_LIMIT: u8 = 123;
+    /// `--timeout` reached (the status GNU `timeout` uses).
+    pub const TIMEOUT: u8 = 124;
+    /// Guest statuses above this are reported as it (a shell cannot see more
+    /// than 8 bits, and truncating could turn a failure into 0).
+    pub const GUEST_STATUS_MAX: u8 = 255;
+}
+
+impl RunOutcome {
+    /// The process exit status for this outcome: the guest's status (capped
+    /// at 255) for [`RunOutcome::Exited`], 0 for a reset or a console quit,
+    /// and the codes of [`exit_status`] for the rest.
+    pub fn exit_status(self) -> u8 {
+        match self {
+            RunOutcome::Exited(code) => u8::try_from(code).unwrap_or(exit_status::GUEST_STATUS_MAX),
+            RunOutcome::Reset | RunOutcome::Quit => 0,
+            RunOutcome::InstructionLimit => exit_status::INSTRUCTION_LIMIT,
+            RunOutcome::Timeout => exit_status::TIMEOUT,
+            RunOutcome::Stuck => exit_status::STUCK,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_distinct_and_guest_codes_pass_through() {
+        assert_eq!(RunOutcome::Exited(0).exit_status(), 0);
+        assert_eq!(RunOutcome::Exited(7).exit_status(), 7);
+        assert_eq!(RunOutcome::Exited(256).exit_status(), 255);
+        assert_eq!(RunOutcome::Exited(u32::MAX).exit_status(), 255);
+        let codes = [
+            RunOutcome::InstructionLimit.exit_status(),
+            RunOutcome::Timeout.exit_status(),
+            RunOutcome::Stuck.exit_status(),
+            exit_status::HOST_ERROR,
+        ];
+        for (i, a) in codes.iter().enumerate() {
+            for b in &codes[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}
