@@ -34,6 +34,7 @@ mod mtree;
 mod ops;
 mod ram;
 mod region;
+mod region_cache;
 mod system;
 mod transaction;
 mod translate;
@@ -56,5 +57,6 @@ pub use ops::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult, RegionOps,
 };
 pub use region::RegionId;
+pub use region_cache::RegionCache;
 pub use system::{MemorySystem, RamRangeHook};
 pub use translate::{SectionKind, Translation};

@@ -148,3 +148,35 @@ fn writes_call_the_code_hook_only_for_clean_code_pages() {
     assert!(m.ram_dirty(RamAddr(base.0 + PAGE_SIZE), DirtyClient::Code));
     assert!(m.ram_all_clients_dirty(RamAddr(base.0 + PAGE_SIZE)));
 }
+
+#[test]
+fn region_cache_follows_topology_changes() {
+    let (mut m, s, ram, _, regs) = board();
+    let a = MemTxAttrs::default();
+    let mut c = m.region_cache_init(s, GuestAddress(0x8000_1000), 64);
+    assert!(c.is_direct());
+    m.region_cache_write(&mut c, 8, &[1, 2, 3], a).unwrap();
+    assert_eq!(
+        m.load(s, GuestAddress(0x8000_1008), 2, Endianness::Little, a),
+        Ok(0x0201)
+    );
+    let mut buf = [0u8; 3];
+    m.region_cache_read(&mut c, 8, &mut buf, a).unwrap();
+    assert_eq!(buf, [1, 2, 3]);
+    assert_eq!(
+        m.region_cache_read(&mut c, 62, &mut buf, a),
+        Err(MemTxError::Decode)
+    );
+    // Replace the RAM with other RAM: the cache sees the new memory.
+    let root = m.region_parent(ram).unwrap().unwrap();
+    m.del_subregion(root, ram).unwrap();
+    let other = m.new_ram("other", 0x10_0000).unwrap();
+    m.add_subregion(root, 0x8000_0000, other).unwrap();
+    m.region_cache_read(&mut c, 8, &mut buf, a).unwrap();
+    assert_eq!(buf, [0, 0, 0]);
+    // A cache over MMIO takes the ordinary path.
+    let mut io = m.region_cache_init(s, GuestAddress(0x1000_0000), 8);
+    assert!(!io.is_direct());
+    m.region_cache_write(&mut io, 0, &[7], a).unwrap();
+    assert_eq!(regs.log.borrow().last(), Some(&('w', 0, 7, 1)));
+}
