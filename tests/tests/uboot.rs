@@ -1,0 +1,93 @@
+//! Real firmware nobody here wrote: Debian's OpenSBI (`fw_jump`) and
+//! U-Boot for QEMU `virt` in S-mode, driven through a scripted console as a
+//! person would type at it. The expected text is what QEMU prints for the
+//! same session (`qemu-system-riscv64 -M virt -nographic -bios fw_jump.elf
+//! -kernel uboot.elf`).
+//!
+//! Without the `opensbi` and `u-boot-qemu` packages the test prints a
+//! notice and passes, except under CI (`CI=true`), where it fails.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ferrite_machine::{BoardKind, ImageSource, MachineConfig, RunLimits, RunOutcome};
+use ferrite_tests::run_captured;
+
+const FW_JUMP: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
+const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf";
+
+/// True if both images exist. When they do not: a notice and `false`, or a
+/// failure under CI.
+fn firmware_present() -> bool {
+    let missing: Vec<&str> = [FW_JUMP, UBOOT]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {missing:?} are missing (install the opensbi and u-boot-qemu packages)"
+    );
+    eprintln!("notice: skipping: {missing:?} missing (install opensbi and u-boot-qemu)");
+    false
+}
+
+/// The typed session: a key to stop autoboot, then the commands.
+const SESSION: &[u8] = b"\nversion\nbdinfo\nmd 0x80200000 4\npoweroff\n";
+
+#[test]
+fn opensbi_boots_uboot_and_answers_commands() {
+    if !firmware_present() {
+        return;
+    }
+    let mut config = MachineConfig::new(BoardKind::Virt);
+    config.bios = Some(ImageSource::file(FW_JUMP));
+    config.kernel = Some(ImageSource::file(UBOOT));
+    let run = run_captured(
+        config,
+        SESSION,
+        RunLimits {
+            max_insns: Some(20_000_000_000),
+            timeout: Some(Duration::from_secs(600)),
+        },
+    )
+    .expect("board builds");
+    let out = run.output.replace('\r', "");
+    let expect_in_order = [
+        "OpenSBI v",
+        "Platform Name             : riscv-virtio,qemu",
+        "Platform HART Count       : 1",
+        "Platform Timer Device     : aclint-mtimer @ 10000000Hz",
+        "Platform Console Device   : uart8250",
+        "Platform Reboot Device    : sifive_test",
+        "Platform Shutdown Device  : sifive_test",
+        "Domain0 Next Address      : 0x0000000080200000",
+        "Boot HART ID              : 0",
+        "U-Boot 20",
+        "Model: riscv-virtio,qemu",
+        "DRAM:  128 MiB",
+        "In:    serial@10000000",
+        "=> version",
+        "U-Boot 20",
+        "=> bdinfo",
+        "-> start    = 0x0000000080000000",
+        "-> size     = 0x0000000008000000",
+        "=> md 0x80200000 4",
+        "80200000: 84ae822a 00000193 00085297 db02b283",
+        "=> poweroff",
+        "poweroff ...",
+    ];
+    let mut rest = out.as_str();
+    for want in expect_in_order {
+        match rest.find(want) {
+            Some(at) => rest = &rest[at + want.len()..],
+            None => panic!(
+                "missing {want:?} (in order) after {} instructions, outcome {:?}; output:\n{out}",
+                run.insns, run.outcome
+            ),
+        }
+    }
+    assert_eq!(run.outcome, RunOutcome::Exited(0), "output:\n{out}");
+}
