@@ -410,7 +410,7 @@ impl RiscvCpu {
         // The previous block and the chain slot it left through, valid while
         // the block cache's epoch is unchanged.
         let mut chain: Option<(BlockId, usize, u64)> = None;
-        while budget > 0 {
+        'outer: while budget > 0 {
             if self.events.pending() {
                 self.process_events();
             }
@@ -424,7 +424,7 @@ impl RiscvCpu {
                 }
                 _ => None,
             };
-            let id = match chained {
+            let mut id = match chained {
                 Some(id) => id,
                 None => match self.find_block(mem, pc) {
                     Ok(NextBlock::Cached(id)) => {
@@ -458,38 +458,81 @@ impl RiscvCpu {
                     }
                 },
             };
-            if trace_cpu {
-                self.trace_cpu_state();
+            // Chained blocks run back to back below until something needs the
+            // checks above: interrupts can only become pending through a CSR
+            // write or xRET (a `Sync` exit), an MMIO access that moves an
+            // interrupt pin (the slow path ends the block), a memory event, or
+            // the Sstc comparator, whose deadline bounds the allowance.
+            let mut left = budget.min(self.sstc_allowance());
+            let mut pc = pc;
+            loop {
+                if trace_cpu {
+                    self.hart.pc = pc;
+                    self.trace_cpu_state();
+                }
+                if trace_exec {
+                    tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
+                }
+                let block = self.blocks.block(id);
+                let insns = Rc::clone(&block.insns);
+                let terminal = block.terminal;
+                let epoch = self.blocks.epoch();
+                let limit = insns.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                let (n, exit) = self.exec_block(mem, &insns, pc, limit, terminal);
+                drop(insns);
+                let consumed =
+                    n as u64 + u64::from(matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }));
+                budget = budget.saturating_sub(consumed);
+                left = left.saturating_sub(consumed);
+                self.retire(n as u64, consumed);
+                let Exit::Next { pc: next, slot } = exit else {
+                    chain = None;
+                    if let Some(r) = self.finish_block(exit) {
+                        return r;
+                    }
+                    continue 'outer;
+                };
+                pc = next;
+                chain = slot.map(|s| (id, usize::from(s), epoch));
+                if left == 0 || self.events.pending() || epoch != self.blocks.epoch() {
+                    break;
+                }
+                let flags = self.fetch_idx as u32;
+                match slot {
+                    Some(s) => {
+                        let s = usize::from(s);
+                        if let Some(succ) = self.blocks.block(id).successor(s) {
+                            id = succ;
+                        } else if let Some(found) = self.blocks.lookup_jump(next, flags) {
+                            self.blocks.link(id, s, found);
+                            id = found;
+                        } else {
+                            break;
+                        }
+                    }
+                    None => match self.blocks.lookup_jump(next, flags) {
+                        Some(found) => id = found,
+                        None => break,
+                    },
+                }
             }
-            if trace_exec {
-                tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
-            }
-            let block = self.blocks.block(id);
-            let insns = Rc::clone(&block.insns);
-            let terminal = block.terminal;
-            let epoch = self.blocks.epoch();
-            let limit = insns
-                .len()
-                .min(usize::try_from(budget).unwrap_or(usize::MAX));
-            let (n, exit) = self.exec_block(mem, &insns, pc, limit, terminal);
-            let consumed =
-                n as u64 + u64::from(matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }));
-            budget = budget.saturating_sub(consumed);
-            self.retire(n as u64, consumed);
-            chain = match exit {
-                Exit::Next {
-                    slot: Some(slot), ..
-                } => Some((id, usize::from(slot), epoch)),
-                _ => None,
-            };
-            if let Some(r) = self.finish_block(exit) {
-                return r;
-            }
+            self.hart.pc = pc;
         }
         RunExit::BudgetExhausted
     }
 
+    /// How many instructions may run before the Sstc comparator fires (so
+    /// chained execution stops in time to take the timer interrupt).
+    #[inline]
+    fn sstc_allowance(&self) -> u64 {
+        match self.hart.csrs.next_stimecmp_deadline() {
+            Some(tick) => self.clock.insns_until_tick(tick).max(1),
+            None => u64::MAX,
+        }
+    }
+
     /// Act on how a block ended; `Some` when `run` must return.
+    #[inline]
     fn finish_block(&mut self, exit: Exit) -> Option<RunExit> {
         match exit {
             Exit::Next { pc, .. } => self.hart.pc = pc,

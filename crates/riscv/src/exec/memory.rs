@@ -171,11 +171,15 @@ impl TlbFill for Filler<'_> {
 }
 
 impl RiscvCpu {
-    /// Whether the running block must stop after the current instruction
-    /// (its code was invalidated, or memory events await processing).
+    /// Whether the running block must stop after the current instruction:
+    /// its code was invalidated, memory events await processing, or an MMIO
+    /// access moved an interrupt pin (`pins_before`), so the loop must look
+    /// for interrupts now.
     #[inline]
-    fn after_slow_path(&mut self) -> bool {
-        let stop = self.end_block || self.events.pending();
+    fn after_slow_path(&mut self, pins_before: u64) -> bool {
+        let stop = self.end_block
+            || self.events.pending()
+            || self.hart.csrs.irq_pins().get() != pins_before;
         self.end_block = false;
         stop
     }
@@ -190,6 +194,7 @@ impl RiscvCpu {
         vaddr: u64,
         size: u32,
     ) -> Result<(u64, bool), Trap> {
+        let pins = self.hart.csrs.irq_pins().get();
         let mut f = Filler::new(
             &self.hart,
             &mut self.blocks,
@@ -199,7 +204,7 @@ impl RiscvCpu {
         let v = self
             .tlb
             .load_slow(mem, &mut f, self.data_idx, vaddr, size, MmuAccess::Load)?;
-        Ok((v, self.after_slow_path()))
+        Ok((v, self.after_slow_path(pins)))
     }
 
     /// Store through the slow path; returns whether the block must end.
@@ -212,6 +217,7 @@ impl RiscvCpu {
         size: u32,
         value: u64,
     ) -> Result<bool, Trap> {
+        let pins = self.hart.csrs.irq_pins().get();
         let mut f = Filler::new(
             &self.hart,
             &mut self.blocks,
@@ -220,7 +226,7 @@ impl RiscvCpu {
         );
         self.tlb
             .store_slow(mem, &mut f, self.data_idx, vaddr, size, value)?;
-        Ok(self.after_slow_path())
+        Ok(self.after_slow_path(pins))
     }
 
     /// An AMO of `size` bytes (4 or 8) at `vaddr`: `op(old)` is stored and
@@ -257,6 +263,7 @@ impl RiscvCpu {
         size: u32,
         op: impl Fn(u64) -> u64,
     ) -> Result<(u64, bool), Trap> {
+        let pins = self.hart.csrs.irq_pins().get();
         let mut f = Filler::new(
             &self.hart,
             &mut self.blocks,
@@ -266,7 +273,7 @@ impl RiscvCpu {
         let old = self
             .tlb
             .rmw_slow(mem, &mut f, self.data_idx, vaddr, size, op)?;
-        Ok((old, self.after_slow_path()))
+        Ok((old, self.after_slow_path(pins)))
     }
 
     /// LR: load with a reservation.

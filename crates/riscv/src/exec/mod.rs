@@ -44,7 +44,7 @@ impl RiscvCpu {
     /// instructions and how execution ended. When all of `insns` ran and
     /// `terminal` is set, the undecodable instruction after them raises an
     /// illegal-instruction exception with `terminal` as `xtval`.
-    #[inline(never)]
+    #[inline(always)]
     pub(crate) fn exec_block(
         &mut self,
         mem: &mut MemorySystem,
