@@ -49,7 +49,11 @@ fn tree_of(n: usize, dense: bool) -> (MemorySystem, AddressSpaceId, RegionId) {
 /// random ones over 100,000 regions touch more table memory than the L1
 /// cache and the host TLB hold (this measures the cache hierarchy too).
 fn probes(n: usize, dense: bool, count: usize) -> Vec<GuestAddress> {
-    let span = if dense { n as u64 * 2 * PAGE_SIZE } else { WINDOW };
+    let span = if dense {
+        n as u64 * 2 * PAGE_SIZE
+    } else {
+        WINDOW
+    };
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     (0..count)
         .map(|_| {

@@ -123,17 +123,17 @@ impl DirtyMemory {
 /// the snapshot was taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirtySnapshot {
-    /// Region offset of the first page covered (page aligned).
-    start: u64,
-    /// Ram address of that page.
+    /// Ram address of region offset 0 (wrapping: an alias may start mid-page).
+    region_base: u64,
+    /// Ram address of the first page covered (page aligned).
     ram_start: RamAddr,
     bits: BitVec<u64, Lsb0>,
 }
 
 impl DirtySnapshot {
-    pub(crate) fn new(start: u64, ram_start: RamAddr, bits: BitVec<u64, Lsb0>) -> Self {
+    pub(crate) fn new(region_base: u64, ram_start: RamAddr, bits: BitVec<u64, Lsb0>) -> Self {
         DirtySnapshot {
-            start,
+            region_base,
             ram_start,
             bits,
         }
@@ -142,7 +142,7 @@ impl DirtySnapshot {
     /// An empty snapshot (nothing dirty).
     pub(crate) fn empty() -> Self {
         DirtySnapshot {
-            start: 0,
+            region_base: 0,
             ram_start: RamAddr(0),
             bits: BitVec::new(),
         }
@@ -151,8 +151,8 @@ impl DirtySnapshot {
     /// Whether any page of `[offset, offset + len)` (region-relative) was dirty.
     /// Pages outside the snapshot count as clean.
     pub fn get_dirty(&self, offset: u64, len: u64) -> bool {
-        let (f, e) = page_span(offset, len);
-        let base = self.start >> PAGE_SHIFT;
+        let (f, e) = page_span(self.region_base.wrapping_add(offset), len);
+        let base = self.ram_start.page();
         let lo = f.max(base) - base;
         let hi = e.max(base) - base;
         let n = self.bits.len() as u64;
@@ -160,11 +160,13 @@ impl DirtySnapshot {
         lo < hi && self.bits[lo..hi].any()
     }
 
-    /// Region offsets of the dirty pages, in order.
+    /// Region offsets of the starts of the dirty pages, in order (for a region
+    /// whose offset 0 is not page aligned in RAM, the first page may start
+    /// before offset 0; that offset wraps).
     pub fn dirty_pages(&self) -> impl Iterator<Item = u64> + '_ {
-        self.bits
-            .iter_ones()
-            .map(move |i| self.start + ((i as u64) << PAGE_SHIFT))
+        self.bits.iter_ones().map(move |i| {
+            (self.ram_start.0 + ((i as u64) << PAGE_SHIFT)).wrapping_sub(self.region_base)
+        })
     }
 
     /// Number of pages covered.
@@ -209,7 +211,7 @@ mod tests {
         );
         d.set(RamAddr(130 * PAGE_SIZE), 1, DirtyClient::Vga.bit());
         let bits = d.take(60, 140, DirtyClient::Vga);
-        let snap = DirtySnapshot::new(60 * PAGE_SIZE, RamAddr(60 * PAGE_SIZE), bits);
+        let snap = DirtySnapshot::new(0, RamAddr(60 * PAGE_SIZE), bits);
         let pages: Vec<u64> = snap.dirty_pages().map(|o| o / PAGE_SIZE).collect();
         assert_eq!(pages, vec![63, 64, 130]);
         assert!(snap.get_dirty(64 * PAGE_SIZE + 100, 1));

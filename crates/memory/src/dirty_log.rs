@@ -100,9 +100,12 @@ impl MemorySystem {
         };
         let (first, end) = page_span(ram.0, len);
         let bits = self.dirty.take(first, end, client);
-        let region_start = offset - (ram.0 - (first << PAGE_SHIFT));
         self.notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
-        DirtySnapshot::new(region_start, RamAddr(first << PAGE_SHIFT), bits)
+        DirtySnapshot::new(
+            ram.0.wrapping_sub(offset),
+            RamAddr(first << PAGE_SHIFT),
+            bits,
+        )
     }
 
     /// Copy then clear `client`'s bits over `[ram, ram + len)` of the
@@ -117,7 +120,7 @@ impl MemorySystem {
         let (first, end) = page_span(ram.0, len);
         let bits = self.dirty.take(first, end, client);
         self.notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
-        DirtySnapshot::new(first << PAGE_SHIFT, RamAddr(first << PAGE_SHIFT), bits)
+        DirtySnapshot::new(0, RamAddr(first << PAGE_SHIFT), bits)
     }
 
     /// Ask the listeners of `space` for the dirty information they hold

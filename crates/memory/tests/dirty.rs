@@ -199,3 +199,17 @@ fn resize_and_discard() {
     .unwrap();
     assert_eq!(buf, [0; 16]);
 }
+
+#[test]
+fn snapshot_through_an_alias_at_an_unaligned_offset() {
+    let (mut m, _, _, fb) = setup();
+    let al = m.new_alias("fb-odd", fb, 0x1800, 0x4000).unwrap();
+    m.reset_dirty(fb, 0, 0x40_0000, DirtyClient::Vga);
+    m.set_dirty(fb, 0x3000, 1); // alias offset 0x1800
+    let snap = m.snapshot_and_clear_dirty(al, 0x100, 0x3000, DirtyClient::Vga);
+    assert!(snap.get_dirty(0x1800, 1));
+    assert!(snap.get_dirty(0x17ff + 0x801, 0x100));
+    assert!(!snap.get_dirty(0x100, 0x1000));
+    assert_eq!(snap.dirty_pages().collect::<Vec<_>>(), vec![0x1800]);
+    assert!(!m.get_dirty(fb, 0x3000, 1, DirtyClient::Vga));
+}
