@@ -278,6 +278,9 @@ impl MemorySystem {
             self.iommu_notifiers[pos].start,
             self.iommu_notifiers[pos].last,
         );
+        if size == 0 {
+            return Ok(());
+        }
         if u128::from(last) >= size {
             last = (size - 1) as u64;
         }

@@ -157,7 +157,13 @@ impl MemorySystem {
                 candidates.extend(taken.iter().map(|&(o, s)| o + s));
                 let mut found = None;
                 for c in candidates {
-                    let abs = (dm.base + c).next_multiple_of(align);
+                    let Some(abs) = dm
+                        .base
+                        .checked_add(c)
+                        .and_then(|a| a.checked_next_multiple_of(align))
+                    else {
+                        continue;
+                    };
                     let off = abs - dm.base;
                     if u128::from(off) + size128 <= u128::from(dm.size) && !overlaps(off) {
                         found = Some(off);

@@ -51,7 +51,7 @@ pub fn access_size_for(desc: &IoDescriptor, len: u64, offset: u64) -> u32 {
             max = align as u32;
         }
     }
-    let l = len.min(u64::from(max)).max(1);
+    let l = len.min(u64::from(max)).clamp(1, 8);
     1u32 << (63 - l.leading_zeros())
 }
 
@@ -85,7 +85,8 @@ fn pieces(imp: &AccessConstraints, endian: Endianness, size: u32) -> (u32, Vec<(
     } else {
         imp.max_access_size
     };
-    let access = size.min(max).max(min);
+    // Accesses are at most 8 bytes wide, whatever a descriptor claims.
+    let access = size.min(max).max(min).min(8);
     let mut out = Vec::new();
     let mut i = 0;
     while i < size {
