@@ -391,6 +391,23 @@ fn check(
     Ok(())
 }
 
+/// A listener that keeps its own copy of the view from add/del calls only.
+struct Mirror(Rc<std::cell::RefCell<std::collections::BTreeMap<u64, (u128, RegionId, u64, bool)>>>);
+
+impl MemoryListener for Mirror {
+    fn region_add(&mut self, s: &MemoryRegionSection) {
+        let old = self.0.borrow_mut().insert(
+            s.offset_within_address_space.0,
+            (s.size, s.region, s.offset_within_region, s.readonly),
+        );
+        assert!(old.is_none(), "region_add over a live range at {:#x}", s.offset_within_address_space.0);
+    }
+    fn region_del(&mut self, s: &MemoryRegionSection) {
+        let old = self.0.borrow_mut().remove(&s.offset_within_address_space.0);
+        assert_eq!(old, Some((s.size, s.region, s.offset_within_region, s.readonly)), "region_del of an unknown range");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -399,6 +416,28 @@ proptest! {
         let (m, space, spec) = build(seed);
         let mut rng = Rng(seed.rotate_left(17) | 1);
         check(&m, space, &spec, &mut rng)?;
+    }
+
+    #[test]
+    fn listener_diffs_rebuild_the_view(seed in any::<u64>()) {
+        let (mut m, space, mut spec) = build(seed);
+        let mirror = Rc::new(std::cell::RefCell::new(std::collections::BTreeMap::new()));
+        m.register_listener(space, Box::new(Mirror(mirror.clone())));
+        let mut rng = Rng(seed.rotate_left(41) | 1);
+        for _ in 0..3 {
+            let before = m.generation(space);
+            let old = m.flat_ranges(space);
+            mutate(&mut m, &mut spec, &mut rng);
+            let now: Vec<(u64, u128, RegionId, u64, bool)> = m
+                .flat_ranges(space)
+                .iter()
+                .map(|r| (r.start, r.size(), r.region, r.offset_in_region, r.readonly))
+                .collect();
+            let seen: Vec<(u64, u128, RegionId, u64, bool)> =
+                mirror.borrow().iter().map(|(&a, &(s, r, o, ro))| (a, s, r, o, ro)).collect();
+            prop_assert_eq!(&seen, &now);
+            prop_assert_eq!(m.generation(space) != before, old != m.flat_ranges(space));
+        }
     }
 
     #[test]
