@@ -11,6 +11,7 @@
 
 use crate::address::{PAGE_SHIFT, PAGE_SIZE};
 use crate::flatview::Section;
+use crate::ram::Table;
 
 const BITS: u32 = 9;
 const FANOUT: usize = 1 << BITS;
@@ -36,9 +37,9 @@ struct Subpage {
 }
 
 /// The dispatch table of one flat view.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Dispatch {
-    nodes: Vec<[u32; FANOUT]>,
+    nodes: Table<[u32; FANOUT]>,
     subpages: Vec<Subpage>,
     /// Where lookups start: the top levels often form a chain of nodes with a
     /// single child and one uniform value elsewhere (all of memory sits low in
@@ -51,16 +52,88 @@ pub(crate) struct Dispatch {
     outside: u32,
 }
 
+/// A dispatch table under construction.
+struct Builder {
+    nodes: Vec<[u32; FANOUT]>,
+    subpages: Vec<Subpage>,
+}
+
+impl Builder {
+    /// Find the chain of single-child nodes at the top (see `Dispatch::start_node`):
+    /// `(start node, start level, prefix, outside value)`.
+    fn compress_top_chain(&self) -> (usize, u32, u64, u32) {
+        let mut node = 0usize;
+        let mut level = 0u32;
+        let mut prefix = 0u64;
+        let mut outside: Option<u32> = None;
+        while level < LEVELS - 1 {
+            let reachable = if level == 0 { TOP_ENTRIES } else { FANOUT };
+            let entries = &self.nodes[node][..reachable];
+            let mut child = None;
+            let mut uniform = true;
+            for (k, &e) in entries.iter().enumerate() {
+                if e & NODE != 0 {
+                    if child.is_some() {
+                        uniform = false;
+                        break;
+                    }
+                    child = Some((k, (e & !NODE) as usize));
+                } else if *outside.get_or_insert(e) != e {
+                    uniform = false;
+                    break;
+                }
+            }
+            let Some((k, c)) = child else { break };
+            if !uniform {
+                break;
+            }
+            prefix = (prefix << BITS) | k as u64;
+            node = c;
+            level += 1;
+        }
+        if level == 0 {
+            return (0, 0, 0, 0);
+        }
+        (node, level, prefix, outside.unwrap_or(0))
+    }
+
+    /// Point pages `[lo, hi)` at `value`.
+    fn set_pages(&mut self, lo: u64, hi: u64, value: u32) {
+        self.set_range(0, 0, 0, lo, hi, value);
+    }
+
+    fn set_range(&mut self, node: usize, level: u32, base: u64, lo: u64, hi: u64, value: u32) {
+        let span = span(level);
+        let first = ((lo - base) / span) as usize;
+        let last = ((hi - 1 - base) / span) as usize;
+        for idx in first..=last.min(FANOUT - 1) {
+            let ebase = base + idx as u64 * span;
+            let eend = ebase + span;
+            let (a, b) = (lo.max(ebase), hi.min(eend));
+            if a == ebase && b == eend || level == LEVELS - 1 {
+                self.nodes[node][idx] = value;
+                continue;
+            }
+            let entry = self.nodes[node][idx];
+            let child = if entry & NODE != 0 {
+                (entry & !NODE) as usize
+            } else {
+                self.nodes.push([entry; FANOUT]);
+                let c = self.nodes.len() - 1;
+                self.nodes[node][idx] = NODE | c as u32;
+                c
+            };
+            self.set_range(child, level + 1, ebase, a, b, value);
+        }
+    }
+}
+
 impl Dispatch {
     /// Build the table for a partition of the whole space into `sections`.
     pub(crate) fn build(sections: &[Section]) -> Self {
-        let mut d = Dispatch {
+        let mut d = Builder {
             nodes: vec![[0; FANOUT]],
             subpages: Vec::new(),
-            start_node: 0,
-            start_level: 0,
-            prefix: 0,
-            outside: 0,
         };
         // Pages touched by more than one section, in address order.
         let mut partial: Vec<(u64, u64, u64, u32)> = Vec::new(); // (page, first byte, last byte, section)
@@ -111,76 +184,14 @@ impl Dispatch {
             d.subpages.push(sub);
             d.set_pages(page, page + 1, SUBPAGE | id);
         }
-        d.compress_top_chain();
-        d
-    }
-
-    /// Find the chain of single-child nodes at the top (see `start_node`).
-    fn compress_top_chain(&mut self) {
-        let mut node = 0usize;
-        let mut level = 0u32;
-        let mut prefix = 0u64;
-        let mut outside: Option<u32> = None;
-        while level < LEVELS - 1 {
-            let reachable = if level == 0 { TOP_ENTRIES } else { FANOUT };
-            let entries = &self.nodes[node][..reachable];
-            let mut child = None;
-            let mut uniform = true;
-            for (k, &e) in entries.iter().enumerate() {
-                if e & NODE != 0 {
-                    if child.is_some() {
-                        uniform = false;
-                        break;
-                    }
-                    child = Some((k, (e & !NODE) as usize));
-                } else if *outside.get_or_insert(e) != e {
-                    uniform = false;
-                    break;
-                }
-            }
-            let Some((k, c)) = child else { break };
-            if !uniform {
-                break;
-            }
-            prefix = (prefix << BITS) | k as u64;
-            node = c;
-            level += 1;
-        }
-        if level > 0 {
-            self.start_node = node;
-            self.start_level = level;
-            self.prefix = prefix;
-            self.outside = outside.unwrap_or(0);
-        }
-    }
-
-    /// Point pages `[lo, hi)` at `value`.
-    fn set_pages(&mut self, lo: u64, hi: u64, value: u32) {
-        self.set_range(0, 0, 0, lo, hi, value);
-    }
-
-    fn set_range(&mut self, node: usize, level: u32, base: u64, lo: u64, hi: u64, value: u32) {
-        let span = span(level);
-        let first = ((lo - base) / span) as usize;
-        let last = ((hi - 1 - base) / span) as usize;
-        for idx in first..=last.min(FANOUT - 1) {
-            let ebase = base + idx as u64 * span;
-            let eend = ebase + span;
-            let (a, b) = (lo.max(ebase), hi.min(eend));
-            if a == ebase && b == eend || level == LEVELS - 1 {
-                self.nodes[node][idx] = value;
-                continue;
-            }
-            let entry = self.nodes[node][idx];
-            let child = if entry & NODE != 0 {
-                (entry & !NODE) as usize
-            } else {
-                self.nodes.push([entry; FANOUT]);
-                let c = self.nodes.len() - 1;
-                self.nodes[node][idx] = NODE | c as u32;
-                c
-            };
-            self.set_range(child, level + 1, ebase, a, b, value);
+        let (start_node, start_level, prefix, outside) = d.compress_top_chain();
+        Dispatch {
+            nodes: Table::from_vec(d.nodes),
+            subpages: d.subpages,
+            start_node,
+            start_level,
+            prefix,
+            outside,
         }
     }
 

@@ -174,7 +174,7 @@ impl Section {
 pub struct FlatView {
     pub(crate) root: RegionId,
     pub(crate) ranges: Vec<FlatRange>,
-    pub(crate) sections: Vec<Section>,
+    pub(crate) sections: crate::ram::Table<Section>,
     /// Host address and ram address of byte 0 of each RAM block the view maps.
     pub(crate) blocks: Vec<(*mut u8, u64)>,
     pub(crate) dispatch: Dispatch,
@@ -238,6 +238,7 @@ impl FlatView {
             sections.push(Section::gap(n, u64::MAX));
         }
         let dispatch = Dispatch::build(&sections);
+        let sections = crate::ram::Table::from_vec(sections);
         FlatView {
             root,
             ranges,

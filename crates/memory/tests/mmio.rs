@@ -411,14 +411,35 @@ fn rom_device_switches_between_romd_and_io_mode() {
 fn nonsense_descriptors_do_not_panic() {
     for (vmax, imin, imax) in [(16u32, 16u32, 32u32), (0, 3, 3), (8, 8, 2), (32, 0, 64)] {
         let desc = IoDescriptor {
-            valid: AccessConstraints { min_access_size: 0, max_access_size: vmax, unaligned: true },
-            implementation: AccessConstraints { min_access_size: imin, max_access_size: imax, unaligned: false },
+            valid: AccessConstraints {
+                min_access_size: 0,
+                max_access_size: vmax,
+                unaligned: true,
+            },
+            implementation: AccessConstraints {
+                min_access_size: imin,
+                max_access_size: imax,
+                unaligned: false,
+            },
             endianness: Endianness::Big,
         };
         let (mut m, s, _) = setup(desc);
         for size in [1u32, 2, 4, 8] {
-            let _ = m.load(s, GuestAddress(0x1001), size, Endianness::Little, MemTxAttrs::default());
-            let _ = m.store(s, GuestAddress(0x1001), size, u64::MAX, Endianness::Big, MemTxAttrs::default());
+            let _ = m.load(
+                s,
+                GuestAddress(0x1001),
+                size,
+                Endianness::Little,
+                MemTxAttrs::default(),
+            );
+            let _ = m.store(
+                s,
+                GuestAddress(0x1001),
+                size,
+                u64::MAX,
+                Endianness::Big,
+                MemTxAttrs::default(),
+            );
         }
         let mut buf = [0u8; 20];
         let _ = m.read(s, GuestAddress(0x1000), &mut buf, MemTxAttrs::default());

@@ -392,7 +392,8 @@ fn check(
 }
 
 /// A listener that keeps its own copy of the view from add/del calls only.
-struct Mirror(Rc<std::cell::RefCell<std::collections::BTreeMap<u64, (u128, RegionId, u64, bool)>>>);
+type MirrorMap = std::collections::BTreeMap<u64, (u128, RegionId, u64, bool)>;
+struct Mirror(Rc<std::cell::RefCell<MirrorMap>>);
 
 impl MemoryListener for Mirror {
     fn region_add(&mut self, s: &MemoryRegionSection) {
@@ -400,11 +401,19 @@ impl MemoryListener for Mirror {
             s.offset_within_address_space.0,
             (s.size, s.region, s.offset_within_region, s.readonly),
         );
-        assert!(old.is_none(), "region_add over a live range at {:#x}", s.offset_within_address_space.0);
+        assert!(
+            old.is_none(),
+            "region_add over a live range at {:#x}",
+            s.offset_within_address_space.0
+        );
     }
     fn region_del(&mut self, s: &MemoryRegionSection) {
         let old = self.0.borrow_mut().remove(&s.offset_within_address_space.0);
-        assert_eq!(old, Some((s.size, s.region, s.offset_within_region, s.readonly)), "region_del of an unknown range");
+        assert_eq!(
+            old,
+            Some((s.size, s.region, s.offset_within_region, s.readonly)),
+            "region_del of an unknown range"
+        );
     }
 }
 
