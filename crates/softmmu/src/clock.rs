@@ -79,7 +79,8 @@ impl VirtualClock {
     /// `rdtime` in the middle of a block sees.
     #[inline]
     pub fn ticks_at(&self, extra: u64) -> u64 {
-        self.insns.get().wrapping_add(extra) / self.insns_per_tick + self.skipped_ticks.get()
+        (self.insns.get().wrapping_add(extra) / self.insns_per_tick)
+            .saturating_add(self.skipped_ticks.get())
     }
 
     /// How many more instructions must retire before the clock reads `tick`
@@ -91,7 +92,9 @@ impl VirtualClock {
         }
         // Instructions to the end of the current tick, then whole ticks.
         let into_tick = self.insns.get() % self.insns_per_tick;
-        (tick - now) * self.insns_per_tick - into_tick
+        (tick - now)
+            .saturating_mul(self.insns_per_tick)
+            .saturating_sub(into_tick)
     }
 
     /// Move time forward to `tick` without retiring instructions (every hart
@@ -132,6 +135,17 @@ mod tests {
         assert_eq!(c.ticks(), 4);
         c.retire(1);
         assert_eq!(c.ticks(), 5);
+    }
+
+    #[test]
+    fn far_deadlines_saturate() {
+        let c = VirtualClock::new(10);
+        c.retire(3);
+        assert_eq!(c.insns_until_tick(u64::MAX), u64::MAX - 3);
+        c.advance_to_tick(u64::MAX - 1);
+        assert_eq!(c.insns_until_tick(u64::MAX), 7);
+        c.retire(100);
+        assert_eq!(c.ticks(), u64::MAX, "time saturates instead of wrapping");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod integer;
 mod memory;
 mod mmio;
 mod smc;
+mod vm;
 
 use std::cell::RefCell;
 use std::rc::Rc;
