@@ -456,3 +456,101 @@ fn fill_holes(out: &mut BTreeMap<u128, Piece>, start: u128, end: u128, base: i12
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::RegionKind;
+
+    fn arena() -> Vec<Region> {
+        vec![Region::new("unassigned", 1 << 64, RegionKind::Container)]
+    }
+
+    fn add(regions: &mut Vec<Region>, r: Region) -> RegionId {
+        regions.push(r);
+        RegionId(regions.len() as u32 - 1)
+    }
+
+    fn map(regions: &mut [Region], parent: RegionId, child: RegionId, addr: u64) {
+        regions[child.index()].parent = Some(parent);
+        regions[child.index()].addr = addr;
+        regions[parent.index()].subregions.insert(0, child);
+    }
+
+    #[test]
+    fn holes_are_filled_only_where_nothing_rendered_yet() {
+        let mut out = BTreeMap::new();
+        let proto = Piece {
+            end: 0,
+            region: RegionId(1),
+            offset: 0,
+            readonly: false,
+            romd: false,
+            nonvolatile: false,
+            unmergeable: false,
+            dirty_log_mask: 0,
+        };
+        fill_holes(
+            &mut out,
+            10,
+            20,
+            0,
+            Piece {
+                region: RegionId(2),
+                ..proto
+            },
+        );
+        fill_holes(&mut out, 0, 40, 0, proto);
+        let got: Vec<(u128, u128, u32, u128)> = out
+            .iter()
+            .map(|(&s, p)| (s, p.end, p.region.0, p.offset))
+            .collect();
+        assert_eq!(got, vec![(0, 10, 1, 0), (10, 20, 2, 10), (20, 40, 1, 20)]);
+    }
+
+    #[test]
+    fn contiguous_pieces_of_one_region_merge_unless_unmergeable() {
+        for unmergeable in [false, true] {
+            let mut regions = arena();
+            let root = add(
+                &mut regions,
+                Region::new("root", 1 << 64, RegionKind::Container),
+            );
+            let io = add(
+                &mut regions,
+                Region::new("io", 0x2000, RegionKind::Container),
+            );
+            // Two aliases of `io` side by side with contiguous offsets.
+            let a = add(
+                &mut regions,
+                Region::new(
+                    "a",
+                    0x1000,
+                    RegionKind::Alias {
+                        target: io,
+                        offset: 0,
+                    },
+                ),
+            );
+            let b = add(
+                &mut regions,
+                Region::new(
+                    "b",
+                    0x1000,
+                    RegionKind::Alias {
+                        target: io,
+                        offset: 0x1000,
+                    },
+                ),
+            );
+            regions[io.index()].kind = RegionKind::RamDevice { block: 0 };
+            regions[a.index()].unmergeable = unmergeable;
+            map(&mut regions, root, a, 0x10000);
+            map(&mut regions, root, b, 0x11000);
+            let ranges = render(&regions, root, false);
+            assert_eq!(ranges.len(), if unmergeable { 2 } else { 1 }, "{ranges:?}");
+            assert_eq!(ranges[0].start, 0x10000);
+            assert_eq!(ranges.last().map(|r| r.last), Some(0x11fff));
+        }
+    }
+}

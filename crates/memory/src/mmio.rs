@@ -263,3 +263,43 @@ pub(crate) fn dispatch_write(
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_follows_qemu() {
+        let any = IoDescriptor::default();
+        assert!(access_valid(&any, 0, 8));
+        assert!(!access_valid(&any, 2, 4), "unaligned refused by default");
+        let d = IoDescriptor {
+            valid: AccessConstraints::sizes(2, 4),
+            ..IoDescriptor::default()
+        };
+        assert!(!access_valid(&d, 0, 1));
+        assert!(access_valid(&d, 0, 2));
+        assert!(!access_valid(&d, 0, 8));
+    }
+
+    #[test]
+    fn buffer_pieces_respect_alignment_and_maximum() {
+        let d = IoDescriptor::default();
+        assert_eq!(access_size_for(&d, 8, 0), 4, "valid max 0 means 4");
+        assert_eq!(access_size_for(&d, 8, 2), 2);
+        assert_eq!(access_size_for(&d, 3, 0), 2, "power of two at most len");
+        let wide = IoDescriptor {
+            valid: AccessConstraints::sizes(1, 8),
+            ..IoDescriptor::default()
+        };
+        assert_eq!(access_size_for(&wide, 16, 8), 8);
+    }
+
+    #[test]
+    fn bswap_swaps_only_the_access_size() {
+        assert_eq!(bswap(0x1122, 2), 0x2211);
+        assert_eq!(bswap(0x1122_3344, 4), 0x4433_2211);
+        assert_eq!(bswap(0xab, 1), 0xab);
+        assert_eq!(bswap(0x0102_0304_0506_0708, 8), 0x0807_0605_0403_0201);
+    }
+}

@@ -17,7 +17,7 @@ pub struct MtreeOptions {
     pub flatview: bool,
     /// With `flatview`, also print each view's dispatch table (`-d`).
     pub dispatch: bool,
-    /// Omit address spaces whose flat view is empty (`-D` off in QEMU terms: hide empty).
+    /// With `flatview`, omit flat views that have no ranges.
     pub hide_empty: bool,
 }
 

@@ -277,11 +277,11 @@ impl MemorySystem {
     ) -> ListenerId {
         let id = ListenerId(self.next_listener);
         self.next_listener += 1;
-        if self.global_dirty_log {
-            listener.log_global_start();
-        }
         if let Ok(sp) = self.space(space) {
             listener.begin();
+            if self.global_dirty_log {
+                listener.log_global_start();
+            }
             for fr in &sp.view.ranges {
                 let s = MemoryRegionSection::from_range(space, fr);
                 listener.region_add(&s);
