@@ -30,6 +30,10 @@ pub struct Hart {
     pub(crate) csrs: Csrs,
     /// Address reserved by the last LR, cleared by SC, traps and xRET.
     pub(crate) reservation: Option<u64>,
+    /// The value the last LR loaded (zero-extended to the access size). An
+    /// SC succeeds only if memory still holds it, which is how a store by
+    /// another hart between LR and SC breaks the reservation (QEMU's rule).
+    pub(crate) reservation_value: u64,
     /// Instructions retired since reset.
     pub(crate) instret: u64,
 }
@@ -43,6 +47,7 @@ impl Hart {
             privilege: Privilege::Machine,
             csrs: Csrs::new(hart_id),
             reservation: None,
+            reservation_value: 0,
             instret: 0,
         }
     }

@@ -296,12 +296,15 @@ impl RiscvCpu {
             None => self.load_slow(mem, vaddr, size)?,
         };
         self.hart.reservation = Some(vaddr);
+        self.hart.reservation_value = r.0;
         Ok(r)
     }
 
-    /// SC: store if the reservation holds for `vaddr`; returns (rd value:
-    /// 0 on success, 1 on failure, end block). The reservation is cleared
-    /// either way.
+    /// SC: store if the reservation holds for `vaddr` and memory still holds
+    /// the value LR loaded (a compare-and-swap, so a store by another hart in
+    /// between makes it fail); returns (rd value: 0 on success, 1 on failure,
+    /// end block). The reservation is cleared either way. Faults are
+    /// store/AMO faults.
     pub(crate) fn store_conditional(
         &mut self,
         mem: &mut MemorySystem,
@@ -315,16 +318,13 @@ impl RiscvCpu {
         if self.hart.reservation.take() != Some(vaddr) {
             return Ok((1, false));
         }
-        let done = if size == 4 {
-            self.tlb.store_fast::<4>(self.data_idx, vaddr, value)
-        } else {
-            self.tlb.store_fast::<8>(self.data_idx, vaddr, value)
-        };
-        let stop = if done {
-            false
-        } else {
-            self.store_slow(mem, vaddr, size, value)?
-        };
-        Ok((0, stop))
+        let expected = self.hart.reservation_value;
+        let (old, stop) = self.amo(
+            mem,
+            vaddr,
+            size,
+            move |old| if old == expected { value } else { old },
+        )?;
+        Ok((u64::from(old != expected), stop))
     }
 }

@@ -202,3 +202,18 @@ fn unmapped_data_accesses_are_access_faults() {
         RAM,
     );
 }
+
+#[test]
+fn sc_fails_when_another_agent_changed_the_word() {
+    let mut rig = Rig::new();
+    rig.write_u64(DATA, 10);
+    rig.program(&[amo(2, true, 11, 1, 0), amo(3, true, 12, 1, 3), SPIN]);
+    rig.cpu.set_xreg(1, DATA);
+    rig.cpu.set_xreg(3, 99);
+    rig.run(1); // lr.d
+    // Another hart (or a device) stores to the reserved word between LR and SC.
+    rig.write_u64(DATA, 11);
+    rig.run(5);
+    assert_eq!(rig.x(12), 1, "sc must fail");
+    assert_eq!(rig.read_u64(DATA), 11);
+}
