@@ -1,47 +1,60 @@
-//! The harts the boards run: `ferrite_riscv`'s CPU behind [`Hart`].
+//! The harts the boards run: `ferrite_riscv`'s [`RiscvCpu`] behind [`Hart`].
 
 use std::rc::Rc;
 
 use ferrite_memory::{AddressSpaceId, MemorySystem};
 use ferrite_riscv::HartIrqPins;
+use ferrite_riscv::cpu::{CpuConfig, RiscvCpu, RunExit};
 use ferrite_softmmu::VirtualClock;
 
 use crate::hart::{Hart, HartExit, HartStats};
 
-/// The ISA the harts implement, as the device tree's `riscv,isa` says it.
+/// The ISA the harts implement, as the device tree's `riscv,isa` says it:
+/// RV64IMAC with Zicsr, Zifencei, Zicntr and Sstc (S and U modes, Sv39 and
+/// Sv48).
 pub const ISA_STRING: &str = "rv64imac_zicsr_zifencei_zicntr_sstc";
 
 /// Creates hart `hart_id` running in `space`.
 pub(crate) fn new_hart(
     hart_id: u64,
-    _mem: &mut MemorySystem,
-    _space: AddressSpaceId,
-    _clock: Rc<VirtualClock>,
+    mem: &mut MemorySystem,
+    space: AddressSpaceId,
+    clock: Rc<VirtualClock>,
 ) -> Box<dyn Hart> {
-    Box::new(PendingHart {
-        _hart_id: hart_id,
-        pins: HartIrqPins::new(),
-    })
+    let config = CpuConfig {
+        hart_id,
+        ..CpuConfig::default()
+    };
+    Box::new(RiscvCpu::new(config, mem, space, clock))
 }
 
-/// Stand-in until the executor is wired: waits for an interrupt forever.
-struct PendingHart {
-    _hart_id: u64,
-    pins: HartIrqPins,
-}
-
-impl Hart for PendingHart {
+impl Hart for RiscvCpu {
     fn irq_pins(&self) -> HartIrqPins {
-        self.pins.clone()
+        RiscvCpu::irq_pins(self)
     }
-    fn reset(&mut self, _pc: u64) {}
-    fn run(&mut self, _mem: &mut MemorySystem, _budget: u64) -> HartExit {
-        HartExit::WaitingForInterrupt
+
+    fn reset(&mut self, pc: u64) {
+        RiscvCpu::reset(self, pc);
     }
+
+    fn run(&mut self, mem: &mut MemorySystem, budget: u64) -> HartExit {
+        match RiscvCpu::run(self, mem, budget) {
+            RunExit::BudgetExhausted => HartExit::BudgetExhausted,
+            RunExit::WaitingForInterrupt => HartExit::WaitingForInterrupt,
+        }
+    }
+
     fn timer_deadline(&self) -> Option<u64> {
-        None
+        self.next_timer_deadline()
     }
+
     fn stats(&self) -> HartStats {
-        HartStats::default()
+        let s = RiscvCpu::stats(self);
+        HartStats {
+            insns: s.insns,
+            blocks_translated: s.blocks_translated,
+            tlb_fills: s.tlb_fills,
+            tlb_flushes: s.tlb_flushes,
+        }
     }
 }

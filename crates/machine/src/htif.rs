@@ -14,9 +14,10 @@
 //!   end serves system call `n` (`write` to stdout/stderr, `exit`,
 //!   `exit_group`; anything else returns `-ENOSYS`), stores the result in
 //!   word 0 and answers `fromhost = 1`.
-//! - device 1 (console), command 1: output the payload's low byte. Command
-//!   0 (read a character) is accepted and left pending: the board has no
-//!   HTIF console input.
+//! - device 1 (console), command 1: output the payload's low byte and
+//!   answer `0x100 | byte` (as QEMU's HTIF does; guests that print through
+//!   HTIF wait for that answer). Command 0 (read a character) is accepted and
+//!   left pending: the board has no HTIF console input.
 //!
 //! Answers go through a queue and are written to `fromhost` only while
 //! `fromhost` reads zero (the guest clears it after consuming an answer), as
@@ -151,7 +152,10 @@ impl HtifFrontEnd {
                 self.syscall(payload, bus);
                 self.answer(cmd & !0xffff_ffff_ffff | 1);
             }
-            (DEVICE_CONSOLE, CONSOLE_PUTCHAR) => (self.console)(&[payload as u8]),
+            (DEVICE_CONSOLE, CONSOLE_PUTCHAR) => {
+                (self.console)(&[payload as u8]);
+                self.answer(cmd & !0xffff_ffff_ffff | 0x100 | (payload & 0xff));
+            }
             (DEVICE_CONSOLE, CONSOLE_GETCHAR) => {
                 tracing::debug!(target: "guest_errors", "htif: console read without input source; left pending");
             }
@@ -313,10 +317,13 @@ mod tests {
         }
         assert_eq!(&*out.borrow(), b"hi");
         assert_eq!(
-            bus.words.get(&FROMHOST).copied().unwrap_or(0),
-            0,
-            "no answer to putchar"
+            bus.words[&FROMHOST],
+            (1 << 56) | (1 << 48) | 0x100 | u64::from(b'h'),
+            "first answer delivered, the second waits for fromhost to be cleared"
         );
+        bus.words.insert(FROMHOST, 0);
+        fe.poll(&mut bus);
+        assert_eq!(bus.words[&FROMHOST] & 0xfff, 0x100 | u64::from(b'i'));
     }
 
     #[test]

@@ -1,0 +1,313 @@
+//! Behaviour of the `ferrite` binary: options, errors, exit statuses,
+//! `--stats`, the default guest.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const FERRITE: &str = env!("CARGO_BIN_EXE_ferrite");
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/cli sits two levels below the workspace")
+        .to_path_buf()
+}
+
+fn hello_elf() -> PathBuf {
+    workspace().join("firmware/bin/hello.elf")
+}
+
+fn ferrite(args: &[&str]) -> Output {
+    Command::new(FERRITE)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ferrite runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A scratch file unique to this test process.
+fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferrite-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write scratch file");
+    path
+}
+
+/// A minimal RISC-V ELF64 whose one segment holds `code` at 0x80000000.
+fn tiny_elf(code: &[u32]) -> Vec<u8> {
+    let mut f = vec![0u8; 64 + 56];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2; // 64-bit
+    f[5] = 1; // little endian
+    f[6] = 1;
+    f[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..32].copy_from_slice(&0x8000_0000u64.to_le_bytes()); // entry
+    f[32..40].copy_from_slice(&64u64.to_le_bytes()); // phoff
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&1u16.to_le_bytes());
+    let ph = 64;
+    let size = (code.len() * 4) as u64;
+    f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f[ph + 4..ph + 8].copy_from_slice(&7u32.to_le_bytes());
+    f[ph + 8..ph + 16].copy_from_slice(&120u64.to_le_bytes()); // offset
+    f[ph + 16..ph + 24].copy_from_slice(&0x8000_0000u64.to_le_bytes());
+    f[ph + 24..ph + 32].copy_from_slice(&0x8000_0000u64.to_le_bytes());
+    f[ph + 32..ph + 40].copy_from_slice(&size.to_le_bytes());
+    f[ph + 40..ph + 48].copy_from_slice(&size.to_le_bytes());
+    for word in code {
+        f.extend_from_slice(&word.to_le_bytes());
+    }
+    f
+}
+
+/// `j .`
+const JUMP_TO_SELF: u32 = 0x0000_006f;
+/// `wfi`
+const WFI: u32 = 0x1050_0073;
+/// `j .-4`
+const JUMP_BACK_4: u32 = 0xffdf_f06f;
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn version() {
+    let o = ferrite(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("ferrite {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn unknown_option_is_a_usage_error() {
+    let o = ferrite(&["run", "--no-such-option"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--no-such-option"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_file() {
+    let o = ferrite(&["run", "/nonexistent/guest.elf"]);
+    assert_one_line_error(&o, "cannot read kernel /nonexistent/guest.elf");
+}
+
+#[test]
+fn broken_elves() {
+    let hello = std::fs::read(hello_elf()).expect("hello.elf");
+    let truncated = scratch("truncated.elf", &hello[..hello.len() / 3]);
+    let o = ferrite(&["run", truncated.to_str().unwrap()]);
+    assert_one_line_error(&o, "truncated ELF");
+
+    let garbage = scratch("garbage.elf", b"this is not an ELF file at all");
+    let o = ferrite(&["run", garbage.to_str().unwrap()]);
+    assert_one_line_error(&o, "not an ELF");
+
+    let mut x86 = hello.clone();
+    x86[18..20].copy_from_slice(&62u16.to_le_bytes());
+    let x86 = scratch("x86.elf", &x86);
+    let o = ferrite(&["run", x86.to_str().unwrap()]);
+    assert_one_line_error(&o, "not a RISC-V ELF");
+
+    let mut elf32 = hello;
+    elf32[4] = 1;
+    let elf32 = scratch("elf32.elf", &elf32);
+    let o = ferrite(&["run", elf32.to_str().unwrap()]);
+    assert_one_line_error(&o, "not a 64-bit ELF");
+}
+
+#[test]
+fn zero_memory_is_refused() {
+    let o = ferrite(&["run", "-m", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("greater than 0"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_machine() {
+    let o = ferrite(&["run", "--machine", "sifive_u"]);
+    assert_one_line_error(&o, "unknown machine `sifive_u`");
+    let o = ferrite(&["mtree", "--machine", "pc"]);
+    assert_one_line_error(&o, "unknown machine `pc`");
+}
+
+#[test]
+fn bad_device_tree() {
+    let bad = scratch("bad.dtb", b"\xd0\x0d\xfe\xed\x00\x00\xff\xff");
+    let o = ferrite(&["run", "--dtb", bad.to_str().unwrap()]);
+    assert_one_line_error(&o, "device tree");
+    let not_fdt = scratch("not.dtb", b"hello");
+    let o = ferrite(&["run", "--dtb", not_fdt.to_str().unwrap()]);
+    assert_one_line_error(&o, "not a flattened device tree");
+}
+
+#[test]
+fn kernel_overlapping_bios() {
+    let hello = hello_elf();
+    let h = hello.to_str().unwrap();
+    let o = ferrite(&["run", "--bios", h, "--kernel", h]);
+    assert_one_line_error(&o, "overlaps the bios");
+}
+
+#[test]
+fn segment_outside_memory() {
+    let o = ferrite(&["run", "-m", "4K", hello_elf().to_str().unwrap()]);
+    assert_one_line_error(&o, "outside guest memory");
+}
+
+#[test]
+fn spike_needs_tohost() {
+    let elf = scratch("loop-nosyms.elf", &tiny_elf(&[JUMP_TO_SELF]));
+    let o = ferrite(&["run", "--machine", "spike", elf.to_str().unwrap()]);
+    assert_one_line_error(&o, "no `tohost` symbol");
+}
+
+#[test]
+fn instruction_limit_exit_status() {
+    let elf = scratch("loop.elf", &tiny_elf(&[JUMP_TO_SELF]));
+    let o = ferrite(&[
+        "run",
+        "--max-insns",
+        "100000",
+        "--serial",
+        "null",
+        elf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(123), "{}", stderr(&o));
+    assert!(stderr(&o).contains("instruction limit"), "{}", stderr(&o));
+}
+
+#[test]
+fn timeout_exit_status() {
+    let elf = scratch("loop2.elf", &tiny_elf(&[JUMP_TO_SELF]));
+    let o = ferrite(&[
+        "run",
+        "--timeout",
+        "0.2",
+        "--serial",
+        "null",
+        elf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));
+    assert!(stderr(&o).contains("timeout"), "{}", stderr(&o));
+}
+
+#[test]
+fn stuck_guest_exit_status() {
+    let elf = scratch("wfi.elf", &tiny_elf(&[WFI, JUMP_BACK_4]));
+    let o = ferrite(&[
+        "run",
+        "--serial",
+        "null",
+        "--timeout",
+        "30",
+        elf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(122), "{}", stderr(&o));
+}
+
+#[test]
+fn stats_fields() {
+    let o = ferrite(&["run", "--stats", hello_elf().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    for field in [
+        "retired instructions:",
+        "blocks translated:",
+        "TLB fills:",
+        "TLB flushes:",
+        "MIPS:",
+    ] {
+        assert!(err.contains(field), "missing {field:?} in {err}");
+    }
+    let insns: u64 = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("retired instructions:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a count");
+    assert!(insns > 100, "{insns}");
+}
+
+#[test]
+fn default_guest_prints_hello() {
+    let o = ferrite(&["run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Hello from Ferrite!"), "{}", stdout(&o));
+}
+
+#[test]
+fn spike_runs_htif_programs() {
+    let o = ferrite(&["run", "--machine", "spike", hello_elf().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Hello from Ferrite!"), "{}", stdout(&o));
+}
+
+#[test]
+fn failing_guest_status_passes_through() {
+    let fail = workspace().join("firmware/bin/fail.elf");
+    let o = ferrite(&["run", fail.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+}
+
+#[test]
+fn dump_dtb_writes_a_device_tree() {
+    let dir = std::env::temp_dir().join(format!("ferrite-cli-dtb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("virt.dtb");
+    let o = ferrite(&["run", "--smp", "2", "--dump-dtb", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let blob = std::fs::read(&path).unwrap();
+    assert_eq!(&blob[..4], b"\xd0\x0d\xfe\xed");
+    // The dumped tree is accepted back.
+    let o = ferrite(&["run", "--dtb", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn log_items() {
+    let o = ferrite(&["run", "-d", "help"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("in_asm"));
+    let o = ferrite(&["run", "-d", "bogus"]);
+    assert_one_line_error(&o, "unknown log item `bogus`");
+}
+
+#[test]
+fn mtree_lists_the_virt_map() {
+    let o = ferrite(&["mtree"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in [
+        "riscv.virt.mrom",
+        "riscv.sifive.test",
+        "serial",
+        "riscv.virt.ram",
+    ] {
+        assert!(out.contains(name), "{name} missing in {out}");
+    }
+    let o = ferrite(&["mtree", "-f", "--machine", "spike", "-m", "64M"]);
+    assert!(
+        stdout(&o).contains("0000000080000000-0000000083ffffff"),
+        "{}",
+        stdout(&o)
+    );
+}
