@@ -405,7 +405,7 @@ fn render_region(
         render_region(regions, target, base, clip, inh, global_log, out, depth + 1);
         return;
     }
-    for &child in &mr.subregions {
+    for &child in mr.subregions.iter().rev() {
         render_region(regions, child, base, clip, inh, global_log, out, depth + 1);
     }
     if !mr.terminates() {
@@ -474,7 +474,7 @@ mod tests {
     fn map(regions: &mut [Region], parent: RegionId, child: RegionId, addr: u64) {
         regions[child.index()].parent = Some(parent);
         regions[child.index()].addr = addr;
-        regions[parent.index()].subregions.insert(0, child);
+        regions[parent.index()].subregions.push(child);
     }
 
     #[test]

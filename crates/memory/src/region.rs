@@ -66,8 +66,9 @@ pub(crate) struct Region {
     /// Address within the parent.
     pub(crate) addr: u64,
     pub(crate) parent: Option<RegionId>,
-    /// Children, in rendering order: higher priority first, and among equal
-    /// priorities the most recently added first.
+    /// Children from least to most precedence: lower priority first, and
+    /// among equal priorities the earliest added first. Rendering walks the
+    /// list backwards.
     pub(crate) subregions: Vec<RegionId>,
     /// Aliases that point at this region.
     pub(crate) alias_users: Vec<RegionId>,

@@ -102,16 +102,17 @@ impl MemorySystem {
         false
     }
 
-    /// Insert `child` into `parent`'s list before the first sibling of lower
-    /// or equal priority (so later-added wins among equals).
+    /// Insert `child` into `parent`'s list after every sibling of lower or
+    /// equal priority (the list runs from least to most precedence, so the
+    /// later-added wins among equals, and the common case is a push).
     fn insert_in_parent(&mut self, parent: RegionId, child: RegionId) {
         let prio = self.regions[child.index()].priority;
         let regions = &self.regions;
         let list = &regions[parent.index()].subregions;
         let pos = list
             .iter()
-            .position(|&o| prio >= regions[o.index()].priority)
-            .unwrap_or(list.len());
+            .rposition(|&o| regions[o.index()].priority <= prio)
+            .map_or(0, |i| i + 1);
         self.regions[parent.index()].subregions.insert(pos, child);
     }
 
