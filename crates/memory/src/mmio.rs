@@ -138,37 +138,12 @@ fn backend_write(
 
 /// A sized little-endian read of host memory inside a block.
 pub(crate) fn host_read(b: &RamBlock, offset: u64, size: u32) -> MemTxResult<u64> {
-    if size == 0 || size > 8 || !b.contains(offset, u64::from(size)) {
-        return Err(MemTxError::Decode);
-    }
-    let mut bytes = [0u8; 8];
-    // SAFETY: [offset, offset + size) lies inside the block's live mapping
-    // (checked above) and `bytes` has room for `size <= 8` bytes.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            b.mapping.ptr().add(offset as usize),
-            bytes.as_mut_ptr(),
-            size as usize,
-        );
-    }
-    Ok(u64::from_le_bytes(bytes))
+    b.read_sized(offset, size).ok_or(MemTxError::Decode)
 }
 
 /// A sized little-endian write of host memory inside a block.
 pub(crate) fn host_write(b: &RamBlock, offset: u64, value: u64, size: u32) -> MemTxResult<()> {
-    if size == 0 || size > 8 || !b.contains(offset, u64::from(size)) {
-        return Err(MemTxError::Decode);
-    }
-    let bytes = value.to_le_bytes();
-    // SAFETY: [offset, offset + size) lies inside the block's live mapping (checked above).
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            bytes.as_ptr(),
-            b.mapping.ptr().add(offset as usize),
-            size as usize,
-        );
-    }
-    Ok(())
+    b.write_sized(offset, value, size).ok_or(MemTxError::Decode)
 }
 
 /// Read `size` bytes at `offset` of a callback region, in `endian` order.

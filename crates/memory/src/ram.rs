@@ -87,6 +87,36 @@ impl Drop for HostMapping {
     }
 }
 
+/// One load of a `T` at `p`: volatile when aligned, unaligned otherwise.
+///
+/// # Safety
+/// `p` must be valid for reads of `size_of::<T>()` bytes.
+unsafe fn sized_load<T: Copy>(p: *const u8) -> T {
+    let p = p.cast::<T>();
+    if p.is_aligned() {
+        // SAFETY: valid (caller) and aligned (checked).
+        unsafe { p.read_volatile() }
+    } else {
+        // SAFETY: valid (caller); no alignment needed.
+        unsafe { p.read_unaligned() }
+    }
+}
+
+/// One store of a `T` at `p`: volatile when aligned, unaligned otherwise.
+///
+/// # Safety
+/// `p` must be valid for writes of `size_of::<T>()` bytes.
+unsafe fn sized_store<T: Copy>(p: *mut u8, v: T) {
+    let p = p.cast::<T>();
+    if p.is_aligned() {
+        // SAFETY: valid (caller) and aligned (checked).
+        unsafe { p.write_volatile(v) }
+    } else {
+        // SAFETY: valid (caller); no alignment needed.
+        unsafe { p.write_unaligned(v) }
+    }
+}
+
 /// A RAM block: host memory plus its place in the ram-address space.
 #[derive(Debug)]
 pub(crate) struct RamBlock {
@@ -100,6 +130,45 @@ pub(crate) struct RamBlock {
 }
 
 impl RamBlock {
+    /// One load of `size` (1, 2, 4 or 8) bytes at `offset`, little endian,
+    /// made as a single sized access of host memory (a RAM device's memory may
+    /// be a device's BAR: it is never copied byte by byte). `None` out of bounds.
+    pub(crate) fn read_sized(&self, offset: u64, size: u32) -> Option<u64> {
+        if !matches!(size, 1 | 2 | 4 | 8) || !self.contains(offset, u64::from(size)) {
+            return None;
+        }
+        // SAFETY: `[offset, offset + size)` lies inside the live mapping (checked
+        // above); `sized_load` copes with any alignment.
+        unsafe {
+            let p = self.mapping.ptr().add(offset as usize).cast_const();
+            Some(match size {
+                1 => u64::from(sized_load::<u8>(p)),
+                2 => u64::from(u16::from_le(sized_load::<u16>(p))),
+                4 => u64::from(u32::from_le(sized_load::<u32>(p))),
+                _ => u64::from_le(sized_load::<u64>(p)),
+            })
+        }
+    }
+
+    /// One store of the low `size` (1, 2, 4 or 8) bytes of `value` at `offset`,
+    /// little endian, as a single sized access. `None` out of bounds.
+    pub(crate) fn write_sized(&self, offset: u64, value: u64, size: u32) -> Option<()> {
+        if !matches!(size, 1 | 2 | 4 | 8) || !self.contains(offset, u64::from(size)) {
+            return None;
+        }
+        // SAFETY: as in `read_sized`; the mapping is writable.
+        unsafe {
+            let p = self.mapping.ptr().add(offset as usize);
+            match size {
+                1 => sized_store::<u8>(p, value as u8),
+                2 => sized_store::<u16>(p, (value as u16).to_le()),
+                4 => sized_store::<u32>(p, (value as u32).to_le()),
+                _ => sized_store::<u64>(p, value.to_le()),
+            }
+        }
+        Some(())
+    }
+
     /// Whether `[offset, offset + len)` lies inside the used part of the block.
     pub(crate) fn contains(&self, offset: u64, len: u64) -> bool {
         offset
