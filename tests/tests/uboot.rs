@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ferrite_machine::{BoardKind, ImageSource, MachineConfig, RunLimits, RunOutcome};
-use ferrite_tests::run_captured;
+use ferrite_machine::{BoardKind, ImageSource, MachineConfig, RunOutcome};
+use ferrite_tests::Session;
 
 const FW_JUMP: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
 const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf";
@@ -34,8 +34,42 @@ fn firmware_present() -> bool {
     false
 }
 
-/// The typed session: a key to stop autoboot, then the commands.
-const SESSION: &[u8] = b"\nversion\nbdinfo\nmd 0x80200000 4\npoweroff\n";
+/// The session: (text to wait for, line to type then). Expected answers
+/// are checked as the session goes; the texts are what QEMU prints.
+const SESSION: &[(&str, &str)] = &[
+    ("Hit any key to stop autoboot", "\n"),
+    ("=> ", "version\n"),
+    ("=> ", "bdinfo\n"),
+    ("=> ", "md 0x80200000 4\n"),
+    ("=> ", "poweroff\n"),
+];
+
+/// Lines the whole session must print, in this order.
+const EXPECT_IN_ORDER: &[&str] = &[
+    "OpenSBI v",
+    "Platform Name             : riscv-virtio,qemu",
+    "Platform HART Count       : 1",
+    "Platform IPI Device       : aclint-mswi",
+    "Platform Timer Device     : aclint-mtimer @ 10000000Hz",
+    "Platform Console Device   : uart8250",
+    "Platform Reboot Device    : sifive_test",
+    "Platform Shutdown Device  : sifive_test",
+    "Domain0 Next Address      : 0x0000000080200000",
+    "Boot HART ID              : 0",
+    "U-Boot 20",
+    "Model: riscv-virtio,qemu",
+    "DRAM:  128 MiB",
+    "In:    serial@10000000",
+    "=> version",
+    "U-Boot 20",
+    "=> bdinfo",
+    "-> start    = 0x0000000080000000",
+    "-> size     = 0x0000000008000000",
+    "=> md 0x80200000 4",
+    "80200000: 84ae822a 00000193 00085297 db02b283",
+    "=> poweroff",
+    "poweroff ...",
+];
 
 #[test]
 fn opensbi_boots_uboot_and_answers_commands() {
@@ -45,49 +79,22 @@ fn opensbi_boots_uboot_and_answers_commands() {
     let mut config = MachineConfig::new(BoardKind::Virt);
     config.bios = Some(ImageSource::file(FW_JUMP));
     config.kernel = Some(ImageSource::file(UBOOT));
-    let run = run_captured(
-        config,
-        SESSION,
-        RunLimits {
-            max_insns: Some(20_000_000_000),
-            timeout: Some(Duration::from_secs(600)),
-        },
-    )
-    .expect("board builds");
-    let out = run.output.replace('\r', "");
-    let expect_in_order = [
-        "OpenSBI v",
-        "Platform Name             : riscv-virtio,qemu",
-        "Platform HART Count       : 1",
-        "Platform Timer Device     : aclint-mtimer @ 10000000Hz",
-        "Platform Console Device   : uart8250",
-        "Platform Reboot Device    : sifive_test",
-        "Platform Shutdown Device  : sifive_test",
-        "Domain0 Next Address      : 0x0000000080200000",
-        "Boot HART ID              : 0",
-        "U-Boot 20",
-        "Model: riscv-virtio,qemu",
-        "DRAM:  128 MiB",
-        "In:    serial@10000000",
-        "=> version",
-        "U-Boot 20",
-        "=> bdinfo",
-        "-> start    = 0x0000000080000000",
-        "-> size     = 0x0000000008000000",
-        "=> md 0x80200000 4",
-        "80200000: 84ae822a 00000193 00085297 db02b283",
-        "=> poweroff",
-        "poweroff ...",
-    ];
+    let mut session =
+        Session::new(config, 20_000_000_000, Duration::from_secs(600)).expect("board builds");
+    for (wait, send) in SESSION {
+        if let Err(e) = session.expect(wait) {
+            panic!("{e}; output so far:\n{}", session.output());
+        }
+        session.send(send.as_bytes());
+    }
+    let outcome = session.finish().expect("runs to the end");
+    let out = session.output().replace('\r', "");
     let mut rest = out.as_str();
-    for want in expect_in_order {
+    for want in EXPECT_IN_ORDER {
         match rest.find(want) {
             Some(at) => rest = &rest[at + want.len()..],
-            None => panic!(
-                "missing {want:?} (in order) after {} instructions, outcome {:?}; output:\n{out}",
-                run.insns, run.outcome
-            ),
+            None => panic!("missing {want:?} (in order); output:\n{out}"),
         }
     }
-    assert_eq!(run.outcome, RunOutcome::Exited(0), "output:\n{out}");
+    assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
 }

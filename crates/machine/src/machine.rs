@@ -134,6 +134,19 @@ impl Machine {
             .unwrap_or_default()
     }
 
+    /// Queues `bytes` as console input when the console is
+    /// [`crate::SerialConfig::Capture`] (a scripted session feeds a guest
+    /// line by line this way); returns false, doing nothing, otherwise.
+    pub fn push_console_input(&mut self, bytes: &[u8]) -> bool {
+        match &self.board.console.capture {
+            Some(capture) => {
+                capture.push_input(bytes);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Counters summed over all harts; `insns` is the shared clock's count.
     pub fn stats(&self) -> HartStats {
         let mut total = HartStats::default();
