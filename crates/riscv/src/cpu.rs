@@ -473,6 +473,7 @@ impl RiscvCpu {
                 if trace_exec {
                     tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
                 }
+                let block_pc = pc;
                 let block = self.blocks.block(id);
                 let insns = Rc::clone(&block.insns);
                 let terminal = block.terminal;
@@ -504,7 +505,11 @@ impl RiscvCpu {
                         if let Some(succ) = self.blocks.block(id).successor(s) {
                             id = succ;
                         } else if let Some(found) = self.blocks.lookup_jump(next, flags) {
-                            self.blocks.link(id, s, found);
+                            // Chains stay within one virtual page; do not ask
+                            // again and again for a jump that cannot be chained.
+                            if (next ^ block_pc) & !(PAGE_SIZE - 1) == 0 {
+                                self.blocks.link(id, s, found);
+                            }
                             id = found;
                         } else {
                             break;
