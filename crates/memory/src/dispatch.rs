@@ -22,11 +22,6 @@ const INDEX: u32 = SUBPAGE - 1;
 /// Root entries that 52-bit page numbers can reach.
 const TOP_ENTRIES: usize = 1 << (64 - PAGE_SHIFT - BITS * (LEVELS - 1));
 
-/// Pages covered by one entry at `level` (0 = top).
-fn span(level: u32) -> u64 {
-    1u64 << (BITS * (LEVELS - 1 - level))
-}
-
 /// A page split between sections.
 #[derive(Debug, Clone)]
 struct Subpage {
@@ -56,6 +51,10 @@ pub(crate) struct Dispatch {
 struct Builder {
     nodes: Vec<[u32; FANOUT]>,
     subpages: Vec<Subpage>,
+    /// The leaf node written last and the first page it covers. Sections
+    /// arrive in address order and never overlap, so runs of small sections
+    /// mostly land in the same leaf and skip the walk from the root.
+    last_leaf: Option<(u64, usize)>,
 }
 
 impl Builder {
@@ -99,19 +98,30 @@ impl Builder {
 
     /// Point pages `[lo, hi)` at `value`.
     fn set_pages(&mut self, lo: u64, hi: u64, value: u32) {
+        if let Some((base, node)) = self.last_leaf
+            && lo >= base
+            && hi <= base + FANOUT as u64
+        {
+            self.nodes[node][(lo - base) as usize..(hi - base) as usize].fill(value);
+            return;
+        }
         self.set_range(0, 0, 0, lo, hi, value);
     }
 
     fn set_range(&mut self, node: usize, level: u32, base: u64, lo: u64, hi: u64, value: u32) {
-        let span = span(level);
-        let first = ((lo - base) / span) as usize;
-        let last = ((hi - 1 - base) / span) as usize;
+        let shift = BITS * (LEVELS - 1 - level);
+        let span = 1u64 << shift;
+        let first = ((lo - base) >> shift) as usize;
+        let last = ((hi - 1 - base) >> shift) as usize;
         for idx in first..=last.min(FANOUT - 1) {
-            let ebase = base + idx as u64 * span;
+            let ebase = base + ((idx as u64) << shift);
             let eend = ebase + span;
             let (a, b) = (lo.max(ebase), hi.min(eend));
             if a == ebase && b == eend || level == LEVELS - 1 {
                 self.nodes[node][idx] = value;
+                if level == LEVELS - 1 {
+                    self.last_leaf = Some((base, node));
+                }
                 continue;
             }
             let entry = self.nodes[node][idx];
@@ -134,6 +144,7 @@ impl Dispatch {
         let mut d = Builder {
             nodes: vec![[0; FANOUT]],
             subpages: Vec::new(),
+            last_leaf: None,
         };
         // Pages touched by more than one section, in address order.
         let mut partial: Vec<(u64, u64, u64, u32)> = Vec::new(); // (page, first byte, last byte, section)

@@ -276,6 +276,9 @@ fn build(seed: u64) -> (MemorySystem, AddressSpaceId, Spec) {
 
 /// Random changes inside one transaction: toggles, moves, priority and alias-offset changes.
 fn mutate(m: &mut MemorySystem, spec: &mut Spec, rng: &mut Rng) {
+    if spec.nodes.len() < 2 {
+        return;
+    }
     m.begin();
     for _ in 0..rng.below(6) + 1 {
         let c = 1 + rng.below(spec.nodes.len() as u64 - 1) as usize;
