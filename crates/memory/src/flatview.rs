@@ -429,6 +429,22 @@ fn render_region(
 /// Insert `[start, end)` of a region whose offset 0 sits at `base`, only where
 /// `out` has nothing yet.
 fn fill_holes(out: &mut BTreeMap<u128, Piece>, start: u128, end: u128, base: i128, proto: Piece) {
+    // Fast path: nothing rendered yet at or around the piece (children often
+    // come in address order, or in reverse address order).
+    let clear_below = out.first_key_value().is_none_or(|(&s, _)| end <= s);
+    let clear_above = out.last_key_value().is_none_or(|(_, p)| p.end <= start);
+    if clear_below || clear_above {
+        let offset = (start as i128 - base) as u128;
+        out.insert(
+            start,
+            Piece {
+                end,
+                offset,
+                ..proto
+            },
+        );
+        return;
+    }
     let mut cursor = start;
     // A piece that begins before `start` may cover it.
     if let Some((_, p)) = out.range(..=cursor).next_back()
