@@ -29,7 +29,10 @@
 //! exhausted, halt). A guest that writes `tohost` therefore sees its command
 //! taken at the end of the current slice. Slices are counted in retired
 //! instructions, so the moment of the poll (and all output) is the same on
-//! every run.
+//! every run. While the guest is talking (the last poll took a command),
+//! slices shrink to [`crate::scheduler::HTIF_ACTIVE_QUANTUM`] instructions
+//! so byte-by-byte console output does not spin a whole quantum per byte;
+//! the choice depends only on guest actions, so it is deterministic too.
 
 use std::collections::VecDeque;
 
@@ -90,6 +93,8 @@ pub struct HtifFrontEnd {
     answers: VecDeque<u64>,
     console: ConsoleWriter,
     exit: Option<u32>,
+    /// The last poll found a command (the guest is talking to the host).
+    active: bool,
 }
 
 impl std::fmt::Debug for HtifFrontEnd {
@@ -113,12 +118,20 @@ impl HtifFrontEnd {
             answers: VecDeque::new(),
             console,
             exit: None,
+            active: false,
         }
     }
 
     /// Address of `tohost`.
     pub fn tohost(&self) -> u64 {
         self.tohost
+    }
+
+    /// True if the last [`HtifFrontEnd::poll`] took a command: the guest is
+    /// likely to send another soon (console output goes one byte per
+    /// command), so the board polls again sooner.
+    pub fn is_active(&self) -> bool {
+        self.active
     }
 
     /// Reads `tohost`; if a command is there, takes it and acts on it; then
@@ -128,9 +141,11 @@ impl HtifFrontEnd {
         if let Some(code) = self.exit {
             return HtifStatus::Exit(code);
         }
+        self.active = false;
         if let Some(cmd) = bus.load_u64(self.tohost).filter(|&c| c != 0) {
             bus.store_u64(self.tohost, 0);
             self.handle(cmd, bus);
+            self.active = true;
         }
         self.deliver_answer(bus);
         match self.exit {
