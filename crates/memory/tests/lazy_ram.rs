@@ -30,7 +30,9 @@ fn four_gib_touching_one_mib_costs_about_one_mib() {
     }
     let after = rss().unwrap_or(before);
     let grown = after.saturating_sub(before);
-    assert!(grown < 24 << 20, "RSS grew by {} KiB", grown >> 10);
+    // 1 MiB touched; a host that backs anonymous memory with 2 MiB transparent
+    // huge pages may fault in 16 x 2 MiB. Either way far below 4 GiB.
+    assert!(grown < 64 << 20, "RSS grew by {} KiB", grown >> 10);
     assert!(
         grown >= 1 << 20,
         "RSS grew by only {} KiB: touched memory not counted?",
