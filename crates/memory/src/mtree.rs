@@ -65,11 +65,8 @@ impl MemorySystem {
                 continue;
             }
             printed_roots.push(sp.root);
-            for (j, other) in self.spaces.iter().enumerate().skip(i) {
-                if other.root == sp.root {
-                    let _ = writeln!(out, "address-space: {}", other.name);
-                    let _ = j;
-                }
+            for other in self.spaces.iter().skip(i).filter(|o| o.root == sp.root) {
+                let _ = writeln!(out, "address-space: {}", other.name);
             }
             self.mtree_region(&mut out, sp.root, 0, 1, &mut aliased);
             out.push('\n');
