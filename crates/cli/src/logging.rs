@@ -7,6 +7,7 @@
 //! subscriber is installed at all, which keeps start-up cheap.
 
 use std::fs::File;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -72,7 +73,7 @@ pub fn init(items: Option<&str>, file: Option<&Path>) -> Result<()> {
         .with_env_filter(filter)
         .without_time()
         .with_level(false)
-        .with_target(true);
+        .with_target(false);
     match file {
         Some(path) => {
             let f = File::create(path)
@@ -84,6 +85,7 @@ pub fn init(items: Option<&str>, file: Option<&Path>) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         None => builder
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr)
             .try_init()
             .map_err(|e| anyhow::anyhow!("{e}"))?,

@@ -637,6 +637,53 @@ pub(crate) mod tests {
         );
     }
 
+    /// A real program from the firmware suite.
+    const HELLO: &[u8] = include_bytes!("../../../firmware/bin/hello.elf");
+
+    #[test]
+    fn real_elf_parses_with_symbols() {
+        let image = ElfImage::parse(HELLO.to_vec()).unwrap();
+        assert_eq!(image.entry(), 0x8000_0000);
+        assert!(image.symbol("tohost").is_some());
+        assert!(image.symbol("fromhost").is_some());
+        assert_ne!(image.symbol("tohost"), image.symbol("fromhost"));
+    }
+
+    #[test]
+    fn real_elf_truncated_anywhere_never_panics() {
+        let phdrs_end = 64 + 56 * usize::from(u16::from_le_bytes([HELLO[56], HELLO[57]]));
+        for len in (0..HELLO.len()).step_by(7) {
+            match ElfImage::parse(HELLO[..len].to_vec()) {
+                Ok(image) => {
+                    assert!(len >= phdrs_end, "len {len}");
+                    let _ = image.symbol("tohost");
+                }
+                Err(e) => assert!(
+                    matches!(e, ElfError::NotElf | ElfError::Truncated { .. }),
+                    "len {len}: {e}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn real_elf_mutated_headers_never_panic() {
+        // Every byte of the file header and program headers, set to values
+        // that break sizes, counts and offsets in different ways.
+        let phnum = usize::from(u16::from_le_bytes([HELLO[56], HELLO[57]]));
+        for at in 0..(64 + 56 * phnum) {
+            for v in [0x00u8, 0x01, 0x7f, 0x80, 0xff] {
+                let mut bad = HELLO.to_vec();
+                bad[at] = v;
+                if let Ok(image) = ElfImage::parse(bad) {
+                    let _ = image.symbol("tohost");
+                    let _ = image.check_fits(&[DRAM]);
+                    let _ = image.footprint();
+                }
+            }
+        }
+    }
+
     #[test]
     fn footprint_spans_all_segments() {
         let image = ElfImage::parse(build_elf(0x8000_0000, &[0; 8], 0x3000)).unwrap();
