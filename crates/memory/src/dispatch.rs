@@ -25,10 +25,28 @@ const TOP_ENTRIES: usize = 1 << (64 - PAGE_SHIFT - BITS * (LEVELS - 1));
 /// A page split between sections.
 #[derive(Debug, Clone)]
 struct Subpage {
-    /// Sections present in the page.
+    /// Sections present in the page, in address order.
     sections: Vec<u32>,
-    /// For each byte of the page, an index into `sections`.
-    byte: Box<[u16]>,
+    /// Page offset where each of `sections` starts.
+    starts: Vec<u16>,
+    /// For pages split many ways: for each byte, an index into `sections`.
+    /// A page split a few ways (a UART inside a RAM page) scans `starts`
+    /// instead: at most [`SCAN_LIMIT`] compares, and 8 KiB saved per page.
+    byte: Option<Box<[u16]>>,
+}
+
+/// Sub-pages with more pieces than this get a per-byte table.
+const SCAN_LIMIT: usize = 8;
+
+impl Subpage {
+    #[inline]
+    fn lookup(&self, offset: u16) -> u32 {
+        let local = match &self.byte {
+            Some(byte) => byte.get(offset as usize).copied().unwrap_or(0) as usize,
+            None => self.starts.iter().rposition(|&s| s <= offset).unwrap_or(0),
+        };
+        self.sections.get(local).copied().unwrap_or(0)
+    }
 }
 
 /// The dispatch table of one flat view.
@@ -182,14 +200,22 @@ impl Dispatch {
             let page = partial[k].0;
             let mut sub = Subpage {
                 sections: Vec::new(),
-                byte: vec![0u16; PAGE_SIZE as usize].into_boxed_slice(),
+                starts: Vec::new(),
+                byte: None,
             };
+            let first = k;
             while k < partial.len() && partial[k].0 == page {
-                let (_, lo, hi, sec) = partial[k];
-                let local = sub.sections.len() as u16;
+                let (_, lo, _, sec) = partial[k];
                 sub.sections.push(sec);
-                sub.byte[lo as usize..=hi as usize].fill(local);
+                sub.starts.push(lo as u16);
                 k += 1;
+            }
+            if sub.sections.len() > SCAN_LIMIT {
+                let mut byte = vec![0u16; PAGE_SIZE as usize].into_boxed_slice();
+                for (local, &(_, lo, hi, _)) in partial[first..k].iter().enumerate() {
+                    byte[lo as usize..=hi as usize].fill(local as u16);
+                }
+                sub.byte = Some(byte);
             }
             let id = d.subpages.len() as u32;
             d.subpages.push(sub);
@@ -230,10 +256,7 @@ impl Dispatch {
             }
             if entry & SUBPAGE != 0 {
                 return match self.subpages.get((entry & INDEX) as usize) {
-                    Some(sub) => {
-                        let local = sub.byte[(addr % PAGE_SIZE) as usize];
-                        sub.sections.get(local as usize).copied().unwrap_or(0)
-                    }
+                    Some(sub) => sub.lookup((addr % PAGE_SIZE) as u16),
                     None => 0,
                 };
             }
@@ -337,7 +360,32 @@ mod tests {
         assert_eq!(d.lookup(0xffff_ffff_ffff_f000), 4);
         assert_eq!(d.lookup(u64::MAX), 4);
         assert_eq!(d.subpage_count(), 1);
+        assert!(
+            d.subpages[0].byte.is_none(),
+            "three pieces are scanned, not tabled"
+        );
         // A 2 GiB block costs a few nodes, not half a million entries.
         assert!(d.node_count() < 16, "{}", d.node_count());
+    }
+}
+
+#[cfg(test)]
+mod subpage_tests {
+    use super::*;
+
+    #[test]
+    fn a_page_split_many_ways_gets_a_byte_table() {
+        // Sixteen 256-byte sections in page 0, then the rest of the space.
+        let mut sections: Vec<Section> = (0..16u64)
+            .map(|i| Section::gap(i * 256, i * 256 + 255))
+            .collect();
+        sections.push(Section::gap(PAGE_SIZE, u64::MAX));
+        let d = Dispatch::build(&sections);
+        assert!(d.subpages[0].byte.is_some());
+        for i in 0..16u64 {
+            assert_eq!(d.lookup(i * 256), i as u32);
+            assert_eq!(d.lookup(i * 256 + 255), i as u32);
+        }
+        assert_eq!(d.lookup(PAGE_SIZE), 16);
     }
 }
