@@ -58,7 +58,7 @@ fn tlb_benches(c: &mut Criterion) {
             .expect("fill");
     }
     let addrs: Vec<u64> = (0..1024u64)
-        .map(|i| RAM + (i * 0x1238) % (pages * 4096) & !7)
+        .map(|i| (RAM + (i * 0x1238) % (pages * 4096)) & !7)
         .collect();
     let mut g = c.benchmark_group("tlb");
     g.throughput(Throughput::Elements(addrs.len() as u64));

@@ -68,8 +68,21 @@ impl RiscvCpu {
                 return ($i, Exit::Trap { trap: $t, pc })
             };
         }
-        let mut stop = false;
-        for (i, insn) in insns[..limit].iter().enumerate() {
+        // A slow-path access that must end the block (its code was
+        // invalidated, an interrupt pin moved) records where and empties the
+        // iterator, so the loop ends after this instruction without a
+        // per-instruction flag test.
+        let mut stopped_after = usize::MAX;
+        let mut it = insns[..limit].iter().enumerate();
+        while let Some((i, insn)) = it.next() {
+            macro_rules! stop_if {
+                ($s:expr) => {
+                    if $s {
+                        stopped_after = i + 1;
+                        it = insns[..0].iter().enumerate();
+                    }
+                };
+            }
             let rd = usize::from(insn.rd);
             macro_rules! load {
                 ($n:literal, $ext:expr) => {{
@@ -78,7 +91,7 @@ impl RiscvCpu {
                         Some(v) => v,
                         None => match self.load_slow(mem, a, $n) {
                             Ok((v, s)) => {
-                                stop = s;
+                                stop_if!(s);
                                 v
                             }
                             Err(t) => trap!(i, t),
@@ -93,7 +106,7 @@ impl RiscvCpu {
                     let v = x!(insn.rs2);
                     if !self.tlb.store_fast::<$n>(self.data_idx, a, v) {
                         match self.store_slow(mem, a, $n, v) {
-                            Ok(s) => stop = s,
+                            Ok(s) => stop_if!(s),
                             Err(t) => trap!(i, t),
                         }
                     }
@@ -106,7 +119,7 @@ impl RiscvCpu {
                     let f = $f;
                     match self.amo(mem, a, $n, move |old| f(old, src)) {
                         Ok((old, s)) => {
-                            stop = s;
+                            stop_if!(s);
                             self.hart.x[rd] = if $n == 4 { sext32(old) } else { old };
                         }
                         Err(t) => trap!(i, t),
@@ -215,7 +228,7 @@ impl RiscvCpu {
                     let n = if insn.op == Op::LrW { 4 } else { 8 };
                     match self.load_reserved(mem, a, n) {
                         Ok((v, s)) => {
-                            stop = s;
+                            stop_if!(s);
                             self.hart.x[rd] = if n == 4 { sext32(v) } else { v };
                         }
                         Err(t) => trap!(i, t),
@@ -225,7 +238,7 @@ impl RiscvCpu {
                     let n = if insn.op == Op::ScW { 4 } else { 8 };
                     match self.store_conditional(mem, a, n, b) {
                         Ok((r, s)) => {
-                            stop = s;
+                            stop_if!(s);
                             self.hart.x[rd] = r;
                         }
                         Err(t) => trap!(i, t),
@@ -291,9 +304,9 @@ impl RiscvCpu {
                 }
             }
             pc = next;
-            if stop {
-                return (i + 1, Exit::Sync { pc });
-            }
+        }
+        if stopped_after != usize::MAX {
+            return (stopped_after, Exit::Sync { pc });
         }
         if limit == insns.len() {
             if let Some(raw) = terminal {
