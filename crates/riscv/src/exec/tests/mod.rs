@@ -7,6 +7,7 @@ mod integer;
 mod memory;
 mod mmio;
 mod smc;
+mod timer;
 mod vm;
 
 use std::cell::RefCell;
