@@ -119,5 +119,34 @@ fn snapshot_4gib(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, dispatch_lookup, commit_one_change, snapshot_4gib);
+fn dirty_queries(c: &mut Criterion) {
+    let mut m = MemorySystem::new();
+    let ram = m.new_ram("ram", 1 << 30).unwrap();
+    let base = m.ram_addr_of(ram).unwrap();
+    let pages: Vec<RamAddr> = probes(1 << 17, true, 4096)
+        .iter()
+        .map(|a| RamAddr(base.0 + a.0))
+        .collect();
+    let mut i = 0;
+    c.bench_function("ram_all_clients_dirty", |b| {
+        b.iter(|| {
+            i = (i + 1) & 4095;
+            black_box(m.ram_all_clients_dirty(black_box(pages[i])))
+        })
+    });
+    c.bench_function("ram_dirty_code", |b| {
+        b.iter(|| {
+            i = (i + 1) & 4095;
+            black_box(m.ram_dirty(black_box(pages[i]), DirtyClient::Code))
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    dispatch_lookup,
+    commit_one_change,
+    snapshot_4gib,
+    dirty_queries
+);
 criterion_main!(benches);
