@@ -96,7 +96,7 @@ pub mod spike {
     use super::MemoryRange;
 
     /// CLINT: msip, mtimecmp, mtime.
-    pub const CLINT: MemoryRange = MemoryRange::new(0x200_0000, 0xc_0000);
+    pub const CLINT: MemoryRange = MemoryRange::new(0x200_0000, 0x1_0000);
     /// Start of DRAM.
     pub const DRAM_BASE: u64 = 0x8000_0000;
 }
