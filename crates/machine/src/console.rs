@@ -41,7 +41,7 @@ impl Console {
     /// Opens the backend `config` names.
     pub fn open(config: &SerialConfig) -> Result<Self> {
         let (backend, capture, interactive): (Box<dyn CharBackend>, _, _) = match config {
-            SerialConfig::Stdio => (parse_backend_spec("stdio")?, None, true),
+            SerialConfig::Stdio => (parse_backend_spec("stdio")?, None, stdin_can_grow()),
             SerialConfig::Null => (parse_backend_spec("null")?, None, false),
             SerialConfig::File(p) => (
                 parse_backend_spec(&format!("file:{}", p.display()))?,
@@ -75,5 +75,24 @@ impl Console {
                 tracing::warn!("console output failed: {e}");
             }
         })
+    }
+}
+
+/// True if more input may still arrive on stdin later: a terminal, a pipe or
+/// a socket. A regular file or `/dev/null` is read to its end and then
+/// nothing more can come, so an idle guest reading it is stuck, not waiting.
+/// When the kind of stdin cannot be told, assume input may come.
+fn stdin_can_grow() -> bool {
+    use std::io::IsTerminal;
+    use std::os::unix::fs::FileTypeExt;
+    if std::io::stdin().is_terminal() {
+        return true;
+    }
+    match std::fs::metadata("/proc/self/fd/0") {
+        Ok(m) => {
+            let t = m.file_type();
+            t.is_fifo() || t.is_socket()
+        }
+        Err(_) => true,
     }
 }
