@@ -180,3 +180,168 @@ impl Scheduler<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use ferrite_devices::TimeSource;
+    use ferrite_memory::{GuestAddress, MemTxAttrs, MemorySystem};
+    use ferrite_riscv::HartIrqPins;
+
+    use super::*;
+    use crate::board::{BoardMemory, ClockTime};
+    use crate::config::{BoardKind, MachineConfig, SerialConfig};
+    use crate::console::Console;
+    use crate::hart::{HartStats, mip};
+
+    /// A scripted hart: runs `work` instructions, then waits for an
+    /// interrupt; once MTIP is raised it spins forever. Records its turns.
+    struct ScriptHart {
+        id: usize,
+        pins: HartIrqPins,
+        clock: Rc<VirtualClock>,
+        work: u64,
+        turns: Rc<RefCell<Vec<(usize, u64)>>>,
+    }
+
+    impl Hart for ScriptHart {
+        fn irq_pins(&self) -> HartIrqPins {
+            self.pins.clone()
+        }
+        fn reset(&mut self, _pc: u64) {}
+        fn run(&mut self, _mem: &mut MemorySystem, budget: u64) -> HartExit {
+            self.turns.borrow_mut().push((self.id, budget));
+            let woken = self.pins.get() & (1 << mip::MTIP) != 0;
+            let n = if woken { budget } else { budget.min(self.work) };
+            self.work -= n.min(self.work);
+            self.clock.retire(n);
+            if woken || self.work > 0 {
+                HartExit::BudgetExhausted
+            } else {
+                HartExit::WaitingForInterrupt
+            }
+        }
+        fn timer_deadline(&self) -> Option<u64> {
+            None
+        }
+        fn stats(&self) -> HartStats {
+            HartStats::default()
+        }
+    }
+
+    struct Rig {
+        board: Board,
+        harts: Vec<Box<dyn Hart>>,
+        clock: Rc<VirtualClock>,
+        turns: Rc<RefCell<Vec<(usize, u64)>>>,
+    }
+
+    fn rig(work: &[u64]) -> Rig {
+        let mut config = MachineConfig::new(BoardKind::Spike);
+        config.ram_size = 1 << 20;
+        let mut memory = BoardMemory::new(&config, 0x8000_0000, "ram").unwrap();
+        let clock = VirtualClock::new(10);
+        let turns = Rc::new(RefCell::new(Vec::new()));
+        let harts: Vec<Box<dyn Hart>> = work
+            .iter()
+            .enumerate()
+            .map(|(id, &work)| {
+                Box::new(ScriptHart {
+                    id,
+                    pins: HartIrqPins::new(),
+                    clock: clock.clone(),
+                    work,
+                    turns: turns.clone(),
+                }) as Box<dyn Hart>
+            })
+            .collect();
+        let pins: Vec<_> = harts.iter().map(|h| h.irq_pins()).collect();
+        let time: Rc<dyn TimeSource> = Rc::new(ClockTime(clock.clone()));
+        let clint = memory.map_clint(0x200_0000, &pins, time).unwrap();
+        let board = Board {
+            mem: memory.mem,
+            space: memory.space,
+            clint,
+            uart: None,
+            finisher: None,
+            htif: None,
+            console: Console::open(&SerialConfig::Null).unwrap(),
+            fdt: Vec::new(),
+            reset_pc: 0x1000,
+        };
+        Rig {
+            board,
+            harts,
+            clock,
+            turns,
+        }
+    }
+
+    fn run(rig: &mut Rig, max: Option<u64>) -> RunOutcome {
+        Scheduler {
+            board: &mut rig.board,
+            harts: &mut rig.harts,
+            clock: &rig.clock,
+            interactive: false,
+        }
+        .run(max, None)
+    }
+
+    #[test]
+    fn harts_take_turns_in_id_order_with_full_quanta() {
+        let mut rig = rig(&[25_000, 25_000]);
+        assert_eq!(run(&mut rig, None), RunOutcome::Stuck);
+        let turns = rig.turns.borrow();
+        let order: Vec<usize> = turns.iter().map(|t| t.0).collect();
+        assert_eq!(&order[..6], &[0, 1, 0, 1, 0, 1]);
+        assert!(turns[..6].iter().all(|t| t.1 == QUANTUM));
+        assert_eq!(rig.clock.insns(), 50_000);
+    }
+
+    #[test]
+    fn instruction_limit_is_exact() {
+        let mut rig = rig(&[u64::MAX]);
+        assert_eq!(run(&mut rig, Some(25_001)), RunOutcome::InstructionLimit);
+        assert_eq!(rig.clock.insns(), 25_001);
+    }
+
+    #[test]
+    fn idle_harts_warp_to_the_timer_deadline() {
+        let mut rig = rig(&[100]);
+        // Arm hart 0's mtimecmp at tick 1,000,000 (0x2004000).
+        rig.board
+            .mem
+            .write(
+                rig.board.space,
+                GuestAddress(0x200_4000),
+                &1_000_000u64.to_le_bytes(),
+                MemTxAttrs::default(),
+            )
+            .unwrap();
+        assert_eq!(run(&mut rig, Some(50_000)), RunOutcome::InstructionLimit);
+        assert!(rig.clock.ticks() >= 1_000_000, "{}", rig.clock.ticks());
+        // The hart ran only its 100 instructions before the warp, then spun
+        // once MTIP rose: no instruction was spent waiting.
+        assert_eq!(rig.clock.insns(), 50_000);
+    }
+
+    #[test]
+    fn slices_stop_at_the_timer_deadline() {
+        let mut rig = rig(&[u64::MAX]);
+        rig.board
+            .mem
+            .write(
+                rig.board.space,
+                GuestAddress(0x200_4000),
+                &1_234u64.to_le_bytes(),
+                MemTxAttrs::default(),
+            )
+            .unwrap();
+        run(&mut rig, Some(30_000));
+        // 1234 ticks = 12,340 instructions: the second slice is cut there.
+        let budgets: Vec<u64> = rig.turns.borrow().iter().map(|t| t.1).collect();
+        assert_eq!(&budgets[..2], &[QUANTUM, 2_340]);
+    }
+}
