@@ -215,3 +215,114 @@ impl HtifBus for BoardBus<'_> {
             .is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ImageSource;
+    use crate::layout::MIB;
+
+    const HELLO: &[u8] = include_bytes!("../../../firmware/bin/hello.elf");
+
+    fn read_u64(m: &mut Machine, addr: u64) -> u64 {
+        let (mem, space) = m.memory();
+        let mut b = [0u8; 8];
+        mem.read(space, GuestAddress(addr), &mut b, MemTxAttrs::default())
+            .unwrap();
+        u64::from_le_bytes(b)
+    }
+
+    fn hello() -> ImageSource {
+        ImageSource::Bytes {
+            name: "hello.elf".into(),
+            bytes: HELLO.to_vec(),
+        }
+    }
+
+    #[test]
+    fn virt_rom_and_fdt_follow_qemu() {
+        let config = MachineConfig::new(BoardKind::Virt)
+            .with_kernel(hello())
+            .with_captured_serial(b"");
+        let mut m = Machine::new(config).unwrap();
+        // start = kernel entry, a1 = fdt at the top of 128 MiB aligned to 2 MiB.
+        assert_eq!(read_u64(&mut m, 0x1018), 0x8000_0000);
+        assert_eq!(read_u64(&mut m, 0x1020), 0x87e0_0000);
+        let magic = read_u64(&mut m, 0x87e0_0000) as u32;
+        assert_eq!(magic.swap_bytes(), crate::fdt::FDT_MAGIC);
+        // fw_dynamic_info: magic, version, next_addr (no bios: 0), next_mode S.
+        assert_eq!(read_u64(&mut m, 0x1028), 0x4942_534f);
+        assert_eq!(read_u64(&mut m, 0x1030), 2);
+        assert_eq!(read_u64(&mut m, 0x1038), 0);
+        assert_eq!(read_u64(&mut m, 0x1040), 1);
+    }
+
+    #[test]
+    fn raw_kernel_goes_after_the_bios_on_a_2mib_boundary() {
+        let mut config = MachineConfig::new(BoardKind::Virt).with_captured_serial(b"");
+        config.ram_size = 256 * MIB;
+        config.bios = Some(hello());
+        config.kernel = Some(ImageSource::Bytes {
+            name: "kernel.bin".into(),
+            bytes: vec![0x6f, 0, 0, 0, 0x13, 0, 0, 0],
+        });
+        let mut m = Machine::new(config).unwrap();
+        assert_eq!(read_u64(&mut m, 0x1018), 0x8000_0000, "start = bios entry");
+        assert_eq!(read_u64(&mut m, 0x1038), 0x8020_0000, "next_addr = kernel");
+        assert_eq!(read_u64(&mut m, 0x8020_0000), 0x0000_0013_0000_006f);
+        assert_eq!(read_u64(&mut m, 0x1020), 0x8fe0_0000, "fdt under 256 MiB");
+    }
+
+    #[test]
+    fn configuration_errors_are_typed() {
+        let mut c = MachineConfig::new(BoardKind::Virt);
+        c.ram_size = 0;
+        assert!(matches!(
+            Machine::new(c).unwrap_err(),
+            MachineError::RamSize { .. }
+        ));
+        let mut c = MachineConfig::new(BoardKind::Virt);
+        c.ram_size = 4096 + 1;
+        assert!(Machine::new(c).unwrap_err().to_string().contains("4 KiB"));
+        let mut c = MachineConfig::new(BoardKind::Virt);
+        c.harts = 0;
+        assert!(matches!(
+            Machine::new(c).unwrap_err(),
+            MachineError::HartCount { .. }
+        ));
+        let mut c = MachineConfig::new(BoardKind::Spike).with_kernel(hello());
+        c.bios = Some(hello());
+        assert!(matches!(
+            Machine::new(c).unwrap_err(),
+            MachineError::UnsupportedImage { what: "bios", .. }
+        ));
+        let c = MachineConfig::new(BoardKind::Virt).with_kernel(ImageSource::file("/no/such"));
+        assert!(matches!(
+            Machine::new(c).unwrap_err(),
+            MachineError::Read { what: "kernel", .. }
+        ));
+        let mut c = MachineConfig::new(BoardKind::Virt);
+        c.dtb = Some(ImageSource::Bytes {
+            name: "x.dtb".into(),
+            bytes: b"garbage!".to_vec(),
+        });
+        assert!(matches!(
+            Machine::new(c).unwrap_err(),
+            MachineError::DeviceTree { .. }
+        ));
+    }
+
+    #[test]
+    fn hello_runs_on_both_boards_with_the_same_output() {
+        for board in BoardKind::ALL {
+            let config = MachineConfig::new(board)
+                .with_kernel(hello())
+                .with_captured_serial(b"");
+            let mut m = Machine::new(config).unwrap();
+            let outcome = m.run(&RunLimits::default()).unwrap();
+            assert_eq!(outcome, RunOutcome::Exited(0), "{board}");
+            assert_eq!(m.captured_output(), b"Hello from Ferrite!\n", "{board}");
+            assert!(m.stats().insns > 1000);
+        }
+    }
+}
