@@ -311,3 +311,41 @@ fn mtree_lists_the_virt_map() {
         stdout(&o)
     );
 }
+
+#[test]
+fn serial_to_a_file_and_log_to_a_file() {
+    let dir = std::env::temp_dir().join(format!("ferrite-cli-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let console = dir.join("console.txt");
+    let log = dir.join("trace.log");
+    let o = ferrite(&[
+        "run",
+        "--serial",
+        &format!("file:{}", console.display()),
+        "-d",
+        "in_asm,int",
+        "-D",
+        log.to_str().unwrap(),
+        hello_elf().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).is_empty(),
+        "console went to the file: {}",
+        stdout(&o)
+    );
+    let text = std::fs::read_to_string(&console).unwrap();
+    assert_eq!(text, "Hello from Ferrite!\n");
+    let trace = std::fs::read_to_string(&log).unwrap();
+    assert!(trace.contains("IN:"), "in_asm blocks logged: {trace}");
+    assert!(
+        trace.contains("auipc"),
+        "disassembly of the boot ROM: {trace}"
+    );
+}
+
+#[test]
+fn bad_serial_backend() {
+    let o = ferrite(&["run", "--serial", "tcp:1234"]);
+    assert_one_line_error(&o, "unknown serial backend");
+}
