@@ -411,6 +411,7 @@ impl RiscvCpu {
         // the block cache's epoch is unchanged.
         let mut chain: Option<(BlockId, usize, u64)> = None;
         'outer: while budget > 0 {
+            self.blocks.collect_garbage();
             if self.events.pending() {
                 self.process_events();
             }
@@ -474,13 +475,16 @@ impl RiscvCpu {
                     tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
                 }
                 let block_pc = pc;
-                let block = self.blocks.block(id);
-                let insns = Rc::clone(&block.insns);
-                let terminal = block.terminal;
+                let (code, terminal) = self.blocks.code(id);
+                // SAFETY: `code` points at the instructions of a block of
+                // `self.blocks`; removed blocks keep their instructions in the
+                // cache's graveyard until `collect_garbage`, which is only
+                // called at the top of the outer loop, never while this slice
+                // is in use.
+                let insns = unsafe { &*code };
                 let epoch = self.blocks.epoch();
                 let limit = insns.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let (n, exit) = self.exec_block(mem, &insns, pc, limit, terminal);
-                drop(insns);
+                let (n, exit) = self.exec_block(mem, insns, pc, limit, terminal);
                 let consumed =
                     n as u64 + u64::from(matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }));
                 budget = budget.saturating_sub(consumed);

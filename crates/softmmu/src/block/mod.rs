@@ -21,9 +21,12 @@
 //! removes the blocks of a page, and removing a block unlinks every chain into
 //! it and out of it, clears its jump-cache slot and frees its index.
 //!
-//! Block storage is an `Rc<[I]>`: the executor clones the `Rc` of the block
-//! it runs, so a store that invalidates the running block (self-modifying
-//! code) cannot free the instructions under it.
+//! Block storage is an `Rc<[I]>`, and a removed block's instructions are kept
+//! in a *graveyard* until [`BlockCache::collect_garbage`]: an executor that
+//! runs a block's instructions while a store inside it invalidates that very
+//! block (self-modifying code) keeps reading valid memory, without paying for
+//! a reference-count update on every block it enters. The executor calls
+//! `collect_garbage` only where it holds no block's instructions.
 
 use std::rc::Rc;
 
@@ -105,6 +108,7 @@ pub struct BlockStats {
 pub struct BlockCache<I> {
     slots: Vec<Option<Block<I>>>,
     free: Vec<BlockId>,
+    graveyard: Vec<Rc<[I]>>,
     map: HashMap<BlockKey, BlockId>,
     jump: Box<[BlockId]>,
     pages: HashMap<u64, Vec<BlockId>>,
@@ -130,6 +134,7 @@ impl<I> BlockCache<I> {
         Self {
             slots: Vec::new(),
             free: Vec::new(),
+            graveyard: Vec::new(),
             map: HashMap::new(),
             jump: vec![NO_BLOCK; 1 << JUMP_CACHE_BITS].into_boxed_slice(),
             pages: HashMap::new(),
@@ -375,7 +380,29 @@ impl<I> BlockCache<I> {
                 }
             }
         }
+        self.graveyard.push(block.insns);
         self.free.push(id);
+    }
+
+    /// Free the instructions of blocks removed since the last call. Until
+    /// then they stay valid, so an executor may keep running a block that was
+    /// removed under it.
+    #[inline]
+    pub fn collect_garbage(&mut self) {
+        if !self.graveyard.is_empty() {
+            self.graveyard.clear();
+        }
+    }
+
+    /// The instructions and terminal of block `id`, for the executor.
+    ///
+    /// The slice stays valid after the block is removed (by invalidation or
+    /// flush) until [`BlockCache::collect_garbage`] runs; the pointer lets the
+    /// executor keep it across calls that need `&mut self`.
+    #[inline(always)]
+    pub fn code(&self, id: BlockId) -> (*const [I], Option<u32>) {
+        let b = self.block(id);
+        (Rc::as_ptr(&b.insns), b.terminal)
     }
 
     /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
@@ -386,7 +413,9 @@ impl<I> BlockCache<I> {
 
     /// Remove every block.
     pub fn flush(&mut self) {
-        self.slots.clear();
+        for b in self.slots.drain(..).flatten() {
+            self.graveyard.push(b.insns);
+        }
         self.free.clear();
         self.map.clear();
         self.pages.clear();

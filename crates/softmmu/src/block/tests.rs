@@ -154,3 +154,18 @@ fn reinserting_a_key_replaces_the_block() {
     assert_eq!(c.lookup(key(0x1000), |_| None), Some(b));
     assert_eq!(c.block(b).insns.len(), 2);
 }
+
+#[test]
+fn removed_code_stays_readable_until_garbage_collection() {
+    let mut c = BlockCache::new();
+    let a = add(&mut c, 0x1000, 3);
+    let (code, terminal) = c.code(a);
+    assert_eq!(terminal, None);
+    c.invalidate_page(0x8000_1000);
+    c.flush();
+    // SAFETY: no collect_garbage since `code` was taken.
+    assert_eq!(unsafe { &*code }, &[0, 1, 2]);
+    assert_eq!(c.graveyard.len(), 1);
+    c.collect_garbage();
+    assert!(c.graveyard.is_empty());
+}
