@@ -98,3 +98,57 @@ fn opensbi_boots_uboot_and_answers_commands() {
     }
     assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
 }
+
+/// A raw disk image with a marker in sector 0, unique to this process.
+fn disk_image() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("ferrite-uboot-disk-{}.img", std::process::id()));
+    let mut image = vec![0u8; 4 << 20];
+    image[..20].copy_from_slice(b"FERRITE-DISK-SECTOR0");
+    std::fs::write(&path, image).expect("write disk image");
+    path
+}
+
+#[test]
+fn uboot_reads_a_virtio_block_device() {
+    if !firmware_present() {
+        return;
+    }
+    let disk = disk_image();
+    let mut config = MachineConfig::new(BoardKind::Virt);
+    config.bios = Some(ImageSource::file(FW_JUMP));
+    config.kernel = Some(ImageSource::file(UBOOT));
+    config.drives = vec![ferrite_machine::config::DriveConfig {
+        path: disk.clone(),
+        read_only: true,
+    }];
+    let mut session =
+        Session::new(config, 20_000_000_000, Duration::from_secs(600)).expect("board builds");
+    let steps: &[(&str, &str)] = &[
+        ("Hit any key to stop autoboot", "\n"),
+        ("=> ", "virtio info\n"),
+        ("QEMU VirtIO Block Device", ""),
+        ("Capacity: 4.0 MB", ""),
+        ("=> ", "virtio read 0x81000000 0 1\n"),
+        ("1 blocks read: OK", ""),
+        ("=> ", "md.b 0x81000000 10\n"),
+        (
+            "81000000: 46 45 52 52 49 54 45 2d 44 49 53 4b 2d 53 45 43",
+            "",
+        ),
+        ("=> ", "poweroff\n"),
+    ];
+    for (wait, send) in steps {
+        if let Err(e) = session.expect(wait) {
+            panic!("{e}; output so far:\n{}", session.output());
+        }
+        session.send(send.as_bytes());
+    }
+    let outcome = session.finish().expect("runs to the end");
+    let _ = std::fs::remove_file(&disk);
+    assert_eq!(
+        outcome,
+        RunOutcome::Exited(0),
+        "output:\n{}",
+        session.output()
+    );
+}

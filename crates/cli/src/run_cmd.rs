@@ -60,6 +60,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "ARGS")]
     append: Option<String>,
 
+    /// virtio-blk disk from a raw image: PATH or PATH,readonly (virt only;
+    /// repeatable; the first drive takes the last virtio-mmio slot, as QEMU).
+    #[arg(long = "drive", value_name = "FILE[,readonly]")]
+    drives: Vec<String>,
+
+    /// Add a virtio entropy device whose bytes follow SEED (virt only).
+    #[arg(long = "virtio-rng", value_name = "SEED")]
+    virtio_rng: Option<u64>,
+
     /// Console backend: stdio, file:PATH, unix:PATH or null.
     #[arg(long, value_name = "BACKEND", default_value = "stdio")]
     serial: String,
@@ -155,6 +164,12 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         .parse::<SerialConfig>()
         .map_err(anyhow::Error::msg)?;
     config.bootargs = args.append.clone();
+    config.drives = args
+        .drives
+        .iter()
+        .map(|d| d.parse().map_err(anyhow::Error::msg))
+        .collect::<Result<_>>()?;
+    config.virtio_rng = args.virtio_rng;
     config.dtb = args.dtb.as_ref().map(ImageSource::file);
     config.bios = match args.bios.as_deref() {
         None | Some("none") => None,

@@ -139,6 +139,37 @@ impl FromStr for SerialConfig {
     }
 }
 
+/// A disk image behind a virtio-blk device (`--drive`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriveConfig {
+    /// Host path of the raw image.
+    pub path: PathBuf,
+    /// Refuse guest writes.
+    pub read_only: bool,
+}
+
+impl FromStr for DriveConfig {
+    type Err = String;
+
+    /// `PATH` or `PATH,readonly` (also `ro`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (path, read_only) = match s.rsplit_once(',') {
+            Some((p, "readonly" | "ro" | "readonly=on")) => (p, true),
+            Some((_, opt)) if !opt.contains('/') => {
+                return Err(format!("unknown drive option `{opt}` (expected readonly)"));
+            }
+            _ => (s, false),
+        };
+        if path.is_empty() {
+            return Err("--drive needs a file name".to_string());
+        }
+        Ok(DriveConfig {
+            path: PathBuf::from(path),
+            read_only,
+        })
+    }
+}
+
 /// Everything a board is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineConfig {
@@ -158,6 +189,10 @@ pub struct MachineConfig {
     pub bootargs: Option<String>,
     /// Console backend.
     pub serial: SerialConfig,
+    /// virtio-blk disks (`virt` only), in the order given.
+    pub drives: Vec<DriveConfig>,
+    /// Add a virtio entropy device (`virt` only) with this seed.
+    pub virtio_rng: Option<u64>,
 }
 
 /// Most harts a board accepts (the firmware runtime and the CLINT/PLIC maps
@@ -177,6 +212,8 @@ impl MachineConfig {
             dtb: None,
             bootargs: None,
             serial: SerialConfig::Stdio,
+            drives: Vec::new(),
+            virtio_rng: None,
         }
     }
 
@@ -226,5 +263,15 @@ mod tests {
         );
         assert!("file:".parse::<SerialConfig>().is_err());
         assert!("tcp:1234".parse::<SerialConfig>().is_err());
+    }
+
+    #[test]
+    fn drive_specs() {
+        let d: DriveConfig = "disk.img".parse().unwrap();
+        assert_eq!((d.path.to_str(), d.read_only), (Some("disk.img"), false));
+        let d: DriveConfig = "/tmp/a,b.img,readonly".parse().unwrap();
+        assert_eq!((d.path.to_str(), d.read_only), (Some("/tmp/a,b.img"), true));
+        assert!("disk.img,cache=none".parse::<DriveConfig>().is_err());
+        assert!("".parse::<DriveConfig>().is_err());
     }
 }

@@ -105,6 +105,21 @@ pub enum MachineError {
     /// A device refused its configuration.
     #[error("building devices: {0}")]
     Device(#[from] ferrite_devices::DeviceError),
+    /// A virtio-blk disk image could not be opened.
+    #[error("drive: {0}")]
+    Drive(#[from] ferrite_devices::virtio::block::DiskOpenError),
+    /// More virtio devices than the board has slots.
+    #[error("too many virtio devices: {count} (the virt board has 8 slots)")]
+    TooManyVirtioDevices {
+        /// Devices asked for.
+        count: usize,
+    },
+    /// A device only the `virt` board has was asked for on another board.
+    #[error("{what} needs the virt board")]
+    VirtOnly {
+        /// The device.
+        what: &'static str,
+    },
     /// The console backend could not be opened.
     #[error("serial backend: {0}")]
     Serial(#[from] ferrite_devices::ChardevError),

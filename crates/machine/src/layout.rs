@@ -75,6 +75,18 @@ pub mod virt {
     pub const MROM: MemoryRange = MemoryRange::new(0x1000, 0xf000);
     /// SiFive test finisher (poweroff/reboot).
     pub const TEST: MemoryRange = MemoryRange::new(0x10_0000, 0x1000);
+    /// Goldfish RTC.
+    pub const RTC: MemoryRange = MemoryRange::new(0x10_1000, 0x1000);
+    /// PLIC source of the RTC.
+    pub const RTC_IRQ: u32 = 11;
+    /// First of the eight virtio-mmio slots (each 0x1000 apart).
+    pub const VIRTIO_BASE: u64 = 0x1000_1000;
+    /// Distance between virtio-mmio slots.
+    pub const VIRTIO_STRIDE: u64 = 0x1000;
+    /// Number of virtio-mmio slots.
+    pub const VIRTIO_COUNT: u32 = 8;
+    /// PLIC source of slot 0 (slot n uses `VIRTIO_IRQ + n`).
+    pub const VIRTIO_IRQ: u32 = 1;
     /// CLINT: msip, mtimecmp, mtime.
     pub const CLINT: MemoryRange = MemoryRange::new(0x200_0000, 0x1_0000);
     /// PLIC, sized as QEMU sizes it for the maximum hart count.

@@ -178,7 +178,8 @@ impl Machine {
     }
 }
 
-/// HTIF's view of guest memory: the memory API on the system address space.
+/// Devices' view of guest memory (HTIF, virtio): the memory API on the
+/// system address space.
 pub(crate) struct BoardBus<'a> {
     pub mem: &'a mut MemorySystem,
     pub space: AddressSpaceId,
@@ -213,6 +214,26 @@ impl HtifBus for BoardBus<'_> {
         self.mem
             .read(self.space, GuestAddress(addr), buf, MemTxAttrs::default())
             .is_ok()
+    }
+}
+
+impl ferrite_devices::GuestMemory for BoardBus<'_> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> ferrite_devices::guest_memory::Result<()> {
+        self.mem
+            .read(self.space, GuestAddress(addr), buf, MemTxAttrs::default())
+            .map_err(|_| ferrite_devices::GuestMemoryError {
+                addr,
+                len: buf.len(),
+            })
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> ferrite_devices::guest_memory::Result<()> {
+        self.mem
+            .write(self.space, GuestAddress(addr), data, MemTxAttrs::default())
+            .map_err(|_| ferrite_devices::GuestMemoryError {
+                addr,
+                len: data.len(),
+            })
     }
 }
 

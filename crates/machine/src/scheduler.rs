@@ -4,8 +4,8 @@
 //! # Rules (all deterministic: they depend on retired instructions, never on
 //! host time, except the `--timeout` check and waits for interactive input)
 //!
-//! 1. **Service** the devices: re-evaluate the CLINT's timer lines, move
-//!    console input into the UART, take a test-finisher request, poll the
+//! 1. **Service** the devices: re-evaluate the CLINT's timer lines and the
+//!    RTC alarm, serve kicked virtio queues, move console input into the UART, take a test-finisher request, poll the
 //!    HTIF mailbox. A finisher request or an HTIF exit ends the run.
 //! 2. **Limits**: stop when `max_insns` instructions have retired or the
 //!    timeout has passed.
@@ -13,7 +13,7 @@
 //!    [`QUANTUM`] instructions ([`HTIF_ACTIVE_QUANTUM`] while the HTIF
 //!    mailbox is busy), cut short so that the shared clock stops
 //!    exactly at the next timer deadline (the earliest armed CLINT
-//!    `mtimecmp` or hart `stimecmp`) and at `max_insns`. After each hart's
+//!    `mtimecmp`, hart `stimecmp` or RTC alarm) and at `max_insns`. After each hart's
 //!    slice the HTIF mailbox and the finisher are checked again, so a hart
 //!    that stops (wfi, end of budget) is seen at once.
 //! 4. **Idle**: if no hart retired an instruction and every hart waits for
@@ -131,11 +131,13 @@ impl Scheduler<'_> {
     /// The earliest armed timer deadline, in ticks.
     fn next_timer_deadline(&self) -> Option<u64> {
         let clint = self.board.clint.next_deadline();
+        let rtc = self.board.rtc.as_ref().and_then(|r| r.next_deadline());
         self.harts
             .iter()
             .filter_map(|h| h.timer_deadline())
             .filter(|&t| t > self.clock.ticks())
             .chain(clint)
+            .chain(rtc)
             .min()
     }
 
@@ -144,12 +146,29 @@ impl Scheduler<'_> {
     /// guest instruction runs in between.)
     fn service_devices(&mut self) -> Option<RunOutcome> {
         self.board.clint.update();
+        if let Some(rtc) = &self.board.rtc {
+            rtc.update();
+        }
+        self.serve_virtio();
         if let Some(uart) = &self.board.uart
             && uart.poll() == UartPoll::Quit
         {
             return Some(RunOutcome::Quit);
         }
         self.check_finisher()
+    }
+
+    /// Serves the virtio queues the guest kicked since the last slice.
+    fn serve_virtio(&mut self) {
+        for transport in &self.board.virtio {
+            if transport.needs_processing() {
+                let mut bus = BoardBus {
+                    mem: &mut self.board.mem,
+                    space: self.board.space,
+                };
+                transport.process(&mut bus);
+            }
+        }
     }
 
     /// A test-finisher request ends the run.
@@ -266,6 +285,8 @@ mod tests {
             clint,
             uart: None,
             finisher: None,
+            rtc: None,
+            virtio: Vec::new(),
             htif: None,
             console: Console::open(&SerialConfig::Null).unwrap(),
             fdt: Vec::new(),

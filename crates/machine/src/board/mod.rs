@@ -12,7 +12,9 @@ pub(crate) mod virt;
 
 use std::rc::Rc;
 
-use ferrite_devices::{Clint, IrqLine, TestFinisher, TimeSource, Uart16550};
+use ferrite_devices::{
+    Clint, GoldfishRtc, IrqLine, TestFinisher, TimeSource, Uart16550, VirtioMmio,
+};
 use ferrite_memory::{AddressSpaceId, GuestAddress, MemorySystem, RegionSize};
 use ferrite_riscv::HartIrqPins;
 use ferrite_softmmu::VirtualClock;
@@ -141,6 +143,9 @@ pub(crate) struct Board {
     pub clint: Rc<Clint>,
     pub uart: Option<Rc<Uart16550>>,
     pub finisher: Option<Rc<TestFinisher>>,
+    pub rtc: Option<Rc<GoldfishRtc>>,
+    /// Plugged virtio transports (served between slices).
+    pub virtio: Vec<Rc<VirtioMmio>>,
     pub htif: Option<HtifFrontEnd>,
     pub console: Console,
     /// The device tree the guest is handed (generated or `--dtb`).

@@ -45,6 +45,14 @@ pub(crate) fn build(
             reason: "the spike board takes one program ELF (use --kernel or the ELF argument)",
         });
     }
+    if !config.drives.is_empty() {
+        return Err(MachineError::VirtOnly { what: "--drive" });
+    }
+    if config.virtio_rng.is_some() {
+        return Err(MachineError::VirtOnly {
+            what: "--virtio-rng",
+        });
+    }
     let console = Console::open(&config.serial)?;
     let clint = memory.map_clint(spike::CLINT.start(), pins, time)?;
 
@@ -97,6 +105,8 @@ pub(crate) fn build(
         clint,
         uart: None,
         finisher: None,
+        rtc: None,
+        virtio: Vec::new(),
         htif,
         console,
         fdt,

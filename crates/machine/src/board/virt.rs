@@ -19,7 +19,12 @@
 
 use std::rc::Rc;
 
-use ferrite_devices::{IrqLine, Plic, PlicConfig, TestFinisher, TimeSource, Uart16550};
+use ferrite_devices::virtio::block::{FileDisk, VirtioBlock};
+use ferrite_devices::virtio::rng::VirtioRng;
+use ferrite_devices::{
+    GoldfishRtc, IrqLine, Plic, PlicConfig, TestFinisher, TimeSource, Uart16550, VirtioMmio,
+    VirtioMmioEmpty,
+};
 use ferrite_memory::{GuestAddress, MemTxAttrs};
 use ferrite_riscv::HartIrqPins;
 
@@ -55,7 +60,7 @@ pub(crate) fn build(
     let console = Console::open(&config.serial)?;
 
     // Devices.
-    let clint = memory.map_clint(virt::CLINT.start(), pins, time)?;
+    let clint = memory.map_clint(virt::CLINT.start(), pins, time.clone())?;
     let plic_outputs = pins
         .iter()
         .flat_map(|p| {
@@ -84,6 +89,18 @@ pub(crate) fn build(
         virt::UART0.size(),
         uart.clone(),
     )?;
+    let rtc = Rc::new(GoldfishRtc::new(
+        time,
+        RTC_START_NS,
+        IrqLine::new(plic.clone(), virt::RTC_IRQ),
+    ));
+    memory.map_io(
+        "goldfish_rtc",
+        virt::RTC.start(),
+        GoldfishRtc::REGION_SIZE,
+        rtc.clone(),
+    )?;
+    let virtio = map_virtio(config, &mut memory, &plic)?;
     let finisher = Rc::new(TestFinisher::new());
     memory.map_io(
         "riscv.sifive.test",
@@ -181,11 +198,62 @@ pub(crate) fn build(
         clint,
         uart: Some(uart),
         finisher: Some(finisher),
+        rtc: Some(rtc),
+        virtio,
         htif: None,
         console,
         fdt,
         reset_pc: virt::MROM.start(),
     })
+}
+
+/// What the RTC reads at tick 0: the Unix epoch. A fixed start keeps runs
+/// deterministic (QEMU starts from the host clock).
+const RTC_START_NS: u64 = 0;
+
+/// Maps the eight virtio-mmio slots. Devices fill the slots from the last
+/// one down, as QEMU plugs `-device virtio-*-device`: the first `--drive`
+/// sits at 0x10008000 (PLIC source 8). The rest are empty legacy slots.
+fn map_virtio(
+    config: &MachineConfig,
+    memory: &mut BoardMemory,
+    plic: &Rc<Plic>,
+) -> Result<Vec<Rc<VirtioMmio>>> {
+    let mut devices: Vec<(String, Box<dyn ferrite_devices::virtio::VirtioDevice>)> = Vec::new();
+    for (i, drive) in config.drives.iter().enumerate() {
+        let disk = FileDisk::open(&drive.path, drive.read_only)?;
+        let id = format!("drive{i}");
+        devices.push((id.clone(), Box::new(VirtioBlock::new(Box::new(disk), &id))));
+    }
+    if let Some(seed) = config.virtio_rng {
+        devices.push(("rng".into(), Box::new(VirtioRng::new(seed))));
+    }
+    if devices.len() > virt::VIRTIO_COUNT as usize {
+        return Err(MachineError::TooManyVirtioDevices {
+            count: devices.len(),
+        });
+    }
+    let mut plugged = Vec::new();
+    let mut devices = devices.into_iter();
+    for slot in (0..virt::VIRTIO_COUNT).rev() {
+        let base = virt::VIRTIO_BASE + u64::from(slot) * virt::VIRTIO_STRIDE;
+        let irq = IrqLine::new(plic.clone(), virt::VIRTIO_IRQ + slot);
+        let name = format!("virtio-mmio@{base:x}");
+        match devices.next() {
+            Some((_, device)) => {
+                let transport = Rc::new(VirtioMmio::new(device, irq));
+                memory.map_io(&name, base, VirtioMmio::REGION_SIZE, transport.clone())?;
+                plugged.push(transport);
+            }
+            None => memory.map_io(
+                &name,
+                base,
+                VirtioMmioEmpty::REGION_SIZE,
+                Rc::new(VirtioMmioEmpty::legacy()),
+            )?,
+        }
+    }
+    Ok(plugged)
 }
 
 /// QEMU's `riscv_compute_fdt_addr`: the top of DRAM (capped at 3 GiB when

@@ -229,6 +229,24 @@ fn write_clint(fdt: &mut FdtWriter, spec: &DeviceTreeSpec, range: MemoryRange) -
 }
 
 fn write_virt_soc(fdt: &mut FdtWriter, spec: &DeviceTreeSpec) -> Result<()> {
+    let rtc = fdt.begin_node(&format!("rtc@{:x}", virt::RTC.start()))?;
+    fdt.property_u32("interrupts", virt::RTC_IRQ)?;
+    fdt.property_u32("interrupt-parent", PHANDLE_PLIC)?;
+    fdt.property_array_u32("reg", &reg(&virt::RTC))?;
+    fdt.property_string("compatible", "google,goldfish-rtc")?;
+    fdt.end_node(rtc)?;
+
+    // QEMU lists the slots from the last to the first.
+    for slot in (0..virt::VIRTIO_COUNT).rev() {
+        let base = virt::VIRTIO_BASE + u64::from(slot) * virt::VIRTIO_STRIDE;
+        let node = fdt.begin_node(&format!("virtio_mmio@{base:x}"))?;
+        fdt.property_u32("interrupts", virt::VIRTIO_IRQ + slot)?;
+        fdt.property_u32("interrupt-parent", PHANDLE_PLIC)?;
+        fdt.property_array_u32("reg", &reg(&MemoryRange::new(base, virt::VIRTIO_STRIDE)))?;
+        fdt.property_string("compatible", "virtio,mmio")?;
+        fdt.end_node(node)?;
+    }
+
     let serial = fdt.begin_node(&format!("serial@{:x}", virt::UART0.start()))?;
     fdt.property_u32("interrupts", virt::UART0_IRQ)?;
     fdt.property_u32("interrupt-parent", PHANDLE_PLIC)?;
@@ -311,6 +329,9 @@ mod tests {
             b"cpu@1",
             b"memory@80000000",
             b"console=ttyS0",
+            b"google,goldfish-rtc",
+            b"virtio_mmio@10008000",
+            b"virtio_mmio@10001000",
         ] {
             assert!(contains(&blob, s), "{}", String::from_utf8_lossy(s));
         }
