@@ -47,7 +47,7 @@ use std::rc::Rc;
 use ferrite_memory::{AddressSpaceId, GuestAddress, MemorySystem, SectionKind};
 use ferrite_softmmu::block::BlockId;
 use ferrite_softmmu::tlb::PAGE_SIZE;
-use ferrite_softmmu::{BlockCache, EventQueue, MemEvent, Tlb, VirtualClock};
+use ferrite_softmmu::{BlockCache, EventHub, EventQueue, MemEvent, Tlb, VirtualClock};
 
 use crate::csr::HartIrqPins;
 use crate::csr::fields::MSTATUS_SUM;
@@ -123,6 +123,7 @@ pub struct RiscvCpu {
     pub(crate) blocks: BlockCache<Insn>,
     pub(crate) clock: Rc<VirtualClock>,
     pub(crate) events: Rc<EventQueue>,
+    pub(crate) hub: Rc<EventHub>,
     pub(crate) space: AddressSpaceId,
     /// TLB mode of instruction fetches.
     pub(crate) fetch_idx: usize,
@@ -176,6 +177,7 @@ impl RiscvCpu {
             blocks: BlockCache::new(),
             clock,
             events,
+            hub,
             space,
             fetch_idx: MMU_IDX_M,
             data_idx: MMU_IDX_M,

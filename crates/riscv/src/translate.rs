@@ -51,6 +51,8 @@ impl RiscvCpu {
             &mut self.blocks,
             &mut self.end_block,
             self.space,
+            &self.hub,
+            &self.events,
         );
         self.tlb
             .load_slow(mem, &mut f, self.fetch_idx, vaddr, 2, MmuAccess::Fetch)
@@ -92,6 +94,8 @@ impl RiscvCpu {
                     &mut self.blocks,
                     &mut self.end_block,
                     self.space,
+                    &self.hub,
+                    &self.events,
                 );
                 let loc = self.tlb.code_location(mem, &mut f, self.fetch_idx, pc)?;
                 match loc.ram {

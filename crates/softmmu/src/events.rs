@@ -133,6 +133,19 @@ impl EventHub {
             }
         }
     }
+
+    /// Deliver `event` to every live subscriber except `own` (a CPU telling
+    /// the others about something it has already handled itself, such as a
+    /// store of its own into translated code).
+    pub fn broadcast_except(&self, event: MemEvent, own: &Rc<EventQueue>) {
+        if let Ok(qs) = self.queues.try_borrow() {
+            for q in qs.iter().filter_map(Weak::upgrade) {
+                if !Rc::ptr_eq(&q, own) {
+                    q.push(event);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +191,12 @@ mod tests {
         drop(b);
         hub.broadcast(MemEvent::CodeWritten { start: 0, len: 1 });
         assert!(a.pending());
+        a.drain();
+        let c = EventQueue::new();
+        hub.subscribe(&c);
+        hub.broadcast_except(MemEvent::CodeWritten { start: 0, len: 1 }, &a);
+        assert!(!a.pending());
+        assert!(c.pending());
         assert_eq!(
             hub.queues
                 .borrow()

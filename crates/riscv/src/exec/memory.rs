@@ -9,8 +9,10 @@
 use ferrite_memory::{
     AddressSpaceId, Endianness, GuestAddress, MemTxAttrs, MemTxError, MemorySystem,
 };
-use ferrite_softmmu::BlockCache;
+use std::rc::Rc;
+
 use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot, TlbFill};
+use ferrite_softmmu::{BlockCache, EventHub, EventQueue, MemEvent};
 
 use crate::cpu::RiscvCpu;
 use crate::decode::Insn;
@@ -73,6 +75,8 @@ pub(crate) struct Filler<'a> {
     blocks: &'a mut BlockCache<Insn>,
     end_block: &'a mut bool,
     space: AddressSpaceId,
+    hub: &'a EventHub,
+    own_events: &'a Rc<EventQueue>,
 }
 
 impl<'a> Filler<'a> {
@@ -81,12 +85,16 @@ impl<'a> Filler<'a> {
         blocks: &'a mut BlockCache<Insn>,
         end_block: &'a mut bool,
         space: AddressSpaceId,
+        hub: &'a EventHub,
+        own_events: &'a Rc<EventQueue>,
     ) -> Self {
         Self {
             hart,
             blocks,
             end_block,
             space,
+            hub,
+            own_events,
         }
     }
 }
@@ -167,6 +175,15 @@ impl TlbFill for Filler<'_> {
         if self.blocks.invalidate_page(ram_page) > 0 {
             *self.end_block = true;
         }
+        // Other harts have their own block caches: they drop the page's
+        // blocks before they run again.
+        self.hub.broadcast_except(
+            MemEvent::CodeWritten {
+                start: ram_page,
+                len: ferrite_softmmu::tlb::PAGE_SIZE,
+            },
+            self.own_events,
+        );
     }
 }
 
@@ -200,6 +217,8 @@ impl RiscvCpu {
             &mut self.blocks,
             &mut self.end_block,
             self.space,
+            &self.hub,
+            &self.events,
         );
         let v = self
             .tlb
@@ -223,6 +242,8 @@ impl RiscvCpu {
             &mut self.blocks,
             &mut self.end_block,
             self.space,
+            &self.hub,
+            &self.events,
         );
         self.tlb
             .store_slow(mem, &mut f, self.data_idx, vaddr, size, value)?;
@@ -269,6 +290,8 @@ impl RiscvCpu {
             &mut self.blocks,
             &mut self.end_block,
             self.space,
+            &self.hub,
+            &self.events,
         );
         let old = self
             .tlb

@@ -81,3 +81,34 @@ fn data_stores_to_a_code_page_keep_working() {
     assert_eq!(rig.x(10), 50);
     assert_eq!(rig.read_u64(RAM + 0x100), 49);
 }
+
+#[test]
+fn a_store_by_one_hart_invalidates_another_harts_blocks() {
+    let mut rig = Rig::new();
+    let space = rig.space();
+    let mut other = RiscvCpu::new(
+        CpuConfig {
+            hart_id: 1,
+            ..CpuConfig::default()
+        },
+        &mut rig.mem,
+        space,
+        rig.clock.clone(),
+    );
+    // Hart 0 translates and runs a subroutine that sets x10 = 1.
+    let sub = RAM + 0x2000;
+    rig.load(sub, &[addi(10, 0, 1), SPIN]);
+    rig.cpu.set_pc(sub);
+    rig.run(5);
+    assert_eq!(rig.x(10), 1);
+    // Hart 1 patches it with an ordinary store.
+    rig.load(RAM + 0x3000, &[store(2, 2, 1, 0), SPIN]);
+    other.reset(RAM + 0x3000);
+    other.set_xreg(1, sub);
+    other.set_xreg(2, u64::from(addi(10, 0, 7)));
+    other.run(&mut rig.mem, 5);
+    // Hart 0 runs the subroutine again and sees the new code.
+    rig.cpu.set_pc(sub);
+    rig.run(5);
+    assert_eq!(rig.x(10), 7);
+}
