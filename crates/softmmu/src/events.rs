@@ -203,7 +203,7 @@ mod tests {
                 .iter()
                 .filter(|q| q.upgrade().is_some())
                 .count(),
-            1
+            2
         );
     }
 }
