@@ -5,7 +5,9 @@
 //! [`BoardMemory::new`] creates the memory system with DRAM and the address
 //! space the harts run in; [`virt::build`] / [`spike::build`] then add the
 //! devices (whose interrupt lines go to the harts' pins), load the images and
-//! write the boot ROM.
+//! write the boot ROM. The ROM and devices are mapped in one memory
+//! transaction, so the flat view is rendered once, not once per device
+//! (start-up time matters: a whole run of a tiny guest takes milliseconds).
 
 pub(crate) mod spike;
 pub(crate) mod virt;
@@ -77,10 +79,16 @@ impl BoardMemory {
         })
     }
 
-    /// Maps a ROM of `size` bytes at `base` holding `contents`.
-    pub fn map_rom(&mut self, name: &str, base: u64, size: u64, contents: &[u8]) -> Result<()> {
+    /// Maps an empty ROM of `size` bytes at `base` (filled later with
+    /// [`BoardMemory::fill_rom`], once its contents are known).
+    pub fn map_rom(&mut self, name: &str, base: u64, size: u64) -> Result<()> {
         let rom = self.mem.new_rom(name, size)?;
         self.mem.add_subregion(self.root, base, rom)?;
+        Ok(())
+    }
+
+    /// Writes `contents` into the ROM at `base`.
+    pub fn fill_rom(&mut self, name: &str, base: u64, contents: &[u8]) -> Result<()> {
         self.mem
             .write_rom(self.space, GuestAddress(base), contents)
             .map_err(|_| MachineError::UnsupportedImage {

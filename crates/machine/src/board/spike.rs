@@ -54,7 +54,26 @@ pub(crate) fn build(
         });
     }
     let console = Console::open(&config.serial)?;
+    let fdt = match user_dtb {
+        Some((_, blob)) => blob,
+        None => generate(&DeviceTreeSpec {
+            kind: TreeKind::Spike,
+            harts: pins.len() as u32,
+            ram: memory.ram,
+            isa: isa.to_string(),
+            bootargs: config.bootargs.clone(),
+            plic_size: 0,
+        })
+        .map_err(|source| MachineError::DeviceTree {
+            name: "generated".into(),
+            source,
+        })?,
+    };
+    let rom_size = align_up(SPIKE_FDT_OFFSET + fdt.len() as u64, PAGE_SIZE);
+    memory.mem.begin();
+    memory.map_rom("riscv.spike.mrom", ROM_BASE, rom_size)?;
     let clint = memory.map_clint(spike::CLINT.start(), pins, time)?;
+    memory.mem.commit();
 
     let dram = memory.ram;
     let mut start = dram.start();
@@ -79,25 +98,7 @@ pub(crate) fn build(
         ));
     }
 
-    let fdt = match user_dtb {
-        Some((_, blob)) => blob,
-        None => generate(&DeviceTreeSpec {
-            kind: TreeKind::Spike,
-            harts: pins.len() as u32,
-            ram: dram,
-            isa: isa.to_string(),
-            bootargs: config.bootargs.clone(),
-            plic_size: 0,
-        })
-        .map_err(|source| MachineError::DeviceTree {
-            name: "generated".into(),
-            source,
-        })?,
-    };
-    let rom = spike_rom(start, &fdt);
-    let rom_size = align_up(rom.len() as u64, PAGE_SIZE);
-    debug_assert!(rom.len() as u64 >= SPIKE_FDT_OFFSET);
-    memory.map_rom("riscv.spike.mrom", ROM_BASE, rom_size, &rom)?;
+    memory.fill_rom("riscv.spike.mrom", ROM_BASE, &spike_rom(start, &fdt))?;
 
     Ok(Board {
         mem: memory.mem,

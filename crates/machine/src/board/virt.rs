@@ -4,9 +4,11 @@
 //! |---------------------------|-----------------------------------------|
 //! | `0x0000_1000 + 0xf000`    | boot ROM (reset vector, fw_dynamic_info)|
 //! | `0x0010_0000 + 0x1000`    | SiFive test finisher                    |
+//! | `0x0010_1000 + 0x24`      | Goldfish RTC, PLIC source 11            |
 //! | `0x0200_0000 + 0x10000`   | CLINT (ACLINT MSWI + MTIMER)            |
 //! | `0x0c00_0000 + ...`       | PLIC (96 sources, M and S context/hart) |
 //! | `0x1000_0000 + 0x100`     | UART0 ns16550a, PLIC source 10          |
+//! | `0x1000_1000 + 0x1000*n`  | virtio-mmio slot n (0..8), source n + 1 |
 //! | `0x8000_0000 + ram_size`  | DRAM                                    |
 //!
 //! Image placement follows QEMU: the bios (an ELF at its own addresses, or
@@ -59,7 +61,9 @@ pub(crate) fn build(
 ) -> Result<Board> {
     let console = Console::open(&config.serial)?;
 
-    // Devices.
+    // Devices and the (still empty) boot ROM, in one transaction.
+    memory.mem.begin();
+    memory.map_rom("riscv.virt.mrom", virt::MROM.start(), virt::MROM.size())?;
     let clint = memory.map_clint(virt::CLINT.start(), pins, time.clone())?;
     let plic_outputs = pins
         .iter()
@@ -108,6 +112,8 @@ pub(crate) fn build(
         virt::TEST.size(),
         finisher.clone(),
     )?;
+
+    memory.mem.commit();
 
     // Images.
     let dram = memory.ram;
@@ -185,10 +191,9 @@ pub(crate) fn build(
     );
 
     // Boot ROM.
-    memory.map_rom(
+    memory.fill_rom(
         "riscv.virt.mrom",
         virt::MROM.start(),
-        virt::MROM.size(),
         &virt_rom(start, fdt_addr, next_stage),
     )?;
 
