@@ -8,6 +8,7 @@ mod memory;
 mod mmio;
 mod smc;
 mod timer;
+mod tracing_targets;
 mod vm;
 
 use std::cell::RefCell;
