@@ -3,6 +3,7 @@
 
 mod asm;
 mod control;
+mod fuzz;
 mod integer;
 mod memory;
 mod mmio;
