@@ -14,12 +14,13 @@ use ferrite_machine::{BoardKind, ImageSource, MachineConfig, RunOutcome};
 use ferrite_tests::Session;
 
 const FW_JUMP: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
+const FW_DYNAMIC: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
 const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf";
 
 /// True if both images exist. When they do not: a notice and `false`, or a
 /// failure under CI.
 fn firmware_present() -> bool {
-    let missing: Vec<&str> = [FW_JUMP, UBOOT]
+    let missing: Vec<&str> = [FW_JUMP, FW_DYNAMIC, UBOOT]
         .into_iter()
         .filter(|p| !Path::new(p).exists())
         .collect();
@@ -151,4 +152,60 @@ fn uboot_reads_a_virtio_block_device() {
         "output:\n{}",
         session.output()
     );
+}
+
+/// Boots `bios` + U-Boot on `harts` harts, stops autoboot, powers off;
+/// returns the output after checking the run ended with status 0.
+fn boot_and_power_off(bios: &str, harts: u32) -> String {
+    let mut config = MachineConfig::new(BoardKind::Virt);
+    config.bios = Some(ImageSource::file(bios));
+    config.kernel = Some(ImageSource::file(UBOOT));
+    config.harts = harts;
+    let mut session =
+        Session::new(config, 20_000_000_000, Duration::from_secs(600)).expect("board builds");
+    for (wait, send) in [
+        ("Hit any key to stop autoboot", "\n"),
+        ("=> ", "poweroff\n"),
+    ] {
+        if let Err(e) = session.expect(wait) {
+            panic!("{e}; output so far:\n{}", session.output());
+        }
+        session.send(send.as_bytes());
+    }
+    let outcome = session.finish().expect("runs to the end");
+    let out = session.output().replace('\r', "");
+    assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
+    out
+}
+
+#[test]
+fn opensbi_brings_up_every_hart() {
+    if !firmware_present() {
+        return;
+    }
+    let out = boot_and_power_off(FW_JUMP, 4);
+    for want in [
+        "Platform HART Count       : 4",
+        "Domain0 HARTs             : 0*,1*,2*,3*",
+        "poweroff ...",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn fw_dynamic_finds_the_kernel_through_fw_dynamic_info() {
+    if !firmware_present() {
+        return;
+    }
+    let out = boot_and_power_off(FW_DYNAMIC, 1);
+    for want in [
+        "Domain0 Next Address      : 0x0000000080200000",
+        "Domain0 Next Arg1         : 0x0000000087e00000",
+        "Domain0 Next Mode         : S-mode",
+        "U-Boot 20",
+        "poweroff ...",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
 }
