@@ -160,8 +160,8 @@ impl HtifFrontEnd {
         let payload = cmd & 0xffff_ffff_ffff;
         match (device, command) {
             (DEVICE_SYSCALL, _) if payload & 1 == 1 => {
-                // Exit status is 32 bits wide; a wider code keeps its low bits.
-                self.exit = Some((payload >> 1) as u32);
+                // A code wider than 32 bits saturates: it must never wrap to 0.
+                self.exit = Some(u32::try_from(payload >> 1).unwrap_or(u32::MAX));
             }
             (DEVICE_SYSCALL, _) => {
                 self.syscall(payload, bus);
@@ -195,7 +195,8 @@ impl HtifFrontEnd {
         let ret = match number {
             SYS_WRITE => self.sys_write(a0, a1, a2, bus),
             SYS_EXIT | SYS_EXIT_GROUP => {
-                self.exit = Some(a0 as u32);
+                // exit(-1) and other wide values saturate rather than wrap.
+                self.exit = Some(u32::try_from(a0).unwrap_or(u32::MAX));
                 0
             }
             other => {
@@ -318,6 +319,11 @@ mod tests {
         assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(5));
         // Stays exited.
         assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(5));
+
+        // A code of 2^32 must not wrap to a passing 0.
+        let (mut fe, _) = front_end();
+        bus.words.insert(TOHOST, (1 << 33) | 1);
+        assert_eq!(fe.poll(&mut bus), HtifStatus::Exit(u32::MAX));
     }
 
     #[test]
