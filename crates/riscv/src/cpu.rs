@@ -423,7 +423,7 @@ impl RiscvCpu {
             let pc = self.hart.pc;
             let chained = match chain {
                 Some((from, slot, epoch)) if epoch == self.blocks.epoch() => {
-                    self.blocks.block(from).successor(slot)
+                    self.blocks.successor(from, slot)
                 }
                 _ => None,
             };
@@ -487,18 +487,23 @@ impl RiscvCpu {
                 let epoch = self.blocks.epoch();
                 let limit = insns.len().min(usize::try_from(left).unwrap_or(usize::MAX));
                 let (n, exit) = self.exec_block(mem, insns, pc, limit, terminal);
-                let consumed =
-                    n as u64 + u64::from(matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }));
-                budget = budget.saturating_sub(consumed);
-                left = left.saturating_sub(consumed);
-                self.retire(n as u64, consumed);
+                let n = n as u64;
                 let Exit::Next { pc: next, slot } = exit else {
+                    // A faulting instruction does not retire but is consumed.
+                    let consumed =
+                        n + u64::from(matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }));
+                    budget = budget.saturating_sub(consumed);
+                    self.retire(n, consumed);
                     chain = None;
                     if let Some(r) = self.finish_block(exit) {
                         return r;
                     }
                     continue 'outer;
                 };
+                // `n <= limit <= left <= budget`: no underflow.
+                budget -= n;
+                left -= n;
+                self.retire(n, n);
                 pc = next;
                 chain = slot.map(|s| (id, usize::from(s), epoch));
                 if left == 0 || self.events.pending() || epoch != self.blocks.epoch() {
@@ -508,7 +513,7 @@ impl RiscvCpu {
                 match slot {
                     Some(s) => {
                         let s = usize::from(s);
-                        if let Some(succ) = self.blocks.block(id).successor(s) {
+                        if let Some(succ) = self.blocks.successor(id, s) {
                             id = succ;
                         } else if let Some(found) = self.blocks.lookup_jump(next, flags) {
                             // Chains stay within one virtual page; do not ask

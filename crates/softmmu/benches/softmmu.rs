@@ -155,7 +155,7 @@ fn block_benches(c: &mut Criterion) {
         b.iter(|| {
             let mut id = chain[0];
             let mut n = 0;
-            while let Some(next) = cache.block(id).successor(0) {
+            while let Some(next) = cache.successor(id, 0) {
                 id = next;
                 n += 1;
             }

@@ -90,6 +90,22 @@ impl<I> Block<I> {
     }
 }
 
+/// The per-block data the executor touches, kept apart from [`Block`].
+#[derive(Debug)]
+struct Hot<I> {
+    code: *const [I],
+    terminal: Option<u32>,
+    succ: [BlockId; 2],
+}
+
+impl<I> Clone for Hot<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for Hot<I> {}
+
 /// Counters for statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BlockStats {
@@ -109,6 +125,9 @@ pub struct BlockCache<I> {
     slots: Vec<Option<Block<I>>>,
     free: Vec<BlockId>,
     graveyard: Vec<Rc<[I]>>,
+    /// What the executor reads on every block, packed per id: code, terminal
+    /// and successors mirrored from the blocks (32 bytes, no `Option` test).
+    hot: Vec<Hot<I>>,
     map: HashMap<BlockKey, BlockId>,
     jump: Box<[BlockId]>,
     pages: HashMap<u64, Vec<BlockId>>,
@@ -135,6 +154,7 @@ impl<I> BlockCache<I> {
             slots: Vec::new(),
             free: Vec::new(),
             graveyard: Vec::new(),
+            hot: Vec::new(),
             map: HashMap::new(),
             jump: vec![NO_BLOCK; 1 << JUMP_CACHE_BITS].into_boxed_slice(),
             pages: HashMap::new(),
@@ -255,6 +275,15 @@ impl<I> BlockCache<I> {
                 (self.slots.len() - 1) as BlockId
             }
         };
+        let hot = Hot {
+            code: Rc::as_ptr(&self.block(id).insns),
+            terminal,
+            succ: [NO_BLOCK; 2],
+        };
+        if self.hot.len() <= id as usize {
+            self.hot.resize(id as usize + 1, hot);
+        }
+        self.hot[id as usize] = hot;
         for p in page_list.into_iter().flatten() {
             self.pages.entry(p).or_default().push(id);
         }
@@ -291,6 +320,9 @@ impl<I> BlockCache<I> {
         }
         if let Some(Some(f)) = self.slots.get_mut(from as usize) {
             f.succ[slot] = to;
+        }
+        if let Some(h) = self.hot.get_mut(from as usize) {
+            h.succ[slot] = to;
         }
         if let Some(Some(t)) = self.slots.get_mut(to as usize) {
             t.incoming.push((from, slot as u8));
@@ -369,6 +401,9 @@ impl<I> BlockCache<I> {
             if let Some(Some(s)) = self.slots.get_mut(src as usize) {
                 if s.succ[usize::from(slot)] == id {
                     s.succ[usize::from(slot)] = NO_BLOCK;
+                    if let Some(h) = self.hot.get_mut(src as usize) {
+                        h.succ[usize::from(slot)] = NO_BLOCK;
+                    }
                 }
             }
         }
@@ -379,6 +414,9 @@ impl<I> BlockCache<I> {
                         .retain(|&(s, k)| !(s == id && usize::from(k) == slot));
                 }
             }
+        }
+        if let Some(h) = self.hot.get_mut(id as usize) {
+            h.succ = [NO_BLOCK; 2];
         }
         self.graveyard.push(block.insns);
         self.free.push(id);
@@ -401,8 +439,16 @@ impl<I> BlockCache<I> {
     /// executor keep it across calls that need `&mut self`.
     #[inline(always)]
     pub fn code(&self, id: BlockId) -> (*const [I], Option<u32>) {
-        let b = self.block(id);
-        (Rc::as_ptr(&b.insns), b.terminal)
+        let h = &self.hot[id as usize];
+        (h.code, h.terminal)
+    }
+
+    /// The chained successor of block `id` in `slot` (0 = taken/jump,
+    /// 1 = fall-through): the executor's per-block read, one packed entry.
+    #[inline(always)]
+    pub fn successor(&self, id: BlockId, slot: usize) -> Option<BlockId> {
+        let s = self.hot[id as usize].succ[slot & 1];
+        (s != NO_BLOCK).then_some(s)
     }
 
     /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
@@ -416,6 +462,7 @@ impl<I> BlockCache<I> {
         for b in self.slots.drain(..).flatten() {
             self.graveyard.push(b.insns);
         }
+        self.hot.clear();
         self.free.clear();
         self.map.clear();
         self.pages.clear();
