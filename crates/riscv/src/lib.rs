@@ -11,7 +11,7 @@
 //! disassembler ([`disasm`]) all consume.
 //!
 //! Execution: [`cpu::RiscvCpu`] wires a [`hart::Hart`] to the softmmu (TLB,
-//! block cache); [`translate`] builds blocks, [`exec`] runs them.
+//! block cache); [`mod@translate`] builds blocks, [`exec`] runs them.
 #![warn(missing_docs)]
 
 pub mod cpu;

@@ -1,6 +1,6 @@
 //! Instruction semantics: running a block's decoded [`Insn`]s.
 //!
-//! [`RiscvCpu::exec_block`] is the interpreter's inner loop: a `for` over
+//! `RiscvCpu::exec_block` is the interpreter's inner loop: a `for` over
 //! the block's instruction slice with one `match` on the operation. The pc
 //! is a local advanced by each instruction's length; registers are an array
 //! indexed without bounds checks (`rd = x0` was redirected to a sink at
