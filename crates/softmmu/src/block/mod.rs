@@ -96,6 +96,8 @@ struct Hot<I> {
     code: *const [I],
     terminal: Option<u32>,
     succ: [BlockId; 2],
+    pc: u64,
+    flags: u32,
 }
 
 impl<I> Clone for Hot<I> {
@@ -125,8 +127,8 @@ pub struct BlockCache<I> {
     slots: Vec<Option<Block<I>>>,
     free: Vec<BlockId>,
     graveyard: Vec<Rc<[I]>>,
-    /// What the executor reads on every block, packed per id: code, terminal
-    /// and successors mirrored from the blocks (32 bytes, no `Option` test).
+    /// What the executor reads on every block, packed per id: code, terminal,
+    /// successors, pc and flags mirrored from the blocks (no `Option` test).
     hot: Vec<Hot<I>>,
     map: HashMap<BlockKey, BlockId>,
     jump: Box<[BlockId]>,
@@ -205,9 +207,11 @@ impl<I> BlockCache<I> {
     /// Jump-cache lookup by virtual pc and flags.
     #[inline(always)]
     pub fn lookup_jump(&self, pc: u64, flags: u32) -> Option<BlockId> {
+        // A jump-cache slot only ever names a live block: removing a block
+        // clears the one slot its pc hashes to, and a flush clears them all.
         let id = self.jump[jump_hash(pc)];
-        match self.slots.get(id as usize) {
-            Some(Some(b)) if b.key.pc == pc && b.key.flags == flags => Some(id),
+        match self.hot.get(id as usize) {
+            Some(h) if h.pc == pc && h.flags == flags => Some(id),
             _ => None,
         }
     }
@@ -279,6 +283,8 @@ impl<I> BlockCache<I> {
             code: Rc::as_ptr(&self.block(id).insns),
             terminal,
             succ: [NO_BLOCK; 2],
+            pc: key.pc,
+            flags: key.flags,
         };
         if self.hot.len() <= id as usize {
             self.hot.resize(id as usize + 1, hot);
