@@ -447,7 +447,7 @@ impl RiscvCpu {
                         let (n, consumed, exit) = self.run_uncached(mem, pc);
                         budget = budget.saturating_sub(consumed);
                         self.retire(n, consumed);
-                        if let Some(r) = self.finish_block(exit) {
+                        if let Some(r) = self.finish_block(mem, exit) {
                             return r;
                         }
                         continue;
@@ -495,7 +495,7 @@ impl RiscvCpu {
                     budget = budget.saturating_sub(consumed);
                     self.retire(n, consumed);
                     chain = None;
-                    if let Some(r) = self.finish_block(exit) {
+                    if let Some(r) = self.finish_block(mem, exit) {
                         return r;
                     }
                     continue 'outer;
@@ -549,7 +549,7 @@ impl RiscvCpu {
 
     /// Act on how a block ended; `Some` when `run` must return.
     #[inline]
-    fn finish_block(&mut self, exit: Exit) -> Option<RunExit> {
+    fn finish_block(&mut self, mem: &mut MemorySystem, exit: Exit) -> Option<RunExit> {
         match exit {
             Exit::Next { pc, .. } => self.hart.pc = pc,
             Exit::Sync { pc } => {
@@ -558,7 +558,7 @@ impl RiscvCpu {
             }
             Exit::Trap { trap, pc } => self.raise(trap, pc),
             Exit::Illegal { pc, len } => {
-                let bits = self.instruction_bits(pc, len);
+                let bits = self.instruction_bits(mem, pc, len);
                 self.raise(Trap::new(Exception::IllegalInstruction, bits), pc);
             }
             Exit::Wfi { pc } => {
@@ -573,17 +573,15 @@ impl RiscvCpu {
     }
 
     /// The bits of the instruction of `len` bytes at `pc` (for `xtval` of an
-    /// illegal instruction), read through the TLB's code tags; 0 if the page
-    /// is no longer mapped.
-    fn instruction_bits(&self, pc: u64, len: u8) -> u64 {
-        let lo = self.tlb.fetch_fast::<2>(self.fetch_idx, pc).unwrap_or(0);
+    /// illegal instruction), fetched again through the TLB's code path (the
+    /// same bytes that were decoded: translated code is kept coherent); 0 if
+    /// the fetch now faults.
+    fn instruction_bits(&mut self, mem: &mut MemorySystem, pc: u64, len: u8) -> u64 {
+        let lo = self.fetch_parcel(mem, pc).unwrap_or(0);
         if len == 2 {
             return lo;
         }
-        let hi = self
-            .tlb
-            .fetch_fast::<2>(self.fetch_idx, pc.wrapping_add(2))
-            .unwrap_or(0);
+        let hi = self.fetch_parcel(mem, pc.wrapping_add(2)).unwrap_or(0);
         lo | hi << 16
     }
 

@@ -42,7 +42,7 @@ struct Fetched {
 
 impl RiscvCpu {
     /// Fetch the 16-bit parcel at `vaddr` through the code tags.
-    fn fetch_parcel(&mut self, mem: &mut MemorySystem, vaddr: u64) -> Result<u64, Trap> {
+    pub(crate) fn fetch_parcel(&mut self, mem: &mut MemorySystem, vaddr: u64) -> Result<u64, Trap> {
         if let Some(v) = self.tlb.fetch_fast::<2>(self.fetch_idx, vaddr) {
             return Ok(v);
         }

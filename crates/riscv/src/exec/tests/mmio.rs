@@ -80,3 +80,18 @@ fn mmio_store_values_reach_the_device() {
     assert_eq!(rig.x(5), 0xcafe);
     assert_eq!(rig.io.bytes.borrow()[0x10..0x14], [0xfe, 0xca, 0xef, 0xbe]);
 }
+
+#[test]
+fn illegal_csr_access_in_mmio_code_reports_its_bits() {
+    let mut rig = Rig::new();
+    let bad = csr(1, 5, 0xc00 + 0x7ff, 6);
+    rig.io.bytes.borrow_mut()[0..4].copy_from_slice(&bad.to_le_bytes());
+    rig.cpu.set_pc(IO);
+    rig.run(2);
+    assert_eq!(
+        rig.csr(crate::csr::addr::MCAUSE),
+        crate::privilege::Exception::IllegalInstruction.code()
+    );
+    assert_eq!(rig.csr(crate::csr::addr::MTVAL), u64::from(bad));
+    assert_eq!(rig.csr(crate::csr::addr::MEPC), IO);
+}
