@@ -24,7 +24,16 @@
 //! interrupts (updating the Sstc comparator from the virtual clock first),
 //! then finds the next block: the previous block's chain slot, else the jump
 //! cache, else the hash map after translating the pc through the TLB, else a
-//! fresh translation. Blocks run in [`crate::exec`].
+//! fresh translation. Blocks run in [`crate::exec`]. Blocks reached through
+//! a chain slot or a jump-cache hit run back to back in an inner loop that
+//! skips those checks, because nothing can make an interrupt pending there:
+//! CSR writes and xRET leave the inner loop, an MMIO access that moves an
+//! interrupt pin ends its block, memory events are tested per block, and the
+//! inner loop never runs past the Sstc comparator's deadline.
+//!
+//! Budget accounting: an instruction that raises an exception does not
+//! retire (`minstret` does not count it) but does consume one unit of the
+//! budget and one instruction of virtual time, so a trap loop still returns.
 //!
 //! # MMU indices
 //!
@@ -230,8 +239,9 @@ impl RiscvCpu {
         &self.hart
     }
 
-    /// The architectural state, mutably. After changing privilege or
-    /// translation CSRs this way, the TLB is flushed on the next `run`.
+    /// The architectural state, mutably (firmware handoff, tests). Flushes
+    /// the TLB and leaves `wfi` at once, since privilege or translation CSRs
+    /// may change through it.
     pub fn hart_mut(&mut self) -> &mut Hart {
         self.waiting = false;
         self.flush_tlb();
