@@ -112,3 +112,41 @@ fn a_store_by_one_hart_invalidates_another_harts_blocks() {
     rig.run(5);
     assert_eq!(rig.x(10), 7);
 }
+
+#[test]
+fn an_instruction_straddling_two_pages_is_invalidated_by_a_write_to_either() {
+    let mut rig = Rig::new();
+    let start = RAM + 0x1ffc;
+    // c.nop at 0x1ffc, then a 32-bit `addi x10, x0, 1` at 0x1ffe whose upper
+    // half lives on the next page, then a spin.
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&0x0001u16.to_le_bytes());
+    bytes.extend_from_slice(&addi(10, 0, 1).to_le_bytes());
+    bytes.extend_from_slice(&SPIN.to_le_bytes());
+    let space = rig.space();
+    rig.mem
+        .write(space, GuestAddress(start), &bytes, MemTxAttrs::default())
+        .unwrap();
+    let straddler = start + 2;
+    assert_eq!(
+        straddler + 2,
+        RAM + 0x2000,
+        "the upper half starts the next page"
+    );
+    rig.cpu.set_pc(start);
+    rig.run(4);
+    assert_eq!(rig.x(10), 1);
+    // Rewrite only the upper half (on the second page): imm 1 -> imm 9.
+    let patched = addi(10, 0, 9);
+    rig.mem
+        .write(
+            space,
+            GuestAddress(straddler + 2),
+            &((patched >> 16) as u16).to_le_bytes(),
+            MemTxAttrs::default(),
+        )
+        .unwrap();
+    rig.cpu.set_pc(start);
+    rig.run(4);
+    assert_eq!(rig.x(10), 9);
+}
