@@ -24,8 +24,8 @@ pub mod interrupt;
 pub mod mmu;
 pub mod pmp;
 pub mod privilege;
-pub mod trap;
 pub mod translate;
+pub mod trap;
 
 pub use cpu::{CpuConfig, CpuStats, IsaConfig, RiscvCpu, RunExit};
 pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
