@@ -141,6 +141,9 @@ pub struct RiscvCpu {
     /// Set by the slow path when the running block must end after the
     /// current instruction (its code was invalidated).
     pub(crate) end_block: bool,
+    /// How the last block ended when that was not a plain jump (written by
+    /// the executor, see `exec::STEP_OTHER`).
+    pub(crate) exit: Exit,
     pub(crate) waiting: bool,
     pub(crate) exceptions: u64,
     pub(crate) interrupts: u64,
@@ -191,6 +194,7 @@ impl RiscvCpu {
             fetch_idx: MMU_IDX_M,
             data_idx: MMU_IDX_M,
             end_block: false,
+            exit: Exit::Sync { pc: 0 },
             waiting: false,
             exceptions: 0,
             interrupts: 0,
@@ -394,7 +398,7 @@ impl RiscvCpu {
 
     /// Retire `n` instructions (and count `consumed` against the clock).
     #[inline(always)]
-    fn retire(&mut self, n: u64, consumed: u64) {
+    pub(crate) fn retire(&mut self, n: u64, consumed: u64) {
         self.hart.instret += n;
         self.clock.retire(consumed);
     }
@@ -422,7 +426,7 @@ impl RiscvCpu {
         // The previous block and the chain slot it left through, valid while
         // the block cache's epoch is unchanged.
         let mut chain: Option<(BlockId, usize, u64)> = None;
-        'outer: while budget > 0 {
+        while budget > 0 {
             self.blocks.collect_garbage();
             if self.events.pending() {
                 self.process_events();
@@ -437,7 +441,7 @@ impl RiscvCpu {
                 }
                 _ => None,
             };
-            let mut id = match chained {
+            let id = match chained {
                 Some(id) => id,
                 None => match self.find_block(mem, pc) {
                     Ok(NextBlock::Cached(id)) => {
@@ -471,78 +475,41 @@ impl RiscvCpu {
                     }
                 },
             };
-            // Chained blocks run back to back below until something needs the
-            // checks above: interrupts can only become pending through a CSR
-            // write or xRET (a `Sync` exit), an MMIO access that moves an
-            // interrupt pin (the slow path ends the block), a memory event, or
-            // the Sstc comparator, whose deadline bounds the allowance.
-            let mut left = budget.min(self.sstc_allowance());
-            let mut pc = pc;
-            loop {
-                if trace_cpu {
-                    self.hart.pc = pc;
-                    self.trace_cpu_state();
+            // Chained blocks run back to back in `exec_chain` until something
+            // needs the checks above: interrupts can only become pending
+            // through a CSR write or xRET (a `Sync` exit), an MMIO access
+            // that moves an interrupt pin (the slow path ends the block), a
+            // memory event (likewise), or the Sstc comparator, whose
+            // deadline bounds the allowance. Tracing runs one block at a time.
+            let left = budget.min(self.sstc_allowance());
+            let tracing = trace_cpu || trace_exec;
+            if trace_cpu {
+                self.hart.pc = pc;
+                self.trace_cpu_state();
+            }
+            if trace_exec {
+                tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
+            }
+            let end = self.exec_chain(mem, id, pc, left, !tracing);
+            // `retired <= left <= budget`: no underflow.
+            budget -= end.retired;
+            match end.exit {
+                Exit::Next { pc: next, slot } => {
+                    self.hart.pc = next;
+                    chain = slot.map(|s| (end.last, usize::from(s), end.epoch));
                 }
-                if trace_exec {
-                    tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
-                }
-                let block_pc = pc;
-                let (code, terminal) = self.blocks.code(id);
-                // SAFETY: `code` points at the instructions of a block of
-                // `self.blocks`; removed blocks keep their instructions in the
-                // cache's graveyard until `collect_garbage`, which is only
-                // called at the top of the outer loop, never while this slice
-                // is in use.
-                let insns = unsafe { &*code };
-                let epoch = self.blocks.epoch();
-                let limit = insns.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let (n, exit) = self.exec_block(mem, insns, pc, limit, terminal);
-                let n = n as u64;
-                let Exit::Next { pc: next, slot } = exit else {
-                    // A faulting instruction does not retire but is consumed.
-                    let consumed =
-                        n + u64::from(matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }));
-                    budget = budget.saturating_sub(consumed);
-                    self.retire(n, consumed);
+                exit => {
                     chain = None;
+                    // A faulting instruction does not retire but is consumed.
+                    if matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }) {
+                        budget = budget.saturating_sub(1);
+                        self.clock.retire(1);
+                    }
                     if let Some(r) = self.finish_block(mem, exit) {
                         return r;
                     }
-                    continue 'outer;
-                };
-                // `n <= limit <= left <= budget`: no underflow.
-                budget -= n;
-                left -= n;
-                self.retire(n, n);
-                pc = next;
-                chain = slot.map(|s| (id, usize::from(s), epoch));
-                if left == 0 || self.events.pending() || epoch != self.blocks.epoch() {
-                    break;
-                }
-                let flags = self.fetch_idx as u32;
-                match slot {
-                    Some(s) => {
-                        let s = usize::from(s);
-                        if let Some(succ) = self.blocks.successor(id, s) {
-                            id = succ;
-                        } else if let Some(found) = self.blocks.lookup_jump(next, flags) {
-                            // Chains stay within one virtual page; do not ask
-                            // again and again for a jump that cannot be chained.
-                            if (next ^ block_pc) & !(PAGE_SIZE - 1) == 0 {
-                                self.blocks.link(id, s, found);
-                            }
-                            id = found;
-                        } else {
-                            break;
-                        }
-                    }
-                    None => match self.blocks.lookup_jump(next, flags) {
-                        Some(found) => id = found,
-                        None => break,
-                    },
                 }
             }
-            self.hart.pc = pc;
         }
         RunExit::BudgetExhausted
     }

@@ -201,8 +201,8 @@ impl RiscvCpu {
         match fetched.decoded {
             Ok(insn) => {
                 let insns = [prepare(insn)];
-                let (n, exit) = self.exec_block(mem, &insns, pc, 1, None);
-                let exit = match exit {
+                let (n, next, kind) = self.exec_body(mem, &insns, pc, 1, None);
+                let exit = match self.step_exit(next, kind) {
                     // Never chain from an uncached instruction.
                     Exit::Next { pc, .. } => Exit::Next { pc, slot: None },
                     e => e,

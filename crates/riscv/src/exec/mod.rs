@@ -14,6 +14,8 @@ pub(crate) mod memory;
 mod system;
 
 use ferrite_memory::MemorySystem;
+use ferrite_softmmu::block::BlockId;
+use ferrite_softmmu::tlb::PAGE_MASK;
 
 use crate::cpu::RiscvCpu;
 use crate::decode::{Insn, Op};
@@ -39,20 +41,147 @@ pub(crate) enum Exit {
     Wfi { pc: u64 },
 }
 
+/// `exec_body` left the block through a taken branch or `jal`: continue
+/// at the returned pc; chain slot 0.
+pub(crate) const STEP_TAKEN: u8 = 0;
+/// `exec_body` ran off the end of the block: continue at the returned pc;
+/// chain slot 1.
+pub(crate) const STEP_FALL: u8 = 1;
+/// `exec_body` left through an indirect jump, or stopped at its limit:
+/// continue at the returned pc, no chain slot.
+pub(crate) const STEP_INDIRECT: u8 = 2;
+/// `exec_body` ended in any other way; the exit is in `RiscvCpu::exit`.
+pub(crate) const STEP_OTHER: u8 = 3;
+
+/// How a run of chained blocks ended (see `RiscvCpu::exec_chain`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChainEnd {
+    /// Instructions retired by the run (already counted in `instret` and the
+    /// clock).
+    pub retired: u64,
+    /// How the last block ended.
+    pub exit: Exit,
+    /// The last block that ran.
+    pub last: BlockId,
+    /// The block cache's epoch when that block started.
+    pub epoch: u64,
+}
+
 impl RiscvCpu {
-    /// Run `insns[..limit]` starting at `pc`. Returns the number of retired
-    /// instructions and how execution ended. When all of `insns` ran and
-    /// `terminal` is set, the undecodable instruction after them raises an
-    /// illegal-instruction exception with `terminal` as `xtval`.
+    /// Run block `id` at `pc` and, when `chain` is set, the blocks that
+    /// follow it (through its chain slots, else the jump cache), for at most
+    /// `left` instructions. Instructions are retired block by block, so a
+    /// CSR read or device access in a later block sees the count of the
+    /// earlier ones. The run stops at the first exit other than a plain
+    /// jump, when `left` is used up, or at a successor not yet known; a
+    /// successor found in the jump cache is chained for next time.
+    ///
+    /// Nothing but a slow-path access can invalidate code or queue memory
+    /// events in the middle of a run, and such an access ends its block with
+    /// [`Exit::Sync`], so the run needs no per-block event or epoch test.
     #[inline(always)]
-    pub(crate) fn exec_block(
+    pub(crate) fn exec_chain(
+        &mut self,
+        mem: &mut MemorySystem,
+        mut id: BlockId,
+        mut pc: u64,
+        mut left: u64,
+        chain: bool,
+    ) -> ChainEnd {
+        let flags = self.fetch_idx as u32;
+        let mut retired = 0u64;
+        loop {
+            let (code, terminal) = self.blocks.code(id);
+            // SAFETY: `code` points at the instructions of a block of
+            // `self.blocks`; removed blocks keep their instructions in the
+            // cache's graveyard until `collect_garbage`, which the run loop
+            // calls only between runs, never while this slice is in use.
+            let insns = unsafe { &*code };
+            let epoch = self.blocks.epoch();
+            let limit = if insns.len() as u64 <= left {
+                insns.len()
+            } else {
+                left as usize
+            };
+            let (n, next, kind) = self.exec_body(mem, insns, pc, limit, terminal);
+            let n = n as u64;
+            self.retire(n, n);
+            retired += n;
+            // `n <= limit <= left`: no underflow.
+            left -= n;
+            let slot = match kind {
+                STEP_TAKEN | STEP_FALL => Some(kind),
+                STEP_INDIRECT => None,
+                _ => {
+                    return ChainEnd {
+                        retired,
+                        exit: self.exit,
+                        last: id,
+                        epoch,
+                    };
+                }
+            };
+            let succ = match slot {
+                Some(s) if chain && left > 0 => self.blocks.successor(id, usize::from(s)),
+                _ => None,
+            };
+            id = match succ {
+                Some(s) => s,
+                None => match self.blocks.lookup_jump(next, flags) {
+                    Some(found) if chain && left > 0 => {
+                        // Chains stay within one virtual page; do not ask
+                        // again and again for a jump that cannot be chained.
+                        if let Some(s) = slot {
+                            if (next ^ pc) & PAGE_MASK == 0 {
+                                self.blocks.link(id, usize::from(s), found);
+                            }
+                        }
+                        found
+                    }
+                    _ => {
+                        return ChainEnd {
+                            retired,
+                            exit: Exit::Next { pc: next, slot },
+                            last: id,
+                            epoch,
+                        };
+                    }
+                },
+            };
+            pc = next;
+        }
+    }
+
+    /// Turn what [`RiscvCpu::exec_body`] returned into an [`Exit`].
+    pub(crate) fn step_exit(&self, next: u64, kind: u8) -> Exit {
+        match kind {
+            STEP_TAKEN | STEP_FALL => Exit::Next {
+                pc: next,
+                slot: Some(kind),
+            },
+            STEP_INDIRECT => Exit::Next {
+                pc: next,
+                slot: None,
+            },
+            _ => self.exit,
+        }
+    }
+
+    /// Run `insns[..limit]` starting at `pc`. Returns the number of retired
+    /// instructions, the pc to continue at and a `STEP_*` kind saying how
+    /// the block ended (for [`STEP_OTHER`], the exit is left in
+    /// `self.exit`). When all of `insns` ran and `terminal` is set, the
+    /// undecodable instruction after them raises an illegal-instruction
+    /// exception with `terminal` as `xtval`.
+    #[inline(always)]
+    pub(crate) fn exec_body(
         &mut self,
         mem: &mut MemorySystem,
         insns: &[Insn],
         mut pc: u64,
         limit: usize,
         terminal: Option<u32>,
-    ) -> (usize, Exit) {
+    ) -> (usize, u64, u8) {
         macro_rules! x {
             ($r:expr) => {
                 self.hart.x[usize::from($r)]
@@ -63,23 +192,46 @@ impl RiscvCpu {
                 i64::from($i.imm) as u64
             };
         }
+        let limit = limit.min(insns.len());
+        let base = insns.as_ptr();
+        let mut cur = base;
+        // SAFETY: `limit <= insns.len()`, so `base + limit` is within (or one
+        // past the end of) the slice.
+        let mut end = unsafe { base.add(limit) };
+        // Instructions up to and including the one being executed.
+        macro_rules! done {
+            () => {
+                // SAFETY: `cur` and `base` point into the same slice and
+                // `cur >= base`.
+                (unsafe { cur.offset_from(base) }) as usize
+            };
+        }
+        macro_rules! leave {
+            ($n:expr, $exit:expr) => {{
+                self.exit = $exit;
+                return ($n, pc, STEP_OTHER);
+            }};
+        }
         macro_rules! trap {
-            ($i:expr, $t:expr) => {
-                return ($i, Exit::Trap { trap: $t, pc })
+            ($t:expr) => {
+                leave!(done!() - 1, Exit::Trap { trap: $t, pc })
             };
         }
         // A slow-path access that must end the block (its code was
-        // invalidated, an interrupt pin moved) records where and empties the
-        // iterator, so the loop ends after this instruction without a
+        // invalidated, an interrupt pin moved, memory events are queued)
+        // pulls `end` in, so the loop ends after this instruction without a
         // per-instruction flag test.
-        let mut stopped_after = usize::MAX;
-        let mut it = insns[..limit].iter().enumerate();
-        while let Some((i, insn)) = it.next() {
+        let mut stopped = false;
+        while cur < end {
+            // SAFETY: `base <= cur < end <= base + limit`.
+            let insn = unsafe { &*cur };
+            // SAFETY: `cur < end`, so `cur + 1` is at most one past the end.
+            cur = unsafe { cur.add(1) };
             macro_rules! stop_if {
                 ($s:expr) => {
                     if $s {
-                        stopped_after = i + 1;
-                        it = insns[..0].iter().enumerate();
+                        stopped = true;
+                        end = cur;
                     }
                 };
             }
@@ -94,7 +246,7 @@ impl RiscvCpu {
                                 stop_if!(s);
                                 v
                             }
-                            Err(t) => trap!(i, t),
+                            Err(t) => trap!(t),
                         },
                     };
                     self.hart.x[rd] = $ext(v);
@@ -107,7 +259,7 @@ impl RiscvCpu {
                     if !self.tlb.store_fast::<$n>(self.data_idx, a, v) {
                         match self.store_slow(mem, a, $n, v) {
                             Ok(s) => stop_if!(s),
-                            Err(t) => trap!(i, t),
+                            Err(t) => trap!(t),
                         }
                     }
                 }};
@@ -122,7 +274,7 @@ impl RiscvCpu {
                             stop_if!(s);
                             self.hart.x[rd] = if $n == 4 { sext32(old) } else { old };
                         }
-                        Err(t) => trap!(i, t),
+                        Err(t) => trap!(t),
                     }
                 }};
             }
@@ -134,24 +286,12 @@ impl RiscvCpu {
                 Op::Auipc => self.hart.x[rd] = pc.wrapping_add(imm!(insn)),
                 Op::Jal => {
                     self.hart.x[rd] = next;
-                    return (
-                        i + 1,
-                        Exit::Next {
-                            pc: pc.wrapping_add(imm!(insn)),
-                            slot: Some(0),
-                        },
-                    );
+                    return (done!(), pc.wrapping_add(imm!(insn)), STEP_TAKEN);
                 }
                 Op::Jalr => {
                     let target = a.wrapping_add(imm!(insn)) & !1;
                     self.hart.x[rd] = next;
-                    return (
-                        i + 1,
-                        Exit::Next {
-                            pc: target,
-                            slot: None,
-                        },
-                    );
+                    return (done!(), target, STEP_INDIRECT);
                 }
                 Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
                     let taken = match insn.op {
@@ -163,13 +303,7 @@ impl RiscvCpu {
                         _ => a >= b,
                     };
                     if taken {
-                        return (
-                            i + 1,
-                            Exit::Next {
-                                pc: pc.wrapping_add(imm!(insn)),
-                                slot: Some(0),
-                            },
-                        );
+                        return (done!(), pc.wrapping_add(imm!(insn)), STEP_TAKEN);
                     }
                 }
                 Op::Lb => load!(1, |v: u64| v as i8 as i64 as u64),
@@ -231,7 +365,7 @@ impl RiscvCpu {
                             stop_if!(s);
                             self.hart.x[rd] = if n == 4 { sext32(v) } else { v };
                         }
-                        Err(t) => trap!(i, t),
+                        Err(t) => trap!(t),
                     }
                 }
                 Op::ScW | Op::ScD => {
@@ -241,7 +375,7 @@ impl RiscvCpu {
                             stop_if!(s);
                             self.hart.x[rd] = r;
                         }
-                        Err(t) => trap!(i, t),
+                        Err(t) => trap!(t),
                     }
                 }
                 Op::AmoswapW => amo!(4, |_old: u64, s: u64| s),
@@ -288,8 +422,12 @@ impl RiscvCpu {
                 Op::AmomaxuD => amo!(8, |o: u64, s: u64| o.max(s)),
                 Op::Fence => {}
                 Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
-                    let exit = self.exec_csr(insn, pc, i as u64);
-                    return (i + usize::from(!matches!(exit, Exit::Illegal { .. })), exit);
+                    let before = done!() - 1;
+                    let exit = self.exec_csr(insn, pc, before as u64);
+                    leave!(
+                        before + usize::from(!matches!(exit, Exit::Illegal { .. })),
+                        exit
+                    );
                 }
                 Op::Ecall
                 | Op::Ebreak
@@ -300,27 +438,28 @@ impl RiscvCpu {
                 | Op::FenceI => {
                     let exit = self.exec_system(insn, pc);
                     let retired = !matches!(exit, Exit::Illegal { .. } | Exit::Trap { .. });
-                    return (i + usize::from(retired), exit);
+                    leave!(done!() - 1 + usize::from(retired), exit);
                 }
             }
             pc = next;
         }
-        if stopped_after != usize::MAX {
-            return (stopped_after, Exit::Sync { pc });
+        let n = done!();
+        if stopped {
+            leave!(n, Exit::Sync { pc });
         }
         if limit == insns.len() {
             if let Some(raw) = terminal {
-                return (
+                leave!(
                     limit,
                     Exit::Trap {
                         trap: Trap::new(Exception::IllegalInstruction, u64::from(raw)),
                         pc,
-                    },
+                    }
                 );
             }
-            (limit, Exit::Next { pc, slot: Some(1) })
+            (limit, pc, STEP_FALL)
         } else {
-            (limit, Exit::Next { pc, slot: None })
+            (limit, pc, STEP_INDIRECT)
         }
     }
 }
