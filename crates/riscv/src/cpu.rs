@@ -60,8 +60,8 @@ use ferrite_softmmu::{BlockCache, EventHub, EventQueue, MemEvent, Tlb, VirtualCl
 
 use crate::csr::HartIrqPins;
 use crate::csr::fields::MSTATUS_SUM;
-use crate::decode::Insn;
 use crate::exec::Exit;
+use crate::exec::threaded::Slot;
 use crate::hart::Hart;
 use crate::interrupt::pending_interrupt;
 use crate::mmu::effective_privilege;
@@ -129,7 +129,7 @@ pub struct CpuStats {
 pub struct RiscvCpu {
     pub(crate) hart: Hart,
     pub(crate) tlb: Tlb,
-    pub(crate) blocks: BlockCache<Insn>,
+    pub(crate) blocks: BlockCache<Slot>,
     pub(crate) clock: Rc<VirtualClock>,
     pub(crate) events: Rc<EventQueue>,
     pub(crate) hub: Rc<EventHub>,
@@ -144,6 +144,11 @@ pub struct RiscvCpu {
     /// How the last block ended when that was not a plain jump (written by
     /// the executor, see `exec::STEP_OTHER`).
     pub(crate) exit: Exit,
+    /// Address of the first slot of the running block (a slot's index is
+    /// its distance from it).
+    pub(crate) block_base: usize,
+    /// Reused buffer for running part of a block (see `exec_partial`).
+    pub(crate) scratch: Vec<Slot>,
     pub(crate) waiting: bool,
     pub(crate) exceptions: u64,
     pub(crate) interrupts: u64,
@@ -195,6 +200,8 @@ impl RiscvCpu {
             data_idx: MMU_IDX_M,
             end_block: false,
             exit: Exit::Sync { pc: 0 },
+            block_base: 0,
+            scratch: Vec::new(),
             waiting: false,
             exceptions: 0,
             interrupts: 0,
@@ -490,7 +497,7 @@ impl RiscvCpu {
             if trace_exec {
                 tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
             }
-            let end = self.exec_chain(mem, id, pc, left, !tracing);
+            let end = self.exec_chain(mem, id, left, !tracing);
             // `retired <= left <= budget`: no underflow.
             budget -= end.retired;
             match end.exit {

@@ -1,5 +1,6 @@
 //! Building translated blocks: fetch through the TLB's code path, decode
-//! once, store the decoded [`Insn`]s in the block cache.
+//! once, store the decoded [`Insn`]s as threaded-code slots
+//! ([`crate::exec::threaded`]) in the block cache.
 //!
 //! A block ends after an instruction that transfers control or may change
 //! privileged state ([`crate::decode::Op::ends_block`]: branches, jumps,
@@ -26,6 +27,7 @@ use crate::cpu::{NextBlock, RiscvCpu};
 use crate::decode::{Insn, Op, decode};
 use crate::exec::Exit;
 use crate::exec::memory::Filler;
+use crate::exec::threaded::Slot;
 use crate::hart::X0_SINK;
 use crate::privilege::{Exception, Trap};
 
@@ -126,7 +128,7 @@ impl RiscvCpu {
         let first_page = pc & PAGE_MASK;
         let trace = tracing::enabled!(target: "in_asm", tracing::Level::INFO);
         let mut listing = String::new();
-        let mut insns: Vec<Insn> = Vec::with_capacity(16);
+        let mut insns: Vec<Slot> = Vec::with_capacity(16);
         let mut pages = vec![key.phys_pc & PAGE_MASK];
         let mut terminal = None;
         let mut cur = pc;
@@ -156,7 +158,7 @@ impl RiscvCpu {
                     break;
                 }
             };
-            insns.push(prepare(insn));
+            insns.push(Slot::new(prepare(insn), cur));
             cur = cur.wrapping_add(fetched.len);
             if insn.op.ends_block() || cur & PAGE_MASK != first_page {
                 break;
@@ -166,6 +168,7 @@ impl RiscvCpu {
             tracing::info!(target: "in_asm", "----------------\nIN:\n{listing}");
         }
         let byte_len = cur.wrapping_sub(pc) as u32;
+        insns.push(Slot::sentinel(cur, terminal));
         let id = self.blocks.insert(key, insns, byte_len, terminal, &pages);
         self.protect_code_pages(mem, &pages);
         // An outside write queued during translation (a page-table update by
@@ -200,9 +203,13 @@ impl RiscvCpu {
         }
         match fetched.decoded {
             Ok(insn) => {
-                let insns = [prepare(insn)];
-                let (n, next, kind) = self.exec_body(mem, &insns, pc, 1, None);
-                let exit = match self.step_exit(next, kind) {
+                let slots = [
+                    Slot::new(prepare(insn), pc),
+                    Slot::sentinel(pc.wrapping_add(fetched.len), None),
+                ];
+                let st = self.exec_slots(mem, &slots);
+                let n = st.retired() as usize;
+                let exit = match self.step_exit(st) {
                     // Never chain from an uncached instruction.
                     Exit::Next { pc, .. } => Exit::Next { pc, slot: None },
                     e => e,

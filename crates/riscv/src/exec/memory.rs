@@ -15,7 +15,7 @@ use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot, TlbFill};
 use ferrite_softmmu::{BlockCache, EventHub, EventQueue, MemEvent};
 
 use crate::cpu::RiscvCpu;
-use crate::decode::Insn;
+use crate::exec::threaded::Slot;
 use crate::hart::Hart;
 use crate::mmu::{PhysAccess, translate};
 use crate::pmp::pmp_check;
@@ -72,7 +72,7 @@ fn access_type(access: MmuAccess) -> AccessType {
 /// The RISC-V side of the TLB slow path.
 pub(crate) struct Filler<'a> {
     hart: &'a Hart,
-    blocks: &'a mut BlockCache<Insn>,
+    blocks: &'a mut BlockCache<Slot>,
     end_block: &'a mut bool,
     space: AddressSpaceId,
     hub: &'a EventHub,
@@ -82,7 +82,7 @@ pub(crate) struct Filler<'a> {
 impl<'a> Filler<'a> {
     pub(crate) fn new(
         hart: &'a Hart,
-        blocks: &'a mut BlockCache<Insn>,
+        blocks: &'a mut BlockCache<Slot>,
         end_block: &'a mut bool,
         space: AddressSpaceId,
         hub: &'a EventHub,

@@ -12,9 +12,14 @@
 //!   translated;
 //! * **chains**: each block has two successor slots (taken / fall-through)
 //!   caching the index of the block that followed it last time. Following a
-//!   chain costs one array load; a chain is only made between blocks whose
-//!   virtual pcs are on the same page (so a remapped page cannot be entered
-//!   through a stale chain) into a block that spans a single page.
+//!   chain costs one array load. A chain between blocks whose virtual pcs
+//!   are on the same page, into a block that spans a single page, stays
+//!   valid for as long as both blocks live: the source block is only
+//!   reached while its page maps to the ram it was translated from, and so
+//!   is every address on that page. Any other chain (into another virtual
+//!   page, or into a block spanning two pages) depends on the current
+//!   virtual-to-physical mapping exactly as the jump cache does, so it is
+//!   cut whenever the jump cache is flushed.
 //!
 //! Every block is registered on the ram pages its code occupies (two when
 //! an instruction or the block crosses a page). [`BlockCache::invalidate_page`]
@@ -133,6 +138,10 @@ pub struct BlockCache<I> {
     map: HashMap<BlockKey, BlockId>,
     jump: Box<[BlockId]>,
     pages: HashMap<u64, Vec<BlockId>>,
+    /// Chains that depend on the current mappings (see the module
+    /// documentation), cut by [`BlockCache::flush_jump_cache`]. May name
+    /// chains already cut by a removal.
+    mapped_links: Vec<(BlockId, u8)>,
     live: usize,
     epoch: u64,
     stats: BlockStats,
@@ -160,6 +169,7 @@ impl<I> BlockCache<I> {
             map: HashMap::new(),
             jump: vec![NO_BLOCK; 1 << JUMP_CACHE_BITS].into_boxed_slice(),
             pages: HashMap::new(),
+            mapped_links: Vec::new(),
             live: 0,
             epoch: 0,
             stats: BlockStats::default(),
@@ -301,29 +311,22 @@ impl<I> BlockCache<I> {
     }
 
     /// Chain `from`'s successor `slot` to `to`, if allowed: both live, same
-    /// flags, `to` on the same virtual page as `from` and within one page.
+    /// flags. A chain to another virtual page or into a block spanning two
+    /// pages lasts only until the next [`BlockCache::flush_jump_cache`].
     /// Returns whether the chain was made.
     pub fn link(&mut self, from: BlockId, slot: usize, to: BlockId) -> bool {
         let slot = slot & 1;
         let (Some(f), Some(t)) = (self.get(from), self.get(to)) else {
             return false;
         };
-        if f.key.flags != t.key.flags
-            || (f.key.pc ^ t.key.pc) & PAGE_MASK != 0
-            || t.spans_two_pages()
-        {
+        if f.key.flags != t.key.flags {
             return false;
         }
         if f.succ[slot] == to {
             return true;
         }
-        let old = f.succ[slot];
-        if old != NO_BLOCK {
-            if let Some(Some(o)) = self.slots.get_mut(old as usize) {
-                o.incoming
-                    .retain(|&(s, k)| !(s == from && usize::from(k) == slot));
-            }
-        }
+        let mapped = (f.key.pc ^ t.key.pc) & PAGE_MASK != 0 || t.spans_two_pages();
+        self.unlink(from, slot);
         if let Some(Some(f)) = self.slots.get_mut(from as usize) {
             f.succ[slot] = to;
         }
@@ -333,8 +336,36 @@ impl<I> BlockCache<I> {
         if let Some(Some(t)) = self.slots.get_mut(to as usize) {
             t.incoming.push((from, slot as u8));
         }
+        if mapped {
+            if self.mapped_links.len() > 2 * self.live + 1024 {
+                // Drop entries whose chain a removal already cut.
+                let hot = &self.hot;
+                self.mapped_links.retain(|&(b, k)| {
+                    hot.get(b as usize)
+                        .is_some_and(|h| h.succ[usize::from(k)] != NO_BLOCK)
+                });
+            }
+            self.mapped_links.push((from, slot as u8));
+        }
         self.stats.chained += 1;
         true
+    }
+
+    /// Cut the chain in `from`'s successor `slot`, if any.
+    fn unlink(&mut self, from: BlockId, slot: usize) {
+        let Some(Some(f)) = self.slots.get_mut(from as usize) else {
+            return;
+        };
+        let old = std::mem::replace(&mut f.succ[slot], NO_BLOCK);
+        if let Some(h) = self.hot.get_mut(from as usize) {
+            h.succ[slot] = NO_BLOCK;
+        }
+        if old != NO_BLOCK {
+            if let Some(Some(o)) = self.slots.get_mut(old as usize) {
+                o.incoming
+                    .retain(|&(s, k)| !(s == from && usize::from(k) == slot));
+            }
+        }
     }
 
     /// The ids of the blocks registered on ram page `page` (any address in it).
@@ -459,8 +490,13 @@ impl<I> BlockCache<I> {
 
     /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
     /// mappings may have changed).
+    /// Chains that depend on the mappings (see the module documentation)
+    /// are cut at the same time.
     pub fn flush_jump_cache(&mut self) {
         self.jump.fill(NO_BLOCK);
+        for (from, slot) in std::mem::take(&mut self.mapped_links) {
+            self.unlink(from, usize::from(slot));
+        }
     }
 
     /// Remove every block.
@@ -472,6 +508,7 @@ impl<I> BlockCache<I> {
         self.free.clear();
         self.map.clear();
         self.pages.clear();
+        self.mapped_links.clear();
         self.jump.fill(NO_BLOCK);
         self.live = 0;
         self.epoch += 1;

@@ -56,18 +56,31 @@ fn lookup_by_jump_cache_and_map() {
 }
 
 #[test]
-fn chaining_same_page_only() {
+fn chains_to_other_pages_last_until_the_jump_cache_is_flushed() {
     let mut c = BlockCache::new();
     let a = add(&mut c, 0x1000, 2);
     let b = add(&mut c, 0x1100, 2);
     let far = add(&mut c, 0x2000, 2);
     assert!(c.link(a, 0, b));
     assert!(c.link(b, 1, a));
-    assert!(!c.link(a, 1, far), "different virtual page");
+    assert!(c.link(a, 1, far), "different virtual page");
+    assert_eq!(succ(&c, a, 0), Some(b));
+    assert_eq!(succ(&c, a, 1), Some(far));
+    assert_eq!(succ(&c, b, 1), Some(a));
+    assert_eq!(c.stats().chained, 3);
+    // A mapping change (signalled by the jump-cache flush) cuts only the
+    // chain that leaves the page.
+    c.flush_jump_cache();
     assert_eq!(succ(&c, a, 0), Some(b));
     assert_eq!(succ(&c, a, 1), None);
     assert_eq!(succ(&c, b, 1), Some(a));
-    assert_eq!(c.stats().chained, 2);
+    // Removing the target later does not disturb the re-made chain's
+    // bookkeeping.
+    assert!(c.link(a, 1, far));
+    c.remove(far);
+    assert_eq!(succ(&c, a, 1), None);
+    c.flush_jump_cache();
+    assert_eq!(succ(&c, a, 0), Some(b));
 }
 
 #[test]
@@ -120,7 +133,7 @@ fn cross_page_blocks_register_both_pages() {
     let k = BlockKey {
         phys_pc: 0x8000_0ffc,
         pc: 0xffc,
-        flags: 0,
+        flags: 3,
     };
     let id = c.insert(k, vec![1, 2], 8, None, &[0x8000_0ffc, 0x9000_0000]);
     assert!(c.block(id).spans_two_pages());
@@ -130,9 +143,13 @@ fn cross_page_blocks_register_both_pages() {
     assert_eq!(c.lookup(k, |v| Some(v + 0x9000_0000 - 0x1000)), Some(id));
     assert_eq!(c.lookup(k, |_| Some(0x7000_0000)), None);
     assert_eq!(c.lookup(k, |_| None), None);
-    // A cross-page block is never a chain target.
+    // A block spanning two pages is a chain target only until the mappings
+    // may have changed.
     let a = add(&mut c, 0x100, 1);
-    assert!(!c.link(a, 0, id));
+    assert!(c.link(a, 0, id));
+    assert_eq!(succ(&c, a, 0), Some(id));
+    c.flush_jump_cache();
+    assert_eq!(succ(&c, a, 0), None);
     // Invalidating the second page removes it from the first page's list too.
     assert_eq!(c.invalidate_page(0x9000_0000), 1);
     assert_eq!(c.blocks_on_page(0x8000_0000), vec![a]);

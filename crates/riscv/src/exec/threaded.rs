@@ -1,0 +1,643 @@
+//! Threaded code: the executable form of a translated block.
+//!
+//! A block is an array of [`Slot`]s, one per instruction plus a final
+//! *sentinel*. A slot holds the function that runs its instruction, the
+//! instruction's pc and its decoded fields. Each handler does its work and
+//! then calls the next slot's handler in tail position, so the optimiser
+//! turns the call into a jump: dispatch is one indirect jump per
+//! instruction, made from the end of each handler (which the host's branch
+//! predictor tracks separately), and each handler is a small function whose
+//! state (the CPU, the memory system, the slot pointer) lives in registers.
+//!
+//! A handler that leaves the block returns a [`Step`]: taken branches and
+//! jumps, indirect jumps, the sentinel (falling off the end, or an
+//! undecodable instruction after the last one), and every other exit (a
+//! trap, a CSR access, a slow-path access that must end the block), whose
+//! [`Exit`] is left in `RiscvCpu::exit`. Without the tail-call optimisation
+//! (an unoptimised build) the chain of calls is as deep as the block is
+//! long, at most `MAX_BLOCK_INSNS + 1` frames.
+
+use ferrite_memory::MemorySystem;
+
+use super::alu::{self, sext32};
+use super::{Exit, STEP_FALL, STEP_INDIRECT, STEP_OTHER, STEP_TAKEN};
+use crate::cpu::RiscvCpu;
+use crate::decode::{Insn, Op};
+use crate::privilege::{Exception, Trap};
+
+/// Runs the instruction of one slot and, unless it leaves the block, the
+/// slots after it.
+///
+/// # Safety
+///
+/// The slot pointer must point into a slot array that ends with a sentinel
+/// (see [`Slot::sentinel`]), and `RiscvCpu::block_base` must be the address
+/// of that array's first slot.
+pub(crate) type Handler = unsafe fn(&mut RiscvCpu, &mut MemorySystem, *const Slot) -> Step;
+
+/// One instruction of a translated block, ready to run.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct Slot {
+    /// The handler of `insn.op` (or of the sentinel).
+    pub(crate) run: Handler,
+    /// The instruction's pc (for the sentinel: the pc after the block).
+    pub(crate) pc: u64,
+    /// The decoded instruction (for a sentinel with an undecodable
+    /// instruction, `imm` holds that instruction's bits).
+    pub(crate) insn: Insn,
+}
+
+/// log2 of the size of a [`Slot`]: a slot's index is its offset from the
+/// block's first slot shifted right by this.
+pub(crate) const SLOT_SHIFT: u32 = 5;
+const _: () = assert!(std::mem::size_of::<Slot>() == 1 << SLOT_SHIFT);
+
+impl Slot {
+    /// The slot running `insn` (already prepared for execution) at `pc`.
+    pub(crate) fn new(insn: Insn, pc: u64) -> Slot {
+        Slot {
+            run: handler_for(insn.op),
+            pc,
+            insn,
+        }
+    }
+
+    /// The slot that ends a block whose next instruction is at `pc`: it
+    /// leaves through the fall-through exit, or, when `terminal` holds the
+    /// bits of an undecodable instruction at `pc`, raises an
+    /// illegal-instruction exception.
+    pub(crate) fn sentinel(pc: u64, terminal: Option<u32>) -> Slot {
+        let (run, imm): (Handler, i32) = match terminal {
+            Some(raw) => (end_illegal, raw as i32),
+            None => (end_fall, 0),
+        };
+        Slot {
+            run,
+            pc,
+            insn: Insn::new(Op::Fence, 0, 0, 0, imm),
+        }
+    }
+
+    /// A sentinel that stops a partial run before the instruction at `pc`
+    /// (the budget ran out): leaves without a chain slot.
+    pub(crate) fn stop(pc: u64) -> Slot {
+        Slot {
+            run: end_stop,
+            pc,
+            insn: Insn::new(Op::Fence, 0, 0, 0, 0),
+        }
+    }
+}
+
+/// How a block was left: the pc to continue at and `retired << 2 | kind`,
+/// `kind` one of the `STEP_*` constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// Where execution continues (unused for [`STEP_OTHER`]).
+    pub(crate) pc: u64,
+    /// Instructions retired in the block, shifted left by 2, or'ed with
+    /// the kind.
+    pub(crate) info: u64,
+}
+
+impl Step {
+    /// Instructions the block retired.
+    #[inline(always)]
+    pub(crate) fn retired(self) -> u64 {
+        self.info >> 2
+    }
+
+    /// The `STEP_*` kind.
+    #[inline(always)]
+    pub(crate) fn kind(self) -> u8 {
+        (self.info & 3) as u8
+    }
+}
+
+/// Index of slot `s` in the running block.
+#[inline(always)]
+fn index(cpu: &RiscvCpu, s: *const Slot) -> u64 {
+    ((s as usize).wrapping_sub(cpu.block_base) >> SLOT_SHIFT) as u64
+}
+
+#[inline(always)]
+fn step(pc: u64, retired: u64, kind: u8) -> Step {
+    Step {
+        pc,
+        info: retired << 2 | u64::from(kind),
+    }
+}
+
+/// Leave the block after `retired` instructions with `exit`.
+#[inline(always)]
+fn leave(cpu: &mut RiscvCpu, retired: u64, exit: Exit) -> Step {
+    cpu.exit = exit;
+    step(0, retired, STEP_OTHER)
+}
+
+/// Run the slot after `s`.
+///
+/// # Safety
+///
+/// As for [`Handler`]; `s` is not the sentinel (a sentinel never continues).
+#[inline(always)]
+unsafe fn next(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> Step {
+    // SAFETY: `s` is not the last slot of its array (only sentinels are, and
+    // they never continue), so `s + 1` is a slot of the same array.
+    let n = unsafe { s.add(1) };
+    // SAFETY: `n` is a slot of an array ending with a sentinel, as the
+    // caller's contract requires of `s`.
+    unsafe { ((*n).run)(cpu, mem, n) }
+}
+
+/// Defines a handler: `$body` runs with `$cpu`, `$mem`, the slot `$s` and
+/// its instruction `$i`, and evaluates to `Option<Step>`: `None` to go on
+/// with the next slot, `Some` to leave the block.
+macro_rules! handler {
+    ($name:ident, |$cpu:ident, $mem:ident, $s:ident, $i:ident| $body:expr) => {
+        #[allow(unused_variables)]
+        unsafe fn $name($cpu: &mut RiscvCpu, $mem: &mut MemorySystem, $s: *const Slot) -> Step {
+            // SAFETY: the handler contract: `$s` points at a live slot.
+            let $i: Insn = unsafe { (*$s).insn };
+            let leave_with: Option<Step> = $body;
+            match leave_with {
+                Some(step) => step,
+                // SAFETY: this slot is not a sentinel (sentinels have their
+                // own handlers), and the contract passes on.
+                None => unsafe { next($cpu, $mem, $s) },
+            }
+        }
+    };
+}
+
+/// The slot's pc.
+macro_rules! pc {
+    ($s:ident) => {
+        // SAFETY: the handler contract: `$s` points at a live slot.
+        unsafe { (*$s).pc }
+    };
+}
+
+macro_rules! x {
+    ($cpu:ident, $r:expr) => {
+        $cpu.hart.x[usize::from($r)]
+    };
+}
+
+macro_rules! alu_rr {
+    ($name:ident, |$a:ident, $b:ident| $e:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let $a = x!(cpu, i.rs1);
+            let $b = x!(cpu, i.rs2);
+            x!(cpu, i.rd) = $e;
+            None
+        });
+    };
+}
+
+macro_rules! alu_ri {
+    ($name:ident, |$a:ident, $imm:ident| $e:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let $a = x!(cpu, i.rs1);
+            let $imm = i64::from(i.imm) as u64;
+            x!(cpu, i.rd) = $e;
+            None
+        });
+    };
+}
+
+macro_rules! branch {
+    ($name:ident, |$a:ident, $b:ident| $cond:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let $a = x!(cpu, i.rs1);
+            let $b = x!(cpu, i.rs2);
+            if $cond {
+                let target = pc!(s).wrapping_add(i64::from(i.imm) as u64);
+                Some(step(target, index(cpu, s) + 1, STEP_TAKEN))
+            } else {
+                None
+            }
+        });
+    };
+}
+
+macro_rules! load {
+    ($name:ident, $n:literal, $ext:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
+            match cpu.tlb.load_fast::<$n>(cpu.data_idx, a) {
+                Some(v) => {
+                    x!(cpu, i.rd) = $ext(v);
+                    None
+                }
+                // SAFETY: the handler contract passes on.
+                None => Some(unsafe { load_slow_then_next(cpu, mem, s, a, $n, $ext) }),
+            }
+        });
+    };
+}
+
+macro_rules! store {
+    ($name:ident, $n:literal) => {
+        handler!($name, |cpu, mem, s, i| {
+            let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
+            let v = x!(cpu, i.rs2);
+            if cpu.tlb.store_fast::<$n>(cpu.data_idx, a, v) {
+                None
+            } else {
+                // SAFETY: the handler contract passes on.
+                Some(unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) })
+            }
+        });
+    };
+}
+
+/// The slow path of a load of `size` bytes at `a` by slot `s`, then the
+/// rest of the block. Out of line, so that the handlers' fast paths need
+/// no stack frame.
+///
+/// # Safety
+///
+/// As for [`Handler`].
+#[cold]
+#[inline(never)]
+unsafe fn load_slow_then_next(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    s: *const Slot,
+    a: u64,
+    size: u32,
+    ext: impl Fn(u64) -> u64,
+) -> Step {
+    // SAFETY: the handler contract: `s` points at a live slot.
+    let i = unsafe { (*s).insn };
+    match cpu.load_slow(mem, a, size) {
+        Ok((v, stop)) => {
+            x!(cpu, i.rd) = ext(v);
+            if stop {
+                return sync_after(cpu, s, &i);
+            }
+            // SAFETY: a load is not a sentinel; the contract passes on.
+            unsafe { next(cpu, mem, s) }
+        }
+        Err(t) => trap(cpu, s, t),
+    }
+}
+
+/// The slow path of a store of `size` bytes of `v` at `a` by slot `s`, then
+/// the rest of the block.
+///
+/// # Safety
+///
+/// As for [`Handler`].
+#[cold]
+#[inline(never)]
+unsafe fn store_slow_then_next(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    s: *const Slot,
+    a: u64,
+    size: u32,
+    v: u64,
+) -> Step {
+    // SAFETY: the handler contract: `s` points at a live slot.
+    let i = unsafe { (*s).insn };
+    match cpu.store_slow(mem, a, size, v) {
+        Ok(true) => sync_after(cpu, s, &i),
+        // SAFETY: a store is not a sentinel; the contract passes on.
+        Ok(false) => unsafe { next(cpu, mem, s) },
+        Err(t) => trap(cpu, s, t),
+    }
+}
+
+macro_rules! amo {
+    ($name:ident, $n:literal, $f:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let a = x!(cpu, i.rs1);
+            let src = x!(cpu, i.rs2);
+            let f = $f;
+            match cpu.amo(mem, a, $n, move |old: u64| f(old, src)) {
+                Ok((old, stop)) => {
+                    x!(cpu, i.rd) = if $n == 4 { sext32(old) } else { old };
+                    stop.then(|| sync_after(cpu, s, &i))
+                }
+                Err(t) => Some(trap(cpu, s, t)),
+            }
+        });
+    };
+}
+
+/// Leave after the instruction of slot `s` retired, re-synchronising
+/// (a slow-path access asked the block to end).
+#[cold]
+fn sync_after(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
+    let pc = pc!(s).wrapping_add(u64::from(i.len));
+    let n = index(cpu, s) + 1;
+    leave(cpu, n, Exit::Sync { pc })
+}
+
+/// Leave with the instruction of slot `s` raising `t` (it does not retire).
+#[cold]
+fn trap(cpu: &mut RiscvCpu, s: *const Slot, t: Trap) -> Step {
+    let pc = pc!(s);
+    let n = index(cpu, s);
+    leave(cpu, n, Exit::Trap { trap: t, pc })
+}
+
+// Sentinels.
+
+/// # Safety
+///
+/// As for [`Handler`].
+unsafe fn end_fall(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slot) -> Step {
+    step(pc!(s), index(cpu, s), STEP_FALL)
+}
+
+/// # Safety
+///
+/// As for [`Handler`].
+unsafe fn end_stop(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slot) -> Step {
+    step(pc!(s), index(cpu, s), STEP_INDIRECT)
+}
+
+/// # Safety
+///
+/// As for [`Handler`].
+unsafe fn end_illegal(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slot) -> Step {
+    // SAFETY: the handler contract: `s` points at a live slot.
+    let raw = unsafe { (*s).insn.imm } as u32;
+    let trap = Trap::new(Exception::IllegalInstruction, u64::from(raw));
+    let pc = pc!(s);
+    let n = index(cpu, s);
+    leave(cpu, n, Exit::Trap { trap, pc })
+}
+
+// Control transfer.
+
+handler!(op_lui, |cpu, mem, s, i| {
+    x!(cpu, i.rd) = i64::from(i.imm) as u64;
+    None
+});
+handler!(op_auipc, |cpu, mem, s, i| {
+    x!(cpu, i.rd) = pc!(s).wrapping_add(i64::from(i.imm) as u64);
+    None
+});
+handler!(op_jal, |cpu, mem, s, i| {
+    let pc = pc!(s);
+    x!(cpu, i.rd) = pc.wrapping_add(u64::from(i.len));
+    let target = pc.wrapping_add(i64::from(i.imm) as u64);
+    Some(step(target, index(cpu, s) + 1, STEP_TAKEN))
+});
+handler!(op_jalr, |cpu, mem, s, i| {
+    let target = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64) & !1;
+    x!(cpu, i.rd) = pc!(s).wrapping_add(u64::from(i.len));
+    Some(step(target, index(cpu, s) + 1, STEP_INDIRECT))
+});
+branch!(op_beq, |a, b| a == b);
+branch!(op_bne, |a, b| a != b);
+branch!(op_blt, |a, b| (a as i64) < (b as i64));
+branch!(op_bge, |a, b| (a as i64) >= (b as i64));
+branch!(op_bltu, |a, b| a < b);
+branch!(op_bgeu, |a, b| a >= b);
+
+// Loads and stores.
+
+load!(op_lb, 1, |v: u64| v as i8 as i64 as u64);
+load!(op_lh, 2, |v: u64| v as i16 as i64 as u64);
+load!(op_lw, 4, sext32);
+load!(op_ld, 8, |v: u64| v);
+load!(op_lbu, 1, |v: u64| v);
+load!(op_lhu, 2, |v: u64| v);
+load!(op_lwu, 4, |v: u64| v);
+store!(op_sb, 1);
+store!(op_sh, 2);
+store!(op_sw, 4);
+store!(op_sd, 8);
+
+// Integer computation.
+
+alu_ri!(op_addi, |a, imm| a.wrapping_add(imm));
+alu_ri!(op_slti, |a, imm| u64::from((a as i64) < (imm as i64)));
+alu_ri!(op_sltiu, |a, imm| u64::from(a < imm));
+alu_ri!(op_xori, |a, imm| a ^ imm);
+alu_ri!(op_ori, |a, imm| a | imm);
+alu_ri!(op_andi, |a, imm| a & imm);
+alu_ri!(op_slli, |a, imm| a << (imm & 63));
+alu_ri!(op_srli, |a, imm| a >> (imm & 63));
+alu_ri!(op_srai, |a, imm| ((a as i64) >> (imm & 63)) as u64);
+alu_rr!(op_add, |a, b| a.wrapping_add(b));
+alu_rr!(op_sub, |a, b| a.wrapping_sub(b));
+alu_rr!(op_sll, |a, b| a << (b & 63));
+alu_rr!(op_slt, |a, b| u64::from((a as i64) < (b as i64)));
+alu_rr!(op_sltu, |a, b| u64::from(a < b));
+alu_rr!(op_xor, |a, b| a ^ b);
+alu_rr!(op_srl, |a, b| a >> (b & 63));
+alu_rr!(op_sra, |a, b| ((a as i64) >> (b & 63)) as u64);
+alu_rr!(op_or, |a, b| a | b);
+alu_rr!(op_and, |a, b| a & b);
+alu_ri!(op_addiw, |a, imm| sext32(a.wrapping_add(imm)));
+alu_ri!(op_slliw, |a, imm| sext32(u64::from(
+    (a as u32) << (imm & 31)
+)));
+alu_ri!(op_srliw, |a, imm| sext32(u64::from(
+    (a as u32) >> (imm & 31)
+)));
+alu_ri!(op_sraiw, |a, imm| i64::from((a as i32) >> (imm & 31))
+    as u64);
+alu_rr!(op_addw, |a, b| sext32(a.wrapping_add(b)));
+alu_rr!(op_subw, |a, b| sext32(a.wrapping_sub(b)));
+alu_rr!(op_sllw, |a, b| sext32(u64::from((a as u32) << (b & 31))));
+alu_rr!(op_srlw, |a, b| sext32(u64::from((a as u32) >> (b & 31))));
+alu_rr!(op_sraw, |a, b| i64::from((a as i32) >> (b & 31)) as u64);
+
+// M.
+
+alu_rr!(op_mul, |a, b| a.wrapping_mul(b));
+alu_rr!(op_mulh, |a, b| alu::mulh(a, b));
+alu_rr!(op_mulhsu, |a, b| alu::mulhsu(a, b));
+alu_rr!(op_mulhu, |a, b| alu::mulhu(a, b));
+alu_rr!(op_div, |a, b| alu::div(a, b));
+alu_rr!(op_divu, |a, b| alu::divu(a, b));
+alu_rr!(op_rem, |a, b| alu::rem(a, b));
+alu_rr!(op_remu, |a, b| alu::remu(a, b));
+alu_rr!(op_mulw, |a, b| sext32(a.wrapping_mul(b)));
+alu_rr!(op_divw, |a, b| alu::divw(a, b));
+alu_rr!(op_divuw, |a, b| alu::divuw(a, b));
+alu_rr!(op_remw, |a, b| alu::remw(a, b));
+alu_rr!(op_remuw, |a, b| alu::remuw(a, b));
+
+// A.
+
+handler!(op_lr, |cpu, mem, s, i| {
+    let n = if i.op == Op::LrW { 4 } else { 8 };
+    match cpu.load_reserved(mem, x!(cpu, i.rs1), n) {
+        Ok((v, stop)) => {
+            x!(cpu, i.rd) = if n == 4 { sext32(v) } else { v };
+            stop.then(|| sync_after(cpu, s, &i))
+        }
+        Err(t) => Some(trap(cpu, s, t)),
+    }
+});
+handler!(op_sc, |cpu, mem, s, i| {
+    let n = if i.op == Op::ScW { 4 } else { 8 };
+    let (a, v) = (x!(cpu, i.rs1), x!(cpu, i.rs2));
+    match cpu.store_conditional(mem, a, n, v) {
+        Ok((r, stop)) => {
+            x!(cpu, i.rd) = r;
+            stop.then(|| sync_after(cpu, s, &i))
+        }
+        Err(t) => Some(trap(cpu, s, t)),
+    }
+});
+amo!(op_amoswap_w, 4, |_o: u64, s: u64| s);
+amo!(op_amoadd_w, 4, |o: u64, s: u64| o.wrapping_add(s));
+amo!(op_amoxor_w, 4, |o: u64, s: u64| o ^ s);
+amo!(op_amoand_w, 4, |o: u64, s: u64| o & s);
+amo!(op_amoor_w, 4, |o: u64, s: u64| o | s);
+amo!(
+    op_amomin_w,
+    4,
+    |o: u64, s: u64| if (o as i32) < (s as i32) { o } else { s }
+);
+amo!(
+    op_amomax_w,
+    4,
+    |o: u64, s: u64| if (o as i32) > (s as i32) { o } else { s }
+);
+amo!(
+    op_amominu_w,
+    4,
+    |o: u64, s: u64| if (o as u32) < (s as u32) { o } else { s }
+);
+amo!(
+    op_amomaxu_w,
+    4,
+    |o: u64, s: u64| if (o as u32) > (s as u32) { o } else { s }
+);
+amo!(op_amoswap_d, 8, |_o: u64, s: u64| s);
+amo!(op_amoadd_d, 8, |o: u64, s: u64| o.wrapping_add(s));
+amo!(op_amoxor_d, 8, |o: u64, s: u64| o ^ s);
+amo!(op_amoand_d, 8, |o: u64, s: u64| o & s);
+amo!(op_amoor_d, 8, |o: u64, s: u64| o | s);
+amo!(
+    op_amomin_d,
+    8,
+    |o: u64, s: u64| if (o as i64) < (s as i64) { o } else { s }
+);
+amo!(
+    op_amomax_d,
+    8,
+    |o: u64, s: u64| if (o as i64) > (s as i64) { o } else { s }
+);
+amo!(op_amominu_d, 8, |o: u64, s: u64| o.min(s));
+amo!(op_amomaxu_d, 8, |o: u64, s: u64| o.max(s));
+
+// Fences and system instructions.
+
+handler!(op_fence, |cpu, mem, s, i| None);
+handler!(op_csr, |cpu, mem, s, i| {
+    let before = index(cpu, s);
+    let exit = cpu.exec_csr(&i, pc!(s), before);
+    let retired = before + u64::from(!matches!(exit, Exit::Illegal { .. }));
+    Some(leave(cpu, retired, exit))
+});
+handler!(op_system, |cpu, mem, s, i| {
+    let before = index(cpu, s);
+    let exit = cpu.exec_system(&i, pc!(s));
+    let retired = !matches!(exit, Exit::Illegal { .. } | Exit::Trap { .. });
+    Some(leave(cpu, before + u64::from(retired), exit))
+});
+
+/// The handler of `op`.
+fn handler_for(op: Op) -> Handler {
+    match op {
+        Op::Lui => op_lui,
+        Op::Auipc => op_auipc,
+        Op::Jal => op_jal,
+        Op::Jalr => op_jalr,
+        Op::Beq => op_beq,
+        Op::Bne => op_bne,
+        Op::Blt => op_blt,
+        Op::Bge => op_bge,
+        Op::Bltu => op_bltu,
+        Op::Bgeu => op_bgeu,
+        Op::Lb => op_lb,
+        Op::Lh => op_lh,
+        Op::Lw => op_lw,
+        Op::Ld => op_ld,
+        Op::Lbu => op_lbu,
+        Op::Lhu => op_lhu,
+        Op::Lwu => op_lwu,
+        Op::Sb => op_sb,
+        Op::Sh => op_sh,
+        Op::Sw => op_sw,
+        Op::Sd => op_sd,
+        Op::Addi => op_addi,
+        Op::Slti => op_slti,
+        Op::Sltiu => op_sltiu,
+        Op::Xori => op_xori,
+        Op::Ori => op_ori,
+        Op::Andi => op_andi,
+        Op::Slli => op_slli,
+        Op::Srli => op_srli,
+        Op::Srai => op_srai,
+        Op::Add => op_add,
+        Op::Sub => op_sub,
+        Op::Sll => op_sll,
+        Op::Slt => op_slt,
+        Op::Sltu => op_sltu,
+        Op::Xor => op_xor,
+        Op::Srl => op_srl,
+        Op::Sra => op_sra,
+        Op::Or => op_or,
+        Op::And => op_and,
+        Op::Addiw => op_addiw,
+        Op::Slliw => op_slliw,
+        Op::Srliw => op_srliw,
+        Op::Sraiw => op_sraiw,
+        Op::Addw => op_addw,
+        Op::Subw => op_subw,
+        Op::Sllw => op_sllw,
+        Op::Srlw => op_srlw,
+        Op::Sraw => op_sraw,
+        Op::Mul => op_mul,
+        Op::Mulh => op_mulh,
+        Op::Mulhsu => op_mulhsu,
+        Op::Mulhu => op_mulhu,
+        Op::Div => op_div,
+        Op::Divu => op_divu,
+        Op::Rem => op_rem,
+        Op::Remu => op_remu,
+        Op::Mulw => op_mulw,
+        Op::Divw => op_divw,
+        Op::Divuw => op_divuw,
+        Op::Remw => op_remw,
+        Op::Remuw => op_remuw,
+        Op::LrW | Op::LrD => op_lr,
+        Op::ScW | Op::ScD => op_sc,
+        Op::AmoswapW => op_amoswap_w,
+        Op::AmoaddW => op_amoadd_w,
+        Op::AmoxorW => op_amoxor_w,
+        Op::AmoandW => op_amoand_w,
+        Op::AmoorW => op_amoor_w,
+        Op::AmominW => op_amomin_w,
+        Op::AmomaxW => op_amomax_w,
+        Op::AmominuW => op_amominu_w,
+        Op::AmomaxuW => op_amomaxu_w,
+        Op::AmoswapD => op_amoswap_d,
+        Op::AmoaddD => op_amoadd_d,
+        Op::AmoxorD => op_amoxor_d,
+        Op::AmoandD => op_amoand_d,
+        Op::AmoorD => op_amoor_d,
+        Op::AmominD => op_amomin_d,
+        Op::AmomaxD => op_amomax_d,
+        Op::AmominuD => op_amominu_d,
+        Op::AmomaxuD => op_amomaxu_d,
+        Op::Fence => op_fence,
+        Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => op_csr,
+        Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma | Op::FenceI => {
+            op_system
+        }
+    }
+}
