@@ -144,11 +144,19 @@ pub struct RiscvCpu {
     /// How the last block ended when that was not a plain jump (written by
     /// the executor, see `exec::STEP_OTHER`).
     pub(crate) exit: Exit,
-    /// Address of the first slot of the running block (a slot's index is
-    /// its distance from it).
-    pub(crate) block_base: usize,
     /// Reused buffer for running part of a block (see `exec_partial`).
     pub(crate) scratch: Vec<Slot>,
+    /// The running block (handlers follow its chain slots).
+    pub(crate) cur_block: BlockId,
+    /// Instructions the running chain may still execute.
+    pub(crate) left: u64,
+    /// `left` when retired instructions were last added to `instret` and
+    /// the clock: the difference is what the chain retired since (see
+    /// `settle`).
+    pub(crate) settled_left: u64,
+    /// Unoptimised builds only: how many more blocks handlers may enter
+    /// directly before returning to `exec_chain`.
+    pub(crate) links_left: u32,
     pub(crate) waiting: bool,
     pub(crate) exceptions: u64,
     pub(crate) interrupts: u64,
@@ -200,8 +208,11 @@ impl RiscvCpu {
             data_idx: MMU_IDX_M,
             end_block: false,
             exit: Exit::Sync { pc: 0 },
-            block_base: 0,
             scratch: Vec::new(),
+            cur_block: 0,
+            left: 0,
+            settled_left: 0,
+            links_left: 0,
             waiting: false,
             exceptions: 0,
             interrupts: 0,
@@ -408,6 +419,16 @@ impl RiscvCpu {
     pub(crate) fn retire(&mut self, n: u64, consumed: u64) {
         self.hart.instret += n;
         self.clock.retire(consumed);
+    }
+
+    /// Add the instructions the running chain retired so far to `instret`
+    /// and the clock (before anything that reads them: a CSR access, a
+    /// device, a trap).
+    #[inline]
+    pub(crate) fn settle(&mut self) {
+        let n = self.settled_left - self.left;
+        self.settled_left = self.left;
+        self.retire(n, n);
     }
 
     /// Run until `max_insns` instructions were consumed or the hart waits

@@ -9,7 +9,13 @@
 //! terminal), before an instruction whose fetch faults, at the end of the
 //! first page (an instruction straddling the boundary is the last one, and
 //! the block is then registered on both pages), and after
-//! [`MAX_BLOCK_INSNS`] instructions.
+//! [`MAX_BLOCK_INSNS`] instructions. A `jal` whose target lies on the
+//! block's first page, and is not already part of the block, is the
+//! exception among jumps: translation follows it (the slot writes the link
+//! register and execution goes straight on with the target's instructions),
+//! so a call to a nearby function and its body form one block. The block's
+//! slots carry their own pcs, so traps and `auipc` inside the followed code
+//! see the right pc.
 //!
 //! When a block is created the CODE dirty bit of its pages is cleared, so
 //! the next store to them takes the NOTDIRTY slow path and invalidates the
@@ -132,6 +138,7 @@ impl RiscvCpu {
         let mut pages = vec![key.phys_pc & PAGE_MASK];
         let mut terminal = None;
         let mut cur = pc;
+        let mut byte_len = 0u32;
         while insns.len() < MAX_BLOCK_INSNS {
             let fetched = match self.fetch_insn(mem, cur) {
                 Ok(f) => f,
@@ -158,7 +165,19 @@ impl RiscvCpu {
                     break;
                 }
             };
-            insns.push(Slot::new(prepare(insn), cur));
+            let before = insns.len() as u32;
+            byte_len += fetched.len as u32;
+            // A `jal` to the block's own page, to code not already in the
+            // block, does not end it: translation goes on at the target.
+            if insn.op == Op::Jal && last_byte & PAGE_MASK == first_page {
+                let target = cur.wrapping_add(i64::from(insn.imm) as u64);
+                if target & PAGE_MASK == first_page && !insns.iter().any(|s| s.pc == target) {
+                    insns.push(Slot::inline_jump(prepare(insn), cur, before));
+                    cur = target;
+                    continue;
+                }
+            }
+            insns.push(Slot::new(prepare(insn), cur, before));
             cur = cur.wrapping_add(fetched.len);
             if insn.op.ends_block() || cur & PAGE_MASK != first_page {
                 break;
@@ -167,8 +186,7 @@ impl RiscvCpu {
         if trace {
             tracing::info!(target: "in_asm", "----------------\nIN:\n{listing}");
         }
-        let byte_len = cur.wrapping_sub(pc) as u32;
-        insns.push(Slot::sentinel(cur, terminal));
+        insns.push(Slot::sentinel(cur, terminal, insns.len() as u32));
         let id = self.blocks.insert(key, insns, byte_len, terminal, &pages);
         self.protect_code_pages(mem, &pages);
         // An outside write queued during translation (a page-table update by
@@ -204,11 +222,17 @@ impl RiscvCpu {
         match fetched.decoded {
             Ok(insn) => {
                 let slots = [
-                    Slot::new(prepare(insn), pc),
-                    Slot::sentinel(pc.wrapping_add(fetched.len), None),
+                    Slot::new(prepare(insn), pc, 0),
+                    Slot::sentinel(pc.wrapping_add(fetched.len), None, 1),
                 ];
+                // A budget of one: the sentinel goes nowhere.
+                self.left = 1;
+                self.settled_left = 1;
+                self.links_left = 0;
                 let st = self.exec_slots(mem, &slots);
-                let n = st.retired() as usize;
+                // The caller retires what ran.
+                let n = (1 - self.left) as usize;
+                self.settled_left = self.left;
                 let exit = match self.step_exit(st) {
                     // Never chain from an uncached instruction.
                     Exit::Next { pc, .. } => Exit::Next { pc, slot: None },

@@ -55,6 +55,12 @@ pub(crate) const STEP_INDIRECT: u8 = 2;
 /// A block ended in any other way; the exit is in `RiscvCpu::exit`.
 pub(crate) const STEP_OTHER: u8 = 3;
 
+/// How many blocks in a row handlers enter directly before returning to
+/// `exec_chain`, in builds with debug assertions. Optimised builds turn each
+/// handler's call of the next into a jump and have no bound; an
+/// unoptimised build makes every instruction of the run a stack frame.
+pub(crate) const MAX_LINKED_BLOCKS: u32 = 4;
+
 /// How a run of chained blocks ended (see `RiscvCpu::exec_chain`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ChainEnd {
@@ -65,18 +71,22 @@ pub(crate) struct ChainEnd {
     pub exit: Exit,
     /// The last block that ran.
     pub last: BlockId,
-    /// The block cache's epoch when that block started.
+    /// The block cache's epoch at the end of the run (unchanged since the
+    /// last block started unless the run ended with a slow-path `Sync`).
     pub epoch: u64,
 }
 
 impl RiscvCpu {
-    /// Run block `id` and, when `chain` is set, the blocks that
-    /// follow it (through its chain slots, else the jump cache), for at most
-    /// `left` instructions. Instructions are retired block by block, so a
-    /// CSR read or device access in a later block sees the count of the
-    /// earlier ones. The run stops at the first exit other than a plain
-    /// jump, when `left` is used up, or at a successor not yet known; a
-    /// successor found in the jump cache is chained for next time.
+    /// Run block `id` and, when `chain` is set, the blocks that follow it,
+    /// for at most `left` instructions. A block leaving through a chain slot
+    /// enters the chained successor directly from its last handler, and an
+    /// indirect jump the block the jump cache holds; otherwise this loop looks the
+    /// successor up in the jump cache and chains it for next time. The run
+    /// stops at the first exit other than a plain jump, when `left` is used
+    /// up, or at a successor not yet translated. Retired instructions are
+    /// counted against `self.left` and settled into `instret` and the clock
+    /// before anything reads them (a slow-path access, a CSR, the end of
+    /// the run).
     ///
     /// Nothing but a slow-path access can invalidate code or queue memory
     /// events in the middle of a run, and such an access ends its block with
@@ -85,73 +95,75 @@ impl RiscvCpu {
     pub(crate) fn exec_chain(
         &mut self,
         mem: &mut MemorySystem,
-        mut id: BlockId,
+        id: BlockId,
         mut left: u64,
         chain: bool,
     ) -> ChainEnd {
         let flags = self.fetch_idx as u32;
-        let mut retired = 0u64;
-        loop {
+        self.cur_block = id;
+        if !chain {
+            // One block: a budget no larger than it keeps its handlers from
+            // entering another.
             let (code, _) = self.blocks.code(id);
+            left = left.min((code.len() - 1) as u64);
+        }
+        self.left = left;
+        self.settled_left = left;
+        let exit = loop {
+            self.links_left = MAX_LINKED_BLOCKS;
+            let (code, _) = self.blocks.code(self.cur_block);
             // SAFETY: `code` points at the slots of a block of `self.blocks`;
             // removed blocks keep their slots in the cache's graveyard until
             // `collect_garbage`, which the run loop calls only between runs,
             // never while this slice is in use.
             let slots = unsafe { &*code };
-            let epoch = self.blocks.epoch();
             // The last slot is the sentinel.
             let len = slots.len() - 1;
-            let st = if len as u64 <= left {
+            let st = if len as u64 <= self.left {
                 self.exec_slots(mem, slots)
             } else {
-                self.exec_partial(mem, slots, left as usize)
+                self.exec_partial(mem, slots, self.left as usize)
             };
-            let (n, next, kind) = (st.retired(), st.pc, st.kind());
-            self.retire(n, n);
-            retired += n;
-            // `n <= len` and `n <= left`: no underflow.
-            left -= n;
-            let slot = match kind {
-                STEP_TAKEN | STEP_FALL => Some(kind),
+            let next = st.pc();
+            let slot = match st.kind() {
+                STEP_TAKEN | STEP_FALL => Some(st.kind()),
                 STEP_INDIRECT => None,
-                _ => {
-                    return ChainEnd {
-                        retired,
-                        exit: self.exit,
-                        last: id,
-                        epoch,
-                    };
-                }
+                _ => break self.exit,
             };
-            let succ = match slot {
-                Some(s) if chain && left > 0 => self.blocks.successor(id, usize::from(s)),
-                _ => None,
-            };
-            id = match succ {
+            if !chain || self.left == 0 {
+                break Exit::Next { pc: next, slot };
+            }
+            // A chained successor the handlers did not enter (it is longer
+            // than what is left of the budget, or the run of direct entries
+            // reached its limit), else the jump cache.
+            let cur = self.cur_block;
+            let succ = slot.and_then(|s| self.blocks.successor(cur, usize::from(s)));
+            self.cur_block = match succ {
                 Some(s) => s,
                 None => match self.blocks.lookup_jump(next, flags) {
-                    Some(found) if chain && left > 0 => {
+                    Some(found) => {
                         if let Some(s) = slot {
-                            self.blocks.link(id, usize::from(s), found);
+                            self.blocks.link(cur, usize::from(s), found);
                         }
                         found
                     }
-                    _ => {
-                        return ChainEnd {
-                            retired,
-                            exit: Exit::Next { pc: next, slot },
-                            last: id,
-                            epoch,
-                        };
-                    }
+                    None => break Exit::Next { pc: next, slot },
                 },
             };
+        };
+        let retired = left - self.left;
+        self.settle();
+        ChainEnd {
+            retired,
+            exit,
+            last: self.cur_block,
+            epoch: self.blocks.epoch(),
         }
     }
 
     /// Turn what a block returned into an [`Exit`].
     pub(crate) fn step_exit(&self, st: Step) -> Exit {
-        let next = st.pc;
+        let next = st.pc();
         match st.kind() {
             STEP_TAKEN | STEP_FALL => Exit::Next {
                 pc: next,
@@ -173,7 +185,7 @@ impl RiscvCpu {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         scratch.extend_from_slice(&slots[..limit]);
-        scratch.push(Slot::stop(slots[limit].pc));
+        scratch.push(Slot::stop(slots[limit].pc, limit as u32));
         let st = self.exec_slots(mem, &scratch);
         self.scratch = scratch;
         st
@@ -182,9 +194,8 @@ impl RiscvCpu {
     /// Run a slot array that ends with a sentinel, from its first slot.
     #[inline(always)]
     pub(crate) fn exec_slots(&mut self, mem: &mut MemorySystem, slots: &[Slot]) -> Step {
-        self.block_base = slots.as_ptr() as usize;
         // SAFETY: `slots` ends with a sentinel (every slot array the executor
-        // builds does) and `block_base` is its first slot.
+        // builds does).
         unsafe { (slots[0].run)(self, mem, slots.as_ptr()) }
     }
 }

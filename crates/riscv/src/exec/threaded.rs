@@ -9,15 +9,20 @@
 //! predictor tracks separately), and each handler is a small function whose
 //! state (the CPU, the memory system, the slot pointer) lives in registers.
 //!
-//! A handler that leaves the block returns a [`Step`]: taken branches and
-//! jumps, indirect jumps, the sentinel (falling off the end, or an
-//! undecodable instruction after the last one), and every other exit (a
-//! trap, a CSR access, a slow-path access that must end the block), whose
-//! [`Exit`] is left in `RiscvCpu::exit`. Without the tail-call optimisation
+//! A handler that leaves the block through a chain slot (a taken branch or
+//! `jal`, or the sentinel falling off the end) enters the chained successor
+//! directly when there is one and the run's budget allows it. Otherwise it
+//! returns a [`Step`]: those exits, indirect jumps, and every other exit (a
+//! trap, an undecodable instruction after the last one, a CSR access, a
+//! slow-path access that must end the block), whose [`Exit`] is left in
+//! `RiscvCpu::exit`. Retired instructions are counted in
+//! `RiscvCpu::pending`; anything that reads `instret` or the clock (a
+//! slow-path access, a CSR, a system instruction) settles them first. Without the tail-call optimisation
 //! (an unoptimised build) the chain of calls is as deep as the block is
 //! long, at most `MAX_BLOCK_INSNS + 1` frames.
 
 use ferrite_memory::MemorySystem;
+use ferrite_softmmu::block::BlockId;
 
 use super::alu::{self, sext32};
 use super::{Exit, STEP_FALL, STEP_INDIRECT, STEP_OTHER, STEP_TAKEN};
@@ -31,8 +36,7 @@ use crate::privilege::{Exception, Trap};
 /// # Safety
 ///
 /// The slot pointer must point into a slot array that ends with a sentinel
-/// (see [`Slot::sentinel`]), and `RiscvCpu::block_base` must be the address
-/// of that array's first slot.
+/// (see [`Slot::sentinel`]).
 pub(crate) type Handler = unsafe fn(&mut RiscvCpu, &mut MemorySystem, *const Slot) -> Step;
 
 /// One instruction of a translated block, ready to run.
@@ -46,20 +50,34 @@ pub(crate) struct Slot {
     /// The decoded instruction (for a sentinel with an undecodable
     /// instruction, `imm` holds that instruction's bits).
     pub(crate) insn: Insn,
+    /// The slot's index in its block: how many instructions of the block
+    /// come before it.
+    pub(crate) before: u32,
 }
 
-/// log2 of the size of a [`Slot`]: a slot's index is its offset from the
-/// block's first slot shifted right by this.
-pub(crate) const SLOT_SHIFT: u32 = 5;
-const _: () = assert!(std::mem::size_of::<Slot>() == 1 << SLOT_SHIFT);
+// A slot fills half a cache line.
+const _: () = assert!(std::mem::size_of::<Slot>() == 32);
 
 impl Slot {
-    /// The slot running `insn` (already prepared for execution) at `pc`.
-    pub(crate) fn new(insn: Insn, pc: u64) -> Slot {
+    /// The slot running `insn` (already prepared for execution) at `pc`,
+    /// with `before` instructions of its block before it.
+    pub(crate) fn new(insn: Insn, pc: u64, before: u32) -> Slot {
         Slot {
             run: handler_for(insn.op),
             pc,
             insn,
+            before,
+        }
+    }
+
+    /// The slot of a `jal` that translation followed: it writes the link
+    /// register and goes on with the next slot (the jump's target).
+    pub(crate) fn inline_jump(insn: Insn, pc: u64, before: u32) -> Slot {
+        Slot {
+            run: op_jal_inline,
+            pc,
+            insn,
+            before,
         }
     }
 
@@ -67,7 +85,7 @@ impl Slot {
     /// leaves through the fall-through exit, or, when `terminal` holds the
     /// bits of an undecodable instruction at `pc`, raises an
     /// illegal-instruction exception.
-    pub(crate) fn sentinel(pc: u64, terminal: Option<u32>) -> Slot {
+    pub(crate) fn sentinel(pc: u64, terminal: Option<u32>, before: u32) -> Slot {
         let (run, imm): (Handler, i32) = match terminal {
             Some(raw) => (end_illegal, raw as i32),
             None => (end_fall, 0),
@@ -76,64 +94,157 @@ impl Slot {
             run,
             pc,
             insn: Insn::new(Op::Fence, 0, 0, 0, imm),
+            before,
         }
     }
 
     /// A sentinel that stops a partial run before the instruction at `pc`
     /// (the budget ran out): leaves without a chain slot.
-    pub(crate) fn stop(pc: u64) -> Slot {
+    pub(crate) fn stop(pc: u64, before: u32) -> Slot {
         Slot {
             run: end_stop,
             pc,
             insn: Insn::new(Op::Fence, 0, 0, 0, 0),
+            before,
         }
     }
 }
 
-/// How a block was left: the pc to continue at and `retired << 2 | kind`,
-/// `kind` one of the `STEP_*` constants.
+/// How a block (or a run of blocks entered one from another) was left:
+/// the pc to continue at and how. The instructions retired are in
+/// `RiscvCpu::pending`.
+///
+/// One 128-bit integer (pc in the low half, kind above), so that a handler
+/// returning what the next block's handler returned stays a plain tail call
+/// (the optimiser splits a two-field struct and re-assembles it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Step {
-    /// Where execution continues (unused for [`STEP_OTHER`]).
-    pub(crate) pc: u64,
-    /// Instructions retired in the block, shifted left by 2, or'ed with
-    /// the kind.
-    pub(crate) info: u64,
-}
+#[repr(transparent)]
+pub(crate) struct Step(u128);
 
 impl Step {
-    /// Instructions the block retired.
+    /// Continue at `pc`, through `kind` (one of the `STEP_*` constants).
     #[inline(always)]
-    pub(crate) fn retired(self) -> u64 {
-        self.info >> 2
+    pub(crate) fn new(pc: u64, kind: u8) -> Step {
+        Step(u128::from(pc) | u128::from(kind) << 64)
     }
 
-    /// The `STEP_*` kind.
+    /// Where execution continues (unused for [`STEP_OTHER`]).
+    #[inline(always)]
+    pub(crate) fn pc(self) -> u64 {
+        self.0 as u64
+    }
+
+    /// One of the `STEP_*` constants.
     #[inline(always)]
     pub(crate) fn kind(self) -> u8 {
-        (self.info & 3) as u8
+        (self.0 >> 64) as u8
     }
 }
 
-/// Index of slot `s` in the running block.
+/// Index of slot `s` in its block.
+///
+/// # Safety
+///
+/// `s` points at a live slot.
 #[inline(always)]
-fn index(cpu: &RiscvCpu, s: *const Slot) -> u64 {
-    ((s as usize).wrapping_sub(cpu.block_base) >> SLOT_SHIFT) as u64
+unsafe fn index(s: *const Slot) -> u64 {
+    // SAFETY: the caller's contract.
+    u64::from(unsafe { (*s).before })
 }
 
+/// Count `n` retired instructions of the running block against the run
+/// (see `RiscvCpu::settle`).
 #[inline(always)]
-fn step(pc: u64, retired: u64, kind: u8) -> Step {
-    Step {
-        pc,
-        info: retired << 2 | u64::from(kind),
+fn count(cpu: &mut RiscvCpu, n: u64) {
+    // `n` never exceeds what the block was allowed to run.
+    cpu.left -= n;
+}
+
+/// Leave the running block after `n` instructions towards `pc` through
+/// `kind` (a `STEP_*` other than [`STEP_OTHER`]). Through a chain slot, and
+/// while the run allows it, go straight on into the chained successor.
+///
+/// # Safety
+///
+/// As for [`Handler`] (the running block's slots stay valid).
+#[inline(always)]
+unsafe fn exit_to(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, n: u64, kind: u8) -> Step {
+    count(cpu, n);
+    if kind != STEP_INDIRECT {
+        if let Some((id, code)) = cpu.blocks.chained(cpu.cur_block, usize::from(kind)) {
+            // SAFETY: `code` is the code of a live block of `cpu.blocks`.
+            return unsafe { enter(cpu, mem, id, code, Step::new(pc, kind)) };
+        }
     }
+    Step::new(pc, kind)
 }
 
-/// Leave the block after `retired` instructions with `exit`.
+/// Leave the running block after `n` instructions by an indirect jump to
+/// `target`; while the run allows it, go straight on into the block the
+/// jump cache holds for `target`.
+///
+/// # Safety
+///
+/// As for [`Handler`].
+#[inline(always)]
+unsafe fn exit_indirect(cpu: &mut RiscvCpu, mem: &mut MemorySystem, target: u64, n: u64) -> Step {
+    count(cpu, n);
+    {
+        if let Some((id, code)) = cpu.blocks.lookup_jump_code(target, cpu.fetch_idx as u32) {
+            let leave = Step::new(target, STEP_INDIRECT);
+            // SAFETY: `code` is the code of a live block of `cpu.blocks`.
+            return unsafe { enter(cpu, mem, id, code, leave) };
+        }
+    }
+    Step::new(target, STEP_INDIRECT)
+}
+
+/// Enter block `id` (whose slots are `code`) from the end of the running
+/// block if the run's budget covers it whole; otherwise return `leave`.
+/// The entry is a call in tail position (a jump once optimised).
+///
+/// # Safety
+///
+/// `code` is the code of a live block of `cpu.blocks`.
+#[inline(always)]
+unsafe fn enter(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    id: BlockId,
+    code: *const [Slot],
+    leave: Step,
+) -> Step {
+    // The last slot is the sentinel, so `code` is never empty. Enter only
+    // a block the budget covers whole, and not an empty one (a lone
+    // sentinel) once the budget is used up: `len - 1 < left`.
+    let len = (code.len() - 1) as u64;
+    if len.wrapping_sub(1) >= cpu.left {
+        return leave;
+    }
+    // Unoptimised builds make every handler call a stack frame: bound how
+    // many blocks a run enters from handlers before unwinding.
+    if cfg!(debug_assertions) {
+        if cpu.links_left == 0 {
+            return leave;
+        }
+        cpu.links_left -= 1;
+    }
+    cpu.cur_block = id;
+    let first = code as *const Slot;
+    // SAFETY: `code` points at the slots of a live block of the cache
+    // (nothing removes blocks while handlers run except a slow-path access,
+    // which ends the run, and removed blocks keep their slots until
+    // `collect_garbage`); its first slot exists (there is always the
+    // sentinel), and the array ends with a sentinel.
+    unsafe { ((*first).run)(cpu, mem, first) }
+}
+
+/// Leave the running block after `retired` instructions with `exit`.
 #[inline(always)]
 fn leave(cpu: &mut RiscvCpu, retired: u64, exit: Exit) -> Step {
+    count(cpu, retired);
     cpu.exit = exit;
-    step(0, retired, STEP_OTHER)
+    Step::new(0, STEP_OTHER)
 }
 
 /// Run the slot after `s`.
@@ -156,17 +267,14 @@ unsafe fn next(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> St
 /// with the next slot, `Some` to leave the block.
 macro_rules! handler {
     ($name:ident, |$cpu:ident, $mem:ident, $s:ident, $i:ident| $body:expr) => {
-        #[allow(unused_variables)]
+        #[allow(unused_variables, unreachable_code)]
         unsafe fn $name($cpu: &mut RiscvCpu, $mem: &mut MemorySystem, $s: *const Slot) -> Step {
             // SAFETY: the handler contract: `$s` points at a live slot.
             let $i: Insn = unsafe { (*$s).insn };
-            let leave_with: Option<Step> = $body;
-            match leave_with {
-                Some(step) => step,
-                // SAFETY: this slot is not a sentinel (sentinels have their
-                // own handlers), and the contract passes on.
-                None => unsafe { next($cpu, $mem, $s) },
-            }
+            $body;
+            // SAFETY: this slot is not a sentinel (sentinels have their own
+            // handlers), and the contract passes on.
+            unsafe { next($cpu, $mem, $s) }
         }
     };
 }
@@ -191,7 +299,6 @@ macro_rules! alu_rr {
             let $a = x!(cpu, i.rs1);
             let $b = x!(cpu, i.rs2);
             x!(cpu, i.rd) = $e;
-            None
         });
     };
 }
@@ -202,7 +309,6 @@ macro_rules! alu_ri {
             let $a = x!(cpu, i.rs1);
             let $imm = i64::from(i.imm) as u64;
             x!(cpu, i.rd) = $e;
-            None
         });
     };
 }
@@ -214,9 +320,10 @@ macro_rules! branch {
             let $b = x!(cpu, i.rs2);
             if $cond {
                 let target = pc!(s).wrapping_add(i64::from(i.imm) as u64);
-                Some(step(target, index(cpu, s) + 1, STEP_TAKEN))
+                let n = unsafe { index(s) } + 1;
+                // SAFETY: the handler contract passes on.
+                return unsafe { exit_to(cpu, mem, target, n, STEP_TAKEN) };
             } else {
-                None
             }
         });
     };
@@ -229,10 +336,9 @@ macro_rules! load {
             match cpu.tlb.load_fast::<$n>(cpu.data_idx, a) {
                 Some(v) => {
                     x!(cpu, i.rd) = $ext(v);
-                    None
                 }
                 // SAFETY: the handler contract passes on.
-                None => Some(unsafe { load_slow_then_next(cpu, mem, s, a, $n, $ext) }),
+                None => return unsafe { load_slow_then_next(cpu, mem, s, a, $n, $ext) },
             }
         });
     };
@@ -244,10 +350,9 @@ macro_rules! store {
             let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
             let v = x!(cpu, i.rs2);
             if cpu.tlb.store_fast::<$n>(cpu.data_idx, a, v) {
-                None
             } else {
                 // SAFETY: the handler contract passes on.
-                Some(unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) })
+                return unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) };
             }
         });
     };
@@ -272,6 +377,7 @@ unsafe fn load_slow_then_next(
 ) -> Step {
     // SAFETY: the handler contract: `s` points at a live slot.
     let i = unsafe { (*s).insn };
+    cpu.settle();
     match cpu.load_slow(mem, a, size) {
         Ok((v, stop)) => {
             x!(cpu, i.rd) = ext(v);
@@ -303,6 +409,7 @@ unsafe fn store_slow_then_next(
 ) -> Step {
     // SAFETY: the handler contract: `s` points at a live slot.
     let i = unsafe { (*s).insn };
+    cpu.settle();
     match cpu.store_slow(mem, a, size, v) {
         Ok(true) => sync_after(cpu, s, &i),
         // SAFETY: a store is not a sentinel; the contract passes on.
@@ -317,12 +424,15 @@ macro_rules! amo {
             let a = x!(cpu, i.rs1);
             let src = x!(cpu, i.rs2);
             let f = $f;
+            cpu.settle();
             match cpu.amo(mem, a, $n, move |old: u64| f(old, src)) {
                 Ok((old, stop)) => {
                     x!(cpu, i.rd) = if $n == 4 { sext32(old) } else { old };
-                    stop.then(|| sync_after(cpu, s, &i))
+                    if stop {
+                        return sync_after(cpu, s, &i);
+                    }
                 }
-                Err(t) => Some(trap(cpu, s, t)),
+                Err(t) => return trap(cpu, s, t),
             }
         });
     };
@@ -333,7 +443,7 @@ macro_rules! amo {
 #[cold]
 fn sync_after(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
     let pc = pc!(s).wrapping_add(u64::from(i.len));
-    let n = index(cpu, s) + 1;
+    let n = unsafe { index(s) } + 1;
     leave(cpu, n, Exit::Sync { pc })
 }
 
@@ -341,7 +451,7 @@ fn sync_after(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
 #[cold]
 fn trap(cpu: &mut RiscvCpu, s: *const Slot, t: Trap) -> Step {
     let pc = pc!(s);
-    let n = index(cpu, s);
+    let n = unsafe { index(s) };
     leave(cpu, n, Exit::Trap { trap: t, pc })
 }
 
@@ -350,15 +460,21 @@ fn trap(cpu: &mut RiscvCpu, s: *const Slot, t: Trap) -> Step {
 /// # Safety
 ///
 /// As for [`Handler`].
-unsafe fn end_fall(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slot) -> Step {
-    step(pc!(s), index(cpu, s), STEP_FALL)
+unsafe fn end_fall(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> Step {
+    let n = unsafe { index(s) };
+    let pc = pc!(s);
+    // SAFETY: the handler contract passes on.
+    unsafe { exit_to(cpu, mem, pc, n, STEP_FALL) }
 }
 
 /// # Safety
 ///
 /// As for [`Handler`].
-unsafe fn end_stop(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slot) -> Step {
-    step(pc!(s), index(cpu, s), STEP_INDIRECT)
+unsafe fn end_stop(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> Step {
+    let n = unsafe { index(s) };
+    let pc = pc!(s);
+    // SAFETY: the handler contract passes on.
+    unsafe { exit_to(cpu, mem, pc, n, STEP_INDIRECT) }
 }
 
 /// # Safety
@@ -369,7 +485,7 @@ unsafe fn end_illegal(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slo
     let raw = unsafe { (*s).insn.imm } as u32;
     let trap = Trap::new(Exception::IllegalInstruction, u64::from(raw));
     let pc = pc!(s);
-    let n = index(cpu, s);
+    let n = unsafe { index(s) };
     leave(cpu, n, Exit::Trap { trap, pc })
 }
 
@@ -377,22 +493,27 @@ unsafe fn end_illegal(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slo
 
 handler!(op_lui, |cpu, mem, s, i| {
     x!(cpu, i.rd) = i64::from(i.imm) as u64;
-    None
 });
 handler!(op_auipc, |cpu, mem, s, i| {
     x!(cpu, i.rd) = pc!(s).wrapping_add(i64::from(i.imm) as u64);
-    None
 });
 handler!(op_jal, |cpu, mem, s, i| {
     let pc = pc!(s);
     x!(cpu, i.rd) = pc.wrapping_add(u64::from(i.len));
     let target = pc.wrapping_add(i64::from(i.imm) as u64);
-    Some(step(target, index(cpu, s) + 1, STEP_TAKEN))
+    let n = unsafe { index(s) } + 1;
+    // SAFETY: the handler contract passes on.
+    return unsafe { exit_to(cpu, mem, target, n, STEP_TAKEN) };
+});
+handler!(op_jal_inline, |cpu, mem, s, i| {
+    x!(cpu, i.rd) = pc!(s).wrapping_add(u64::from(i.len));
 });
 handler!(op_jalr, |cpu, mem, s, i| {
     let target = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64) & !1;
     x!(cpu, i.rd) = pc!(s).wrapping_add(u64::from(i.len));
-    Some(step(target, index(cpu, s) + 1, STEP_INDIRECT))
+    let n = unsafe { index(s) } + 1;
+    // SAFETY: the handler contract passes on.
+    return unsafe { exit_indirect(cpu, mem, target, n) };
 });
 branch!(op_beq, |a, b| a == b);
 branch!(op_bne, |a, b| a != b);
@@ -470,24 +591,30 @@ alu_rr!(op_remuw, |a, b| alu::remuw(a, b));
 // A.
 
 handler!(op_lr, |cpu, mem, s, i| {
+    cpu.settle();
     let n = if i.op == Op::LrW { 4 } else { 8 };
     match cpu.load_reserved(mem, x!(cpu, i.rs1), n) {
         Ok((v, stop)) => {
             x!(cpu, i.rd) = if n == 4 { sext32(v) } else { v };
-            stop.then(|| sync_after(cpu, s, &i))
+            if stop {
+                return sync_after(cpu, s, &i);
+            }
         }
-        Err(t) => Some(trap(cpu, s, t)),
+        Err(t) => return trap(cpu, s, t),
     }
 });
 handler!(op_sc, |cpu, mem, s, i| {
+    cpu.settle();
     let n = if i.op == Op::ScW { 4 } else { 8 };
     let (a, v) = (x!(cpu, i.rs1), x!(cpu, i.rs2));
     match cpu.store_conditional(mem, a, n, v) {
         Ok((r, stop)) => {
             x!(cpu, i.rd) = r;
-            stop.then(|| sync_after(cpu, s, &i))
+            if stop {
+                return sync_after(cpu, s, &i);
+            }
         }
-        Err(t) => Some(trap(cpu, s, t)),
+        Err(t) => return trap(cpu, s, t),
     }
 });
 amo!(op_amoswap_w, 4, |_o: u64, s: u64| s);
@@ -535,18 +662,20 @@ amo!(op_amomaxu_d, 8, |o: u64, s: u64| o.max(s));
 
 // Fences and system instructions.
 
-handler!(op_fence, |cpu, mem, s, i| None);
+handler!(op_fence, |cpu, mem, s, i| {});
 handler!(op_csr, |cpu, mem, s, i| {
-    let before = index(cpu, s);
+    cpu.settle();
+    let before = unsafe { index(s) };
     let exit = cpu.exec_csr(&i, pc!(s), before);
     let retired = before + u64::from(!matches!(exit, Exit::Illegal { .. }));
-    Some(leave(cpu, retired, exit))
+    return leave(cpu, retired, exit);
 });
 handler!(op_system, |cpu, mem, s, i| {
-    let before = index(cpu, s);
+    cpu.settle();
+    let before = unsafe { index(s) };
     let exit = cpu.exec_system(&i, pc!(s));
     let retired = !matches!(exit, Exit::Illegal { .. } | Exit::Trap { .. });
-    Some(leave(cpu, before + u64::from(retired), exit))
+    return leave(cpu, before + u64::from(retired), exit);
 });
 
 /// The handler of `op`.

@@ -488,6 +488,28 @@ impl<I> BlockCache<I> {
         (s != NO_BLOCK).then_some(s)
     }
 
+    /// The chained successor of block `id` in `slot` together with its
+    /// code (as [`BlockCache::code`] gives it): the executor's step from one
+    /// block straight into the next.
+    #[inline(always)]
+    pub fn chained(&self, id: BlockId, slot: usize) -> Option<(BlockId, *const [I])> {
+        let succ = self.hot.get(id as usize)?.succ[slot & 1];
+        // `NO_BLOCK` is never a valid index, so the lookup fails for it.
+        let h = self.hot.get(succ as usize)?;
+        Some((succ, h.code))
+    }
+
+    /// Jump-cache lookup returning the block's code too (see
+    /// [`BlockCache::lookup_jump`] and [`BlockCache::code`]).
+    #[inline(always)]
+    pub fn lookup_jump_code(&self, pc: u64, flags: u32) -> Option<(BlockId, *const [I])> {
+        let id = self.jump[jump_hash(pc)];
+        match self.hot.get(id as usize) {
+            Some(h) if h.pc == pc && h.flags == flags => Some((id, h.code)),
+            _ => None,
+        }
+    }
+
     /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
     /// mappings may have changed).
     /// Chains that depend on the mappings (see the module documentation)
