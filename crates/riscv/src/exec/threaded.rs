@@ -141,17 +141,6 @@ impl Step {
     }
 }
 
-/// Index of slot `s` in its block.
-///
-/// # Safety
-///
-/// `s` points at a live slot.
-#[inline(always)]
-unsafe fn index(s: *const Slot) -> u64 {
-    // SAFETY: the caller's contract.
-    u64::from(unsafe { (*s).before })
-}
-
 /// Count `n` retired instructions of the running block against the run
 /// (see `RiscvCpu::settle`).
 #[inline(always)]
@@ -279,6 +268,14 @@ macro_rules! handler {
     };
 }
 
+/// The slot's index in its block: the block's instructions before it.
+macro_rules! before {
+    ($s:ident) => {
+        // SAFETY: the handler contract: `$s` points at a live slot.
+        u64::from(unsafe { (*$s).before })
+    };
+}
+
 /// The slot's pc.
 macro_rules! pc {
     ($s:ident) => {
@@ -320,7 +317,7 @@ macro_rules! branch {
             let $b = x!(cpu, i.rs2);
             if $cond {
                 let target = pc!(s).wrapping_add(i64::from(i.imm) as u64);
-                let n = unsafe { index(s) } + 1;
+                let n = before!(s) + 1;
                 // SAFETY: the handler contract passes on.
                 return unsafe { exit_to(cpu, mem, target, n, STEP_TAKEN) };
             } else {
@@ -443,7 +440,7 @@ macro_rules! amo {
 #[cold]
 fn sync_after(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
     let pc = pc!(s).wrapping_add(u64::from(i.len));
-    let n = unsafe { index(s) } + 1;
+    let n = before!(s) + 1;
     leave(cpu, n, Exit::Sync { pc })
 }
 
@@ -451,7 +448,7 @@ fn sync_after(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
 #[cold]
 fn trap(cpu: &mut RiscvCpu, s: *const Slot, t: Trap) -> Step {
     let pc = pc!(s);
-    let n = unsafe { index(s) };
+    let n = before!(s);
     leave(cpu, n, Exit::Trap { trap: t, pc })
 }
 
@@ -461,7 +458,7 @@ fn trap(cpu: &mut RiscvCpu, s: *const Slot, t: Trap) -> Step {
 ///
 /// As for [`Handler`].
 unsafe fn end_fall(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> Step {
-    let n = unsafe { index(s) };
+    let n = before!(s);
     let pc = pc!(s);
     // SAFETY: the handler contract passes on.
     unsafe { exit_to(cpu, mem, pc, n, STEP_FALL) }
@@ -471,7 +468,7 @@ unsafe fn end_fall(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -
 ///
 /// As for [`Handler`].
 unsafe fn end_stop(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> Step {
-    let n = unsafe { index(s) };
+    let n = before!(s);
     let pc = pc!(s);
     // SAFETY: the handler contract passes on.
     unsafe { exit_to(cpu, mem, pc, n, STEP_INDIRECT) }
@@ -485,7 +482,7 @@ unsafe fn end_illegal(cpu: &mut RiscvCpu, _mem: &mut MemorySystem, s: *const Slo
     let raw = unsafe { (*s).insn.imm } as u32;
     let trap = Trap::new(Exception::IllegalInstruction, u64::from(raw));
     let pc = pc!(s);
-    let n = unsafe { index(s) };
+    let n = before!(s);
     leave(cpu, n, Exit::Trap { trap, pc })
 }
 
@@ -501,7 +498,7 @@ handler!(op_jal, |cpu, mem, s, i| {
     let pc = pc!(s);
     x!(cpu, i.rd) = pc.wrapping_add(u64::from(i.len));
     let target = pc.wrapping_add(i64::from(i.imm) as u64);
-    let n = unsafe { index(s) } + 1;
+    let n = before!(s) + 1;
     // SAFETY: the handler contract passes on.
     return unsafe { exit_to(cpu, mem, target, n, STEP_TAKEN) };
 });
@@ -511,7 +508,7 @@ handler!(op_jal_inline, |cpu, mem, s, i| {
 handler!(op_jalr, |cpu, mem, s, i| {
     let target = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64) & !1;
     x!(cpu, i.rd) = pc!(s).wrapping_add(u64::from(i.len));
-    let n = unsafe { index(s) } + 1;
+    let n = before!(s) + 1;
     // SAFETY: the handler contract passes on.
     return unsafe { exit_indirect(cpu, mem, target, n) };
 });
@@ -665,14 +662,14 @@ amo!(op_amomaxu_d, 8, |o: u64, s: u64| o.max(s));
 handler!(op_fence, |cpu, mem, s, i| {});
 handler!(op_csr, |cpu, mem, s, i| {
     cpu.settle();
-    let before = unsafe { index(s) };
+    let before = before!(s);
     let exit = cpu.exec_csr(&i, pc!(s), before);
     let retired = before + u64::from(!matches!(exit, Exit::Illegal { .. }));
     return leave(cpu, retired, exit);
 });
 handler!(op_system, |cpu, mem, s, i| {
     cpu.settle();
-    let before = unsafe { index(s) };
+    let before = before!(s);
     let exit = cpu.exec_system(&i, pc!(s));
     let retired = !matches!(exit, Exit::Illegal { .. } | Exit::Trap { .. });
     return leave(cpu, before + u64::from(retired), exit);

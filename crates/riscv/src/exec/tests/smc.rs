@@ -150,3 +150,38 @@ fn an_instruction_straddling_two_pages_is_invalidated_by_a_write_to_either() {
     rig.run(4);
     assert_eq!(rig.x(10), 9);
 }
+
+#[test]
+fn a_followed_jal_keeps_precise_pcs_and_sees_patched_targets() {
+    let mut rig = Rig::new();
+    // `jal` to a subroutine on the same page: translation follows it, so the
+    // call and the subroutine's body are one block.
+    let sub = RAM + 0x800;
+    rig.load(sub, &[auipc(5, 0), EBREAK]);
+    rig.program(&[addi(6, 0, 1), jal(1, 0x800 - 4)]);
+    rig.run(10);
+    assert_eq!(rig.x(6), 1);
+    assert_eq!(rig.x(1), RAM + 8, "link register");
+    assert_eq!(rig.x(5), sub, "auipc sees its own pc");
+    assert_eq!(rig.csr(crate::csr::addr::MEPC), sub + 4, "ebreak's pc");
+    assert_eq!(rig.csr(crate::csr::addr::MCAUSE), 3);
+    let translated = rig.cpu.stats().blocks_translated;
+    // Patch the followed subroutine from outside, run the call again: the
+    // block holding the call was registered on the subroutine's page too.
+    rig.load(sub, &[addi(5, 0, 42), EBREAK]);
+    rig.cpu.set_pc(RAM);
+    rig.run(10);
+    assert_eq!(rig.x(5), 42);
+    assert!(rig.cpu.stats().blocks_translated > translated);
+}
+
+#[test]
+fn a_followed_jal_into_the_block_itself_is_not_unrolled() {
+    let mut rig = Rig::new();
+    // `j` back to the block's own start: the block ends there (and chains to
+    // itself) instead of repeating its body.
+    rig.program(&[addi(10, 10, 1), jal(0, -4)]);
+    rig.run(1001);
+    assert_eq!(rig.x(10), 501);
+    assert_eq!(rig.cpu.stats().blocks_translated, 1);
+}

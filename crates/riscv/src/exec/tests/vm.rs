@@ -87,3 +87,40 @@ fn fetch_from_a_non_executable_page_is_an_instruction_page_fault() {
     assert_eq!(rig.csr(MTVAL), VA);
     assert_eq!(rig.csr(MEPC), VA);
 }
+
+#[test]
+fn a_chain_into_a_remapped_page_is_cut_by_sfence_vma() {
+    // VA (PAGE_A) jumps to VA + 0x1000 (PAGE_B) and back, a cross-page chain
+    // in both directions. On the third pass PAGE_A remaps VA + 0x1000 to
+    // PAGE_C and executes sfence.vma: from then on the jump must reach
+    // PAGE_C's code, not the chained block translated from PAGE_B.
+    const PAGE_C: u64 = RAM + 0x2_2000;
+    let mut rig = sv39_rig(&[jalr(0, 1, 0)]);
+    rig.write_u64(L0 + 8, pte(PAGE_B, RWX_AD));
+    rig.load(
+        PAGE_A,
+        &[
+            addi(13, 13, 1),     // VA+0: pass counter
+            bne(13, 14, 12),     // VA+4: not the third pass: skip the remap
+            store(3, 4, 3, 8),   // VA+8: L0[1] = pte(PAGE_C)
+            0x1200_0073,         // VA+12: sfence.vma x0, x0
+            jal(0, 0x1000 - 16), // VA+16: to VA + 0x1000
+        ],
+    );
+    rig.load(PAGE_B, &[addi(11, 11, 1), jal(0, -0x1004)]);
+    rig.load(PAGE_C, &[addi(12, 12, 1), jal(0, -0x1004)]);
+    rig.cpu.set_xreg(1, VA);
+    rig.cpu.set_xreg(3, L0);
+    rig.cpu.set_xreg(4, pte(PAGE_C, RWX_AD));
+    rig.cpu.set_xreg(14, 3);
+    rig.run(300);
+    let passes = rig.x(13);
+    assert!(passes > 10, "ran {passes} passes");
+    assert_eq!(rig.x(11), 2, "PAGE_B ran only before the remap");
+    let c = rig.x(12);
+    assert!(
+        c + 2 == passes || c + 3 == passes,
+        "PAGE_C ran after: {c} of {passes}"
+    );
+    assert!(rig.cpu.stats().blocks_chained >= 2);
+}
