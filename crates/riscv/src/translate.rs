@@ -171,7 +171,10 @@ impl RiscvCpu {
             // block, does not end it: translation goes on at the target.
             if insn.op == Op::Jal && last_byte & PAGE_MASK == first_page {
                 let target = cur.wrapping_add(i64::from(insn.imm) as u64);
-                if target & PAGE_MASK == first_page && !insns.iter().any(|s| s.pc == target) {
+                if target & PAGE_MASK == first_page
+                    && target != cur
+                    && !insns.iter().any(|s| s.pc == target)
+                {
                     insns.push(Slot::inline_jump(prepare(insn), cur, before));
                     cur = target;
                     continue;

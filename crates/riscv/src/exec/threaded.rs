@@ -315,13 +315,17 @@ macro_rules! branch {
         handler!($name, |cpu, mem, s, i| {
             let $a = x!(cpu, i.rs1);
             let $b = x!(cpu, i.rs2);
-            if $cond {
-                let target = pc!(s).wrapping_add(i64::from(i.imm) as u64);
-                let n = before!(s) + 1;
-                // SAFETY: the handler contract passes on.
-                return unsafe { exit_to(cpu, mem, target, n, STEP_TAKEN) };
+            let pc = pc!(s);
+            let n = before!(s) + 1;
+            // A branch ends its block, so the next slot is the sentinel: the
+            // fall-through exit is taken here rather than there.
+            let (target, kind) = if $cond {
+                (pc.wrapping_add(i64::from(i.imm) as u64), STEP_TAKEN)
             } else {
-            }
+                (pc.wrapping_add(u64::from(i.len)), STEP_FALL)
+            };
+            // SAFETY: the handler contract passes on.
+            return unsafe { exit_to(cpu, mem, target, n, kind) };
         });
     };
 }

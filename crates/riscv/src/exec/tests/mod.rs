@@ -9,7 +9,6 @@ mod memory;
 mod mmio;
 mod smc;
 mod timer;
-mod tracing_targets;
 mod vm;
 
 use std::cell::RefCell;
