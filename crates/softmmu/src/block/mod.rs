@@ -101,6 +101,9 @@ struct Hot<I> {
     code: *const [I],
     terminal: Option<u32>,
     succ: [BlockId; 2],
+    /// The code of the blocks in `succ` (meaningless where `succ` is
+    /// `NO_BLOCK`): following a chain reads one entry, not two.
+    succ_code: [*const [I]; 2],
     pc: u64,
     flags: u32,
 }
@@ -136,7 +139,7 @@ pub struct BlockCache<I> {
     /// successors, pc and flags mirrored from the blocks (no `Option` test).
     hot: Vec<Hot<I>>,
     map: HashMap<BlockKey, BlockId>,
-    jump: Box<[BlockId]>,
+    jump: Box<[BlockId; 1 << JUMP_CACHE_BITS]>,
     pages: HashMap<u64, Vec<BlockId>>,
     /// Chains that depend on the current mappings (see the module
     /// documentation), cut by [`BlockCache::flush_jump_cache`]. May name
@@ -167,7 +170,7 @@ impl<I> BlockCache<I> {
             graveyard: Vec::new(),
             hot: Vec::new(),
             map: HashMap::new(),
-            jump: vec![NO_BLOCK; 1 << JUMP_CACHE_BITS].into_boxed_slice(),
+            jump: Box::new([NO_BLOCK; 1 << JUMP_CACHE_BITS]),
             pages: HashMap::new(),
             mapped_links: Vec::new(),
             live: 0,
@@ -293,6 +296,7 @@ impl<I> BlockCache<I> {
             code: Rc::as_ptr(&self.block(id).insns),
             terminal,
             succ: [NO_BLOCK; 2],
+            succ_code: [std::ptr::slice_from_raw_parts(std::ptr::null(), 0); 2],
             pc: key.pc,
             flags: key.flags,
         };
@@ -330,8 +334,10 @@ impl<I> BlockCache<I> {
         if let Some(Some(f)) = self.slots.get_mut(from as usize) {
             f.succ[slot] = to;
         }
-        if let Some(h) = self.hot.get_mut(from as usize) {
+        let to_code = self.hot.get(to as usize).map(|h| h.code);
+        if let (Some(h), Some(code)) = (self.hot.get_mut(from as usize), to_code) {
             h.succ[slot] = to;
+            h.succ_code[slot] = code;
         }
         if let Some(Some(t)) = self.slots.get_mut(to as usize) {
             t.incoming.push((from, slot as u8));
@@ -493,10 +499,9 @@ impl<I> BlockCache<I> {
     /// block straight into the next.
     #[inline(always)]
     pub fn chained(&self, id: BlockId, slot: usize) -> Option<(BlockId, *const [I])> {
-        let succ = self.hot.get(id as usize)?.succ[slot & 1];
-        // `NO_BLOCK` is never a valid index, so the lookup fails for it.
-        let h = self.hot.get(succ as usize)?;
-        Some((succ, h.code))
+        let h = self.hot.get(id as usize)?;
+        let succ = h.succ[slot & 1];
+        (succ != NO_BLOCK).then_some((succ, h.succ_code[slot & 1]))
     }
 
     /// Jump-cache lookup returning the block's code too (see
