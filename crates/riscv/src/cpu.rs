@@ -20,16 +20,17 @@
 //!
 //! [`RiscvCpu::run`] executes until `max_insns` instructions have been
 //! consumed (retired, or raised an exception), or the hart waits in `wfi`.
-//! At every block boundary it drains pending memory events, checks for
+//! Between runs of blocks it drains pending memory events, checks for
 //! interrupts (updating the Sstc comparator from the virtual clock first),
 //! then finds the next block: the previous block's chain slot, else the jump
 //! cache, else the hash map after translating the pc through the TLB, else a
-//! fresh translation. Blocks run in [`crate::exec`]. Blocks reached through
-//! a chain slot or a jump-cache hit run back to back in an inner loop that
-//! skips those checks, because nothing can make an interrupt pending there:
-//! CSR writes and xRET leave the inner loop, an MMIO access that moves an
-//! interrupt pin ends its block, memory events are tested per block, and the
-//! inner loop never runs past the Sstc comparator's deadline.
+//! fresh translation. Blocks run in [`crate::exec`] as threaded code, and a
+//! block enters its chained successor (or, after an indirect jump, the block
+//! the jump cache holds) directly, skipping those checks. That is sound
+//! because nothing else can make an interrupt pending or queue a memory
+//! event meanwhile: CSR writes and xRET leave the run, a slow-path access
+//! that moves an interrupt pin, invalidates code or queues an event ends its
+//! block, and the run never goes past the Sstc comparator's deadline.
 //!
 //! Budget accounting: an instruction that raises an exception does not
 //! retire (`minstret` does not count it) but does consume one unit of the
