@@ -618,46 +618,32 @@ handler!(op_sc, |cpu, mem, s, i| {
         Err(t) => return trap(cpu, s, t),
     }
 });
+// The operation's result is what memory receives (its low 4 bytes for
+// the W forms).
 amo!(op_amoswap_w, 4, |_o: u64, s: u64| s);
 amo!(op_amoadd_w, 4, |o: u64, s: u64| o.wrapping_add(s));
 amo!(op_amoxor_w, 4, |o: u64, s: u64| o ^ s);
 amo!(op_amoand_w, 4, |o: u64, s: u64| o & s);
 amo!(op_amoor_w, 4, |o: u64, s: u64| o | s);
-amo!(
-    op_amomin_w,
-    4,
-    |o: u64, s: u64| if (o as i32) < (s as i32) { o } else { s }
-);
-amo!(
-    op_amomax_w,
-    4,
-    |o: u64, s: u64| if (o as i32) > (s as i32) { o } else { s }
-);
-amo!(
-    op_amominu_w,
-    4,
-    |o: u64, s: u64| if (o as u32) < (s as u32) { o } else { s }
-);
-amo!(
-    op_amomaxu_w,
-    4,
-    |o: u64, s: u64| if (o as u32) > (s as u32) { o } else { s }
-);
+amo!(op_amomin_w, 4, |o: u64, s: u64| (o as i32).min(s as i32)
+    as u64);
+amo!(op_amomax_w, 4, |o: u64, s: u64| (o as i32).max(s as i32)
+    as u64);
+amo!(op_amominu_w, 4, |o: u64, s: u64| u64::from(
+    (o as u32).min(s as u32)
+));
+amo!(op_amomaxu_w, 4, |o: u64, s: u64| u64::from(
+    (o as u32).max(s as u32)
+));
 amo!(op_amoswap_d, 8, |_o: u64, s: u64| s);
 amo!(op_amoadd_d, 8, |o: u64, s: u64| o.wrapping_add(s));
 amo!(op_amoxor_d, 8, |o: u64, s: u64| o ^ s);
 amo!(op_amoand_d, 8, |o: u64, s: u64| o & s);
 amo!(op_amoor_d, 8, |o: u64, s: u64| o | s);
-amo!(
-    op_amomin_d,
-    8,
-    |o: u64, s: u64| if (o as i64) < (s as i64) { o } else { s }
-);
-amo!(
-    op_amomax_d,
-    8,
-    |o: u64, s: u64| if (o as i64) > (s as i64) { o } else { s }
-);
+amo!(op_amomin_d, 8, |o: u64, s: u64| (o as i64).min(s as i64)
+    as u64);
+amo!(op_amomax_d, 8, |o: u64, s: u64| (o as i64).max(s as i64)
+    as u64);
 amo!(op_amominu_d, 8, |o: u64, s: u64| o.min(s));
 amo!(op_amomaxu_d, 8, |o: u64, s: u64| o.max(s));
 
