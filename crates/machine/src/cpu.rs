@@ -41,6 +41,7 @@ impl Hart for RiscvCpu {
         match RiscvCpu::run(self, mem, budget) {
             RunExit::BudgetExhausted => HartExit::BudgetExhausted,
             RunExit::WaitingForInterrupt => HartExit::WaitingForInterrupt,
+            RunExit::SliceEndRequested => HartExit::SliceEnded,
         }
     }
 

@@ -15,6 +15,8 @@ pub enum HartExit {
     /// The hart executes `wfi` and waits for an interrupt (no instruction
     /// retires until one is pending).
     WaitingForInterrupt,
+    /// A device asked for the slice to end early; the hart can go on.
+    SliceEnded,
 }
 
 /// Counters a hart keeps, summed by the board for `--stats`.

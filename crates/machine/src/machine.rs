@@ -83,6 +83,11 @@ impl Machine {
                 spike::build(&config, memory, &pins, time, images, ISA_STRING, user_dtb)?
             }
         };
+        if let Some(finisher) = &board.finisher {
+            // Power-off and reset take effect after the store that asks.
+            let clock = Rc::clone(&clock);
+            finisher.set_notifier(Box::new(move |_| clock.request_slice_end()));
+        }
         let interactive = board.console.interactive;
         let mut machine = Self {
             board,
@@ -331,6 +336,31 @@ mod tests {
             Machine::new(c).unwrap_err(),
             MachineError::DeviceTree { .. }
         ));
+    }
+
+    #[test]
+    fn a_finisher_store_ends_the_run_at_once() {
+        // A raw kernel that powers off through the finisher and then counts
+        // forever: nothing after the store may run.
+        let words: [u32; 6] = [
+            0x0010_02b7, // lui t0, 0x100 (the finisher at 0x100000)
+            0x0000_5337, // lui t1, 0x5
+            0x5553_0313, // addi t1, t1, 0x555
+            0x0062_a023, // sw t1, 0(t0)
+            0x0015_0513, // addi a0, a0, 1
+            0xffdf_f06f, // j -4
+        ];
+        let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let config = MachineConfig::new(BoardKind::Virt).with_kernel(ImageSource::Bytes {
+            name: "poweroff.bin".into(),
+            bytes,
+        });
+        let mut m = Machine::new(config).unwrap();
+        let outcome = m.run(&RunLimits::default()).unwrap();
+        assert_eq!(outcome, RunOutcome::Exited(0));
+        let insns = m.stats().insns;
+        // The boot ROM's few instructions, then the four above.
+        assert!((4..=16).contains(&insns), "{insns} instructions ran");
     }
 
     #[test]

@@ -13,9 +13,11 @@
 //!    [`QUANTUM`] instructions ([`HTIF_ACTIVE_QUANTUM`] while the HTIF
 //!    mailbox is busy), cut short so that the shared clock stops
 //!    exactly at the next timer deadline (the earliest armed CLINT
-//!    `mtimecmp`, hart `stimecmp` or RTC alarm) and at `max_insns`. After each hart's
-//!    slice the HTIF mailbox and the finisher are checked again, so a hart
-//!    that stops (wfi, end of budget) is seen at once.
+//!    `mtimecmp`, hart `stimecmp` or RTC alarm) and at `max_insns`. A
+//!    finisher request ends the slice right after the store that made it.
+//!    After each hart's slice the HTIF mailbox and the finisher are checked
+//!    again, so a hart that stops (wfi, end of budget, a finisher request)
+//!    is seen at once.
 //! 4. **Idle**: if no hart retired an instruction and every hart waits for
 //!    an interrupt, warp the clock to the next timer deadline. With no
 //!    deadline, wait in host time for console input if the console is
@@ -95,6 +97,7 @@ impl Scheduler<'_> {
                     break;
                 }
                 let before = self.clock.insns();
+                self.clock.clear_slice_end();
                 let exit = self.harts[i].run(&mut self.board.mem, budget);
                 progressed |= self.clock.insns() != before;
                 all_waiting &= exit == HartExit::WaitingForInterrupt;

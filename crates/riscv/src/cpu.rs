@@ -101,6 +101,10 @@ pub enum RunExit {
     /// pending and enabled in `mie`: nothing to do until a device or the
     /// timer raises one.
     WaitingForInterrupt,
+    /// A device asked for the slice to end
+    /// ([`VirtualClock::request_slice_end`]); the hart can go on once the
+    /// machine has acted on the request.
+    SliceEndRequested,
 }
 
 /// Execution statistics.
@@ -456,6 +460,9 @@ impl RiscvCpu {
         // the block cache's epoch is unchanged.
         let mut chain: Option<(BlockId, usize, u64)> = None;
         while budget > 0 {
+            if self.clock.slice_end_requested() {
+                return RunExit::SliceEndRequested;
+            }
             self.blocks.collect_garbage();
             if self.events.pending() {
                 self.process_events();

@@ -34,6 +34,8 @@ pub struct VirtualClock {
     /// Ticks added by [`VirtualClock::advance_to_tick`] (idle skips).
     skipped_ticks: Cell<u64>,
     hub: Rc<EventHub>,
+    /// Set by [`VirtualClock::request_slice_end`].
+    slice_end: Cell<bool>,
 }
 
 impl VirtualClock {
@@ -45,7 +47,27 @@ impl VirtualClock {
             insns_per_tick: insns_per_tick.max(1),
             skipped_ticks: Cell::new(0),
             hub: EventHub::new(),
+            slice_end: Cell::new(false),
         })
+    }
+
+    /// Ask the harts to end their current slice after the instruction now
+    /// running (a device holds a request, such as power-off or reset, that
+    /// the machine must act on before more instructions run). A hart sees
+    /// the request when that instruction's device access returns.
+    pub fn request_slice_end(&self) {
+        self.slice_end.set(true);
+    }
+
+    /// Whether a slice end was requested and not cleared since.
+    #[inline]
+    pub fn slice_end_requested(&self) -> bool {
+        self.slice_end.get()
+    }
+
+    /// Forget a slice-end request (the machine, once it has acted on it).
+    pub fn clear_slice_end(&self) {
+        self.slice_end.set(false);
     }
 
     /// The machine-wide hub through which memory events reach every hart.

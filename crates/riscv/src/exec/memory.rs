@@ -196,6 +196,7 @@ impl RiscvCpu {
     fn after_slow_path(&mut self, pins_before: u64) -> bool {
         let stop = self.end_block
             || self.events.pending()
+            || self.clock.slice_end_requested()
             || self.hart.csrs.irq_pins().get() != pins_before;
         self.end_block = false;
         stop
