@@ -10,16 +10,20 @@
 //! state (the CPU, the memory system, the slot pointer) lives in registers.
 //!
 //! A handler that leaves the block through a chain slot (a taken branch or
-//! `jal`, or the sentinel falling off the end) enters the chained successor
-//! directly when there is one and the run's budget allows it. Otherwise it
-//! returns a [`Step`]: those exits, indirect jumps, and every other exit (a
+//! `jal`, a not-taken branch or the sentinel falling off the end) enters the
+//! chained successor directly when there is one and the run's budget covers
+//! it; an indirect jump likewise enters the block the jump cache holds.
+//! Otherwise it returns a [`Step`]: those exits, and every other exit (a
 //! trap, an undecodable instruction after the last one, a CSR access, a
 //! slow-path access that must end the block), whose [`Exit`] is left in
-//! `RiscvCpu::exit`. Retired instructions are counted in
-//! `RiscvCpu::pending`; anything that reads `instret` or the clock (a
-//! slow-path access, a CSR, a system instruction) settles them first. Without the tail-call optimisation
-//! (an unoptimised build) the chain of calls is as deep as the block is
-//! long, at most `MAX_BLOCK_INSNS + 1` frames.
+//! `RiscvCpu::exit`. Retired instructions are counted by decrementing
+//! `RiscvCpu::left` once per block; anything that reads `instret` or the
+//! clock (a slow-path access, a CSR, a system instruction) settles them
+//! first (`RiscvCpu::settle`).
+//!
+//! Without the tail-call optimisation (an unoptimised build) every handler
+//! call is a stack frame, so such builds bound how many blocks a run enters
+//! from handlers (`MAX_LINKED_BLOCKS`) before unwinding to `exec_chain`.
 
 use ferrite_memory::MemorySystem;
 use ferrite_softmmu::block::BlockId;
