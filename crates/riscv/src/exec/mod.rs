@@ -104,14 +104,14 @@ impl RiscvCpu {
         if !chain {
             // One block: a budget no larger than it keeps its handlers from
             // entering another.
-            let (code, _) = self.blocks.code(id);
+            let code = self.blocks.code(id);
             left = left.min((code.len() - 1) as u64);
         }
         self.left = left;
         self.settled_left = left;
         let exit = loop {
             self.links_left = MAX_LINKED_BLOCKS;
-            let (code, _) = self.blocks.code(self.cur_block);
+            let code = self.blocks.code(self.cur_block);
             // SAFETY: `code` points at the slots of a block of `self.blocks`;
             // removed blocks keep their slots in the cache's graveyard until
             // `collect_garbage`, which the run loop calls only between runs,

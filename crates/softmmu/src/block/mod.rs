@@ -99,7 +99,6 @@ impl<I> Block<I> {
 #[derive(Debug)]
 struct Hot<I> {
     code: *const [I],
-    terminal: Option<u32>,
     succ: [BlockId; 2],
     /// The code of the blocks in `succ` (meaningless where `succ` is
     /// `NO_BLOCK`): following a chain reads one entry, not two.
@@ -135,7 +134,7 @@ pub struct BlockCache<I> {
     slots: Vec<Option<Block<I>>>,
     free: Vec<BlockId>,
     graveyard: Vec<Rc<[I]>>,
-    /// What the executor reads on every block, packed per id: code, terminal,
+    /// What the executor reads on every block, packed per id: code,
     /// successors, pc and flags mirrored from the blocks (no `Option` test).
     hot: Vec<Hot<I>>,
     map: HashMap<BlockKey, BlockId>,
@@ -294,7 +293,6 @@ impl<I> BlockCache<I> {
         };
         let hot = Hot {
             code: Rc::as_ptr(&self.block(id).insns),
-            terminal,
             succ: [NO_BLOCK; 2],
             succ_code: [std::ptr::slice_from_raw_parts(std::ptr::null(), 0); 2],
             pc: key.pc,
@@ -475,15 +473,14 @@ impl<I> BlockCache<I> {
         }
     }
 
-    /// The instructions and terminal of block `id`, for the executor.
+    /// The instructions of block `id`, for the executor.
     ///
     /// The slice stays valid after the block is removed (by invalidation or
     /// flush) until [`BlockCache::collect_garbage`] runs; the pointer lets the
     /// executor keep it across calls that need `&mut self`.
     #[inline(always)]
-    pub fn code(&self, id: BlockId) -> (*const [I], Option<u32>) {
-        let h = &self.hot[id as usize];
-        (h.code, h.terminal)
+    pub fn code(&self, id: BlockId) -> *const [I] {
+        self.hot[id as usize].code
     }
 
     /// The chained successor of block `id` in `slot` (0 = taken/jump,

@@ -183,8 +183,8 @@ fn reinserting_a_key_replaces_the_block() {
 fn removed_code_stays_readable_until_garbage_collection() {
     let mut c = BlockCache::new();
     let a = add(&mut c, 0x1000, 3);
-    let (code, terminal) = c.code(a);
-    assert_eq!(terminal, None);
+    let code = c.code(a);
+    assert_eq!(c.block(a).terminal, None);
     c.invalidate_page(0x8000_1000);
     c.flush();
     // SAFETY: no collect_garbage since `code` was taken.
