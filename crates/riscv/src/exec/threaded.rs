@@ -182,18 +182,16 @@ unsafe fn exit_to(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, n: u64, k
 #[inline(always)]
 unsafe fn exit_indirect(cpu: &mut RiscvCpu, mem: &mut MemorySystem, target: u64, n: u64) -> Step {
     count(cpu, n);
-    {
-        if let Some((id, code)) = cpu.blocks.lookup_jump_code(target, cpu.fetch_idx as u32) {
-            let leave = Step::new(target, STEP_INDIRECT);
-            // SAFETY: `code` is the code of a live block of `cpu.blocks`.
-            return unsafe { enter(cpu, mem, id, code, leave) };
-        }
+    let otherwise = Step::new(target, STEP_INDIRECT);
+    match cpu.blocks.lookup_jump_code(target, cpu.fetch_idx as u32) {
+        // SAFETY: `code` is the code of a live block of `cpu.blocks`.
+        Some((id, code)) => unsafe { enter(cpu, mem, id, code, otherwise) },
+        None => otherwise,
     }
-    Step::new(target, STEP_INDIRECT)
 }
 
 /// Enter block `id` (whose slots are `code`) from the end of the running
-/// block if the run's budget covers it whole; otherwise return `leave`.
+/// block if the run's budget covers it whole; otherwise return `otherwise`.
 /// The entry is a call in tail position (a jump once optimised).
 ///
 /// # Safety
@@ -205,20 +203,20 @@ unsafe fn enter(
     mem: &mut MemorySystem,
     id: BlockId,
     code: *const [Slot],
-    leave: Step,
+    otherwise: Step,
 ) -> Step {
     // The last slot is the sentinel, so `code` is never empty. Enter only
     // a block the budget covers whole, and not an empty one (a lone
     // sentinel) once the budget is used up: `len - 1 < left`.
     let len = (code.len() - 1) as u64;
     if len.wrapping_sub(1) >= cpu.left {
-        return leave;
+        return otherwise;
     }
     // Unoptimised builds make every handler call a stack frame: bound how
     // many blocks a run enters from handlers before unwinding.
     if cfg!(debug_assertions) {
         if cpu.links_left == 0 {
-            return leave;
+            return otherwise;
         }
         cpu.links_left -= 1;
     }
@@ -256,8 +254,10 @@ unsafe fn next(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> St
 }
 
 /// Defines a handler: `$body` runs with `$cpu`, `$mem`, the slot `$s` and
-/// its instruction `$i`, and evaluates to `Option<Step>`: `None` to go on
-/// with the next slot, `Some` to leave the block.
+/// its instruction `$i`; it `return`s a [`Step`] to leave the block, or
+/// ends, and the handler goes on with the next slot. (Exits `return` a
+/// call's result as it is, never wrapped in another value, so that each
+/// stays a tail call.)
 macro_rules! handler {
     ($name:ident, |$cpu:ident, $mem:ident, $s:ident, $i:ident| $body:expr) => {
         #[allow(unused_variables, unreachable_code)]
