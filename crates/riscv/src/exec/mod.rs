@@ -43,11 +43,11 @@ pub(crate) enum Exit {
     Wfi { pc: u64 },
 }
 
-/// A block left through a taken branch or `jal`: continue
-/// at the returned pc; chain slot 0.
+/// A block left through a taken branch or `jal`: continue at the returned
+/// pc; chain slot 0.
 pub(crate) const STEP_TAKEN: u8 = 0;
-/// A block ran off the end of the block: continue at the returned pc;
-/// chain slot 1.
+/// A block ran off its end (or left through a not-taken branch): continue
+/// at the returned pc; chain slot 1.
 pub(crate) const STEP_FALL: u8 = 1;
 /// A block left through an indirect jump, or stopped at its limit:
 /// continue at the returned pc, no chain slot.
