@@ -79,9 +79,10 @@ pub(crate) struct ChainEnd {
 impl RiscvCpu {
     /// Run block `id` and, when `chain` is set, the blocks that follow it,
     /// for at most `left` instructions. A block leaving through a chain slot
-    /// enters the chained successor directly from its last handler, and an
-    /// indirect jump the block the jump cache holds; otherwise this loop looks the
-    /// successor up in the jump cache and chains it for next time. The run
+    /// enters the chained successor directly from its last handler, and one
+    /// leaving by an indirect jump enters the block the jump cache holds;
+    /// otherwise this loop looks the successor up in the jump cache and
+    /// chains it for next time. The run
     /// stops at the first exit other than a plain jump, when `left` is used
     /// up, or at a successor not yet translated. Retired instructions are
     /// counted against `self.left` and settled into `instret` and the clock
@@ -124,11 +125,9 @@ impl RiscvCpu {
             } else {
                 self.exec_partial(mem, slots, self.left as usize)
             };
-            let next = st.pc();
-            let slot = match st.kind() {
-                STEP_TAKEN | STEP_FALL => Some(st.kind()),
-                STEP_INDIRECT => None,
-                _ => break self.exit,
+            let (next, slot) = match self.step_exit(st) {
+                Exit::Next { pc, slot } => (pc, slot),
+                other => break other,
             };
             if !chain || self.left == 0 {
                 break Exit::Next { pc: next, slot };

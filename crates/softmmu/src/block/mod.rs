@@ -155,6 +155,13 @@ impl<I> Default for BlockCache<I> {
     }
 }
 
+/// Whether a chain from `from` into `to` depends on the current mappings
+/// (see the module documentation): it leaves the virtual page, or enters a
+/// block spanning two pages.
+fn depends_on_mappings<I>(from: &Block<I>, to: &Block<I>) -> bool {
+    (from.key.pc ^ to.key.pc) & PAGE_MASK != 0 || to.spans_two_pages()
+}
+
 #[inline(always)]
 fn jump_hash(pc: u64) -> usize {
     ((pc >> 1) ^ (pc >> (1 + JUMP_CACHE_BITS))) as usize & ((1 << JUMP_CACHE_BITS) - 1)
@@ -219,13 +226,7 @@ impl<I> BlockCache<I> {
     /// Jump-cache lookup by virtual pc and flags.
     #[inline(always)]
     pub fn lookup_jump(&self, pc: u64, flags: u32) -> Option<BlockId> {
-        // A jump-cache slot only ever names a live block: removing a block
-        // clears the one slot its pc hashes to, and a flush clears them all.
-        let id = self.jump[jump_hash(pc)];
-        match self.hot.get(id as usize) {
-            Some(h) if h.pc == pc && h.flags == flags => Some(id),
-            _ => None,
-        }
+        self.lookup_jump_code(pc, flags).map(|(id, _)| id)
     }
 
     /// Hash-map lookup; on a hit the jump cache is updated. A block that
@@ -327,7 +328,7 @@ impl<I> BlockCache<I> {
         if f.succ[slot] == to {
             return true;
         }
-        let mapped = (f.key.pc ^ t.key.pc) & PAGE_MASK != 0 || t.spans_two_pages();
+        let mapped = depends_on_mappings(f, t);
         self.unlink(from, slot);
         if let Some(Some(f)) = self.slots.get_mut(from as usize) {
             f.succ[slot] = to;
@@ -505,6 +506,8 @@ impl<I> BlockCache<I> {
     /// [`BlockCache::lookup_jump`] and [`BlockCache::code`]).
     #[inline(always)]
     pub fn lookup_jump_code(&self, pc: u64, flags: u32) -> Option<(BlockId, *const [I])> {
+        // A jump-cache slot only ever names a live block: removing a block
+        // clears the one slot its pc hashes to, and a flush clears them all.
         let id = self.jump[jump_hash(pc)];
         match self.hot.get(id as usize) {
             Some(h) if h.pc == pc && h.flags == flags => Some((id, h.code)),
@@ -513,13 +516,20 @@ impl<I> BlockCache<I> {
     }
 
     /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
-    /// mappings may have changed).
-    /// Chains that depend on the mappings (see the module documentation)
-    /// are cut at the same time.
+    /// mappings may have changed). Chains that depend on the mappings (see
+    /// the module documentation) are cut at the same time.
     pub fn flush_jump_cache(&mut self) {
         self.jump.fill(NO_BLOCK);
         for (from, slot) in std::mem::take(&mut self.mapped_links) {
-            self.unlink(from, usize::from(slot));
+            // The entry may be stale: the chain cut by a removal and the
+            // slot (or a reused id's slot) since chained within its page.
+            let still_mapped = self.get(from).is_some_and(|f| {
+                let to = f.succ[usize::from(slot)];
+                self.get(to).is_some_and(|t| depends_on_mappings(f, t))
+            });
+            if still_mapped {
+                self.unlink(from, usize::from(slot));
+            }
         }
     }
 

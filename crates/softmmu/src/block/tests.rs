@@ -81,6 +81,13 @@ fn chains_to_other_pages_last_until_the_jump_cache_is_flushed() {
     assert_eq!(succ(&c, a, 1), None);
     c.flush_jump_cache();
     assert_eq!(succ(&c, a, 0), Some(b));
+    // A slot chained across pages and then re-chained within its page keeps
+    // the new chain through the flush.
+    let far = add(&mut c, 0x2000, 2);
+    assert!(c.link(a, 1, far));
+    assert!(c.link(a, 1, b));
+    c.flush_jump_cache();
+    assert_eq!(succ(&c, a, 1), Some(b));
 }
 
 #[test]
