@@ -4,9 +4,10 @@ use std::rc::Rc;
 
 use ferrite_memory::{AddressSpaceId, MemorySystem};
 use ferrite_riscv::HartIrqPins;
-use ferrite_riscv::cpu::{CpuConfig, RiscvCpu, RunExit};
+use ferrite_riscv::cpu::{CpuConfig, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
 use ferrite_softmmu::VirtualClock;
 
+use crate::error::MachineError;
 use crate::hart::{Hart, HartExit, HartStats};
 
 /// The ISA the harts implement, as the device tree's `riscv,isa` says it:
@@ -14,27 +15,31 @@ use crate::hart::{Hart, HartExit, HartStats};
 /// Sv48).
 pub const ISA_STRING: &str = "rv64imac_zicsr_zifencei_zicntr_sstc";
 
-/// Creates hart `hart_id` running in `space`.
+/// Creates hart `hart_id` in an address space of its own, `cpu-memory-N`,
+/// rooted where `system` is (so it shares the system's flat view, as each
+/// QEMU CPU's address space does).
 pub(crate) fn new_hart(
     hart_id: u64,
     mem: &mut MemorySystem,
-    space: AddressSpaceId,
+    system: AddressSpaceId,
     clock: Rc<VirtualClock>,
-) -> Box<dyn Hart> {
+) -> Result<Box<dyn Hart>, MachineError> {
+    let root = mem.address_space_root(system)?;
+    let space = mem.new_address_space(&format!("cpu-memory-{hart_id}"), root);
     let config = CpuConfig {
         hart_id,
         ..CpuConfig::default()
     };
-    Box::new(RiscvCpu::new(config, mem, space, clock))
+    Ok(Box::new(new_cpu(config, mem, space, clock)))
 }
 
 impl Hart for RiscvCpu {
     fn irq_pins(&self) -> HartIrqPins {
-        RiscvCpu::irq_pins(self)
+        RiscvCpuExt::irq_pins(self)
     }
 
     fn reset(&mut self, pc: u64) {
-        RiscvCpu::reset(self, pc);
+        RiscvCpuExt::reset(self, pc);
     }
 
     fn run(&mut self, mem: &mut MemorySystem, budget: u64) -> HartExit {
@@ -50,7 +55,7 @@ impl Hart for RiscvCpu {
     }
 
     fn stats(&self) -> HartStats {
-        let s = RiscvCpu::stats(self);
+        let s = RiscvCpuExt::stats(self);
         HartStats {
             insns: s.insns,
             blocks_translated: s.blocks_translated,

@@ -72,7 +72,7 @@ impl Machine {
         let clock = VirtualClock::new(INSNS_PER_TICK);
         let harts: Vec<Box<dyn Hart>> = (0..config.harts)
             .map(|id| new_hart(u64::from(id), &mut memory.mem, memory.space, clock.clone()))
-            .collect();
+            .collect::<Result<_>>()?;
         let pins: Vec<_> = harts.iter().map(|h| h.irq_pins()).collect();
         let time: Rc<dyn TimeSource> = Rc::new(ClockTime(clock.clone()));
         let board = match config.board {

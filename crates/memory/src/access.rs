@@ -58,8 +58,13 @@ impl MemorySystem {
                 }
                 SectionKind::Io => {
                     let n = self.io_piece(t.region, t.offset_in_region, chunk as u64);
-                    let v =
-                        self.io_read(t.region, t.offset_in_region, n, Endianness::Little, attrs)?;
+                    let v = self.load_region(
+                        t.region,
+                        t.offset_in_region,
+                        n,
+                        Endianness::Little,
+                        attrs,
+                    )?;
                     buf[done..done + n as usize].copy_from_slice(&v.to_le_bytes()[..n as usize]);
                     done += n as usize;
                 }
@@ -118,7 +123,7 @@ impl MemorySystem {
                     let mut bytes = [0u8; 8];
                     bytes[..n as usize].copy_from_slice(&data[done..done + n as usize]);
                     let v = u64::from_le_bytes(bytes);
-                    self.io_write(
+                    self.store_region(
                         t.region,
                         t.offset_in_region,
                         v,
@@ -180,7 +185,7 @@ impl MemorySystem {
                 self.read(space, addr, &mut bytes[..size as usize], attrs)?;
                 Ok(from_bytes(&bytes[..size as usize], endian))
             }
-            SectionKind::Io => self.io_read(t.region, t.offset_in_region, size, endian, attrs),
+            SectionKind::Io => self.load_region(t.region, t.offset_in_region, size, endian, attrs),
             SectionKind::Unassigned => Err(MemTxError::Decode),
         }
     }
@@ -209,7 +214,7 @@ impl MemorySystem {
                 self.write(space, addr, &bytes[..size as usize], attrs)
             }
             SectionKind::RomDevice { .. } | SectionKind::Io => {
-                self.io_write(t.region, t.offset_in_region, value, size, endian, attrs)
+                self.store_region(t.region, t.offset_in_region, value, size, endian, attrs)
             }
             SectionKind::Unassigned => Err(MemTxError::Decode),
         }
@@ -250,7 +255,12 @@ impl MemorySystem {
         }
     }
 
-    fn io_read(
+    /// Load `size` (1, 2, 4 or 8) bytes at `offset` of terminal region `r`
+    /// through its callbacks (MMIO, ROM device, RAM device, IOMMU), shaped
+    /// by its access constraints: the access an address-space load makes
+    /// once it has found the section. A caller that already holds the
+    /// section (the softmmu TLB) dispatches once, without a second lookup.
+    pub fn load_region(
         &mut self,
         r: RegionId,
         offset: u64,
@@ -274,7 +284,10 @@ impl MemorySystem {
         dispatch_read(region, block, offset, size, endian, attrs)
     }
 
-    fn io_write(
+    /// Store the low `size` bytes of `value` at `offset` of terminal region
+    /// `r` through its callbacks: the counterpart of
+    /// [`MemorySystem::load_region`].
+    pub fn store_region(
         &mut self,
         r: RegionId,
         offset: u64,

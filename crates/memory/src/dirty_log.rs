@@ -214,6 +214,13 @@ impl MemorySystem {
             .ok_or(MemoryError::NoSuchRegion(r))
     }
 
+    /// A counted reference that keeps the host memory holding ram address
+    /// `ram` mapped (see [`RamHostRef`](crate::RamHostRef)); `None` when no
+    /// RAM block holds it.
+    pub fn ram_host_ref(&self, ram: RamAddr) -> Option<crate::RamHostRef> {
+        self.ram.host_ref(ram)
+    }
+
     /// Give `[offset, offset + len)` of a RAM region back to the host (whole
     /// pages inside the range); it reads as zero afterwards and is marked dirty.
     pub fn ram_discard(&mut self, r: RegionId, offset: u64, len: u64) -> Result<()> {

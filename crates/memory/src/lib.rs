@@ -56,6 +56,7 @@ pub use mtree::MtreeOptions;
 pub use ops::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult, RegionOps,
 };
+pub use ram::RamHostRef;
 pub use region::RegionId;
 pub use region_cache::RegionCache;
 pub use system::{MemorySystem, RamRangeHook};

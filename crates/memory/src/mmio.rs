@@ -73,8 +73,14 @@ fn mask_of(size: u32) -> u64 {
     }
 }
 
-/// The implementation access size and the shift of piece `i` of an access.
-fn pieces(imp: &AccessConstraints, endian: Endianness, size: u32) -> (u32, Vec<(u32, i32)>) {
+/// The implementation access size, and for each piece of an access its
+/// byte index and the shift that moves it into place. An iterator, not a
+/// list: MMIO accesses are frequent and allocate nothing.
+fn pieces(
+    imp: &AccessConstraints,
+    endian: Endianness,
+    size: u32,
+) -> (u32, impl Iterator<Item = (u32, i32)>) {
     let min = if imp.min_access_size == 0 {
         1
     } else {
@@ -87,17 +93,14 @@ fn pieces(imp: &AccessConstraints, endian: Endianness, size: u32) -> (u32, Vec<(
     };
     // Accesses are at most 8 bytes wide, whatever a descriptor claims.
     let access = size.min(max).max(min).min(8);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < size {
+    let list = (0..size).step_by(access as usize).map(move |i| {
         let shift = match endian {
             Endianness::Big => (size as i32 - access as i32 - i as i32) * 8,
             Endianness::Little => i as i32 * 8,
         };
-        out.push((i, shift));
-        i += access;
-    }
-    (access, out)
+        (i, shift)
+    });
+    (access, list)
 }
 
 /// One implementation-sized access to a region's backend.

@@ -7,6 +7,8 @@
 //! a page-aligned range in the single ram-address space ([`RamAddr`]), which
 //! the dirty bitmaps cover.
 
+use std::rc::Rc;
+
 use crate::address::{PAGE_SIZE, RamAddr};
 use crate::error::{MemoryError, Result};
 
@@ -117,10 +119,36 @@ unsafe fn sized_store<T: Copy>(p: *mut u8, v: T) {
     }
 }
 
+/// A counted reference to the host memory of one RAM block.
+///
+/// Whoever keeps a raw host pointer into guest RAM beyond the call that
+/// produced it (the softmmu TLB, a region cache) keeps one of these beside
+/// it: the mapping is unmapped only when the last reference goes, so such a
+/// pointer can never outlive the memory it points at, whatever happens to
+/// the [`MemorySystem`](crate::MemorySystem) that made it.
+#[derive(Clone, Debug)]
+pub struct RamHostRef(Rc<HostMapping>);
+
+impl RamHostRef {
+    /// Whether `len` bytes from host address `p` lie inside this mapping.
+    pub fn contains(&self, p: *const u8, len: usize) -> bool {
+        let base = self.0.ptr as usize;
+        let p = p as usize;
+        p >= base
+            && p.checked_add(len)
+                .is_some_and(|end| end <= base + self.0.len)
+    }
+
+    /// Whether two references keep the same mapping alive.
+    pub fn same_mapping(&self, other: &RamHostRef) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// A RAM block: host memory plus its place in the ram-address space.
 #[derive(Debug)]
 pub(crate) struct RamBlock {
-    pub(crate) mapping: HostMapping,
+    pub(crate) mapping: Rc<HostMapping>,
     /// Start of the block in the ram-address space (page aligned).
     pub(crate) offset: RamAddr,
     /// Bytes currently in use (the region's size).
@@ -202,7 +230,7 @@ impl RamBlocks {
                     reason: "ram-address space exhausted".into(),
                 })?;
         self.blocks.push(RamBlock {
-            mapping,
+            mapping: Rc::new(mapping),
             offset,
             used_length: size,
             max_length: max_size,
@@ -218,6 +246,14 @@ impl RamBlocks {
     /// The block with this index, mutably.
     pub(crate) fn get_mut(&mut self, i: RamBlockIndex) -> Option<&mut RamBlock> {
         self.blocks.get_mut(i)
+    }
+
+    /// A counted reference to the host memory of the block holding `ram`.
+    pub(crate) fn host_ref(&self, ram: RamAddr) -> Option<RamHostRef> {
+        self.blocks
+            .iter()
+            .find(|b| b.offset.0 <= ram.0 && ram.0 - b.offset.0 < b.max_length.max(1))
+            .map(|b| RamHostRef(Rc::clone(&b.mapping)))
     }
 
     /// End of the ram-address space laid out so far (bytes).

@@ -8,6 +8,7 @@
 use crate::address::{GuestAddress, RamAddr};
 use crate::address_space::AddressSpaceId;
 use crate::ops::{MemTxAttrs, MemTxError, MemTxResult};
+use crate::ram::RamHostRef;
 use crate::system::MemorySystem;
 use crate::translate::SectionKind;
 
@@ -18,8 +19,10 @@ pub struct RegionCache {
     addr: GuestAddress,
     len: u64,
     generation: u64,
-    /// Host memory and ram address of `addr`, when the whole range is writable RAM.
-    direct: Option<(*mut u8, RamAddr)>,
+    /// Host memory and ram address of `addr`, when the whole range is
+    /// writable RAM, with the reference that keeps that memory mapped for as
+    /// long as the cache holds the pointer.
+    direct: Option<(*mut u8, RamAddr, RamHostRef)>,
 }
 
 impl RegionCache {
@@ -66,7 +69,10 @@ impl MemorySystem {
                 host,
                 ram_addr,
                 readonly: false,
-            } if t.len >= c.len => Some((host, ram_addr)),
+            } if t.len >= c.len => self
+                .ram_host_ref(ram_addr)
+                .filter(|keep| keep.contains(host, c.len as usize))
+                .map(|keep| (host, ram_addr, keep)),
             _ => None,
         };
     }
@@ -89,9 +95,10 @@ impl MemorySystem {
             self.region_cache_refresh(c);
         }
         match c.direct {
-            Some((host, _)) => {
-                // SAFETY: the cache was refreshed for the current view, where
-                // `host` is valid for `c.len >= end` bytes of live RAM.
+            Some((host, _, _)) => {
+                // SAFETY: `host..host + c.len` lies inside the mapping that the
+                // cache's `RamHostRef` keeps alive (checked when it was
+                // cached), and `offset + buf.len() = end <= c.len`.
                 unsafe {
                     std::ptr::copy_nonoverlapping(
                         host.add(offset as usize),
@@ -128,7 +135,7 @@ impl MemorySystem {
             self.region_cache_refresh(c);
         }
         match c.direct {
-            Some((host, ram)) => {
+            Some((host, ram, _)) => {
                 self.note_ram_write(RamAddr(ram.0 + offset), data.len() as u64);
                 // SAFETY: as in `region_cache_read`; the range is writable RAM.
                 unsafe {

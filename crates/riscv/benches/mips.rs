@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use ferrite_memory::{GuestAddress, MemTxAttrs, MemorySystem, RegionSize};
-use ferrite_riscv::{CpuConfig, RiscvCpu};
+use ferrite_riscv::{CpuConfig, RiscvCpuExt, new_cpu};
 use ferrite_softmmu::VirtualClock;
 
 const RAM: u64 = 0x8000_0000;
@@ -105,7 +105,7 @@ fn run(name: &str, program: &[u32], insns: u64) {
     mem.write(space, GuestAddress(RAM), &bytes, MemTxAttrs::default())
         .expect("load");
     let clock = VirtualClock::new(10);
-    let mut cpu = RiscvCpu::new(CpuConfig::default(), &mut mem, space, Rc::clone(&clock));
+    let mut cpu = new_cpu(CpuConfig::default(), &mut mem, space, Rc::clone(&clock));
     cpu.reset(RAM);
     cpu.set_xreg(1, RAM + 0x10_0000);
     cpu.set_xreg(2, 512);

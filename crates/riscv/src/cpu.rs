@@ -1,36 +1,20 @@
-//! [`RiscvCpu`]: one hart wired to its softmmu (TLB, block cache, memory
-//! events) and the execution loop the machine drives.
+//! The RISC-V target of the engine: [`Riscv`] is a hart's state as
+//! [`ferrite_softmmu::Cpu`] runs it, and [`RiscvCpu`] the CPU it makes.
+//!
+//! The engine (`ferrite-softmmu`) owns the TLB, the block cache, the memory
+//! events and the execution loop; this module supplies what is RISC-V: the
+//! TLB fill (page walk and PMP), block translation ([`crate::translate`]),
+//! threaded-code execution ([`crate::exec`]), traps, interrupts, `wfi`, and
+//! the architectural state for debuggers and snapshots ([`ArchState`]).
 //!
 //! # API
 //!
 //! ```text
-//! RiscvCpu::new(config: CpuConfig, mem: &mut MemorySystem, space: AddressSpaceId, clock: Rc<VirtualClock>) -> RiscvCpu
-//! RiscvCpu::reset(&mut self, pc: u64)
-//! RiscvCpu::xreg(&self, i: usize) -> u64 / set_xreg(&mut self, i: usize, v: u64) / pc(&self) -> u64 / set_pc(&mut self, pc: u64)
-//! RiscvCpu::irq_pins(&self) -> HartIrqPins
-//! RiscvCpu::run(&mut self, mem: &mut MemorySystem, max_insns: u64) -> RunExit
-//! RiscvCpu::next_timer_deadline(&self) -> Option<u64>       // Sstc stimecmp, in ticks
-//! RiscvCpu::stats(&self) -> CpuStats
-//! RiscvCpu::invalidate_code(&mut self, mem: &mut MemorySystem, paddr: u64, len: u64)
-//! RiscvCpu::hart(&self) -> &Hart / hart_mut(&mut self) -> &mut Hart   // CSRs, privilege (firmware handoff, tests)
-//! RiscvCpu::is_waiting(&self) -> bool                          // parked in wfi
+//! new_cpu(config: CpuConfig, mem: &mut MemorySystem, space: AddressSpaceId, clock: Rc<VirtualClock>) -> RiscvCpu
+//! RiscvCpu::run(&mut self, mem: &mut MemorySystem, max_insns: u64) -> RunExit     // the engine's loop
+//! RiscvCpuExt (on RiscvCpu): reset, xreg/set_xreg, pc/set_pc, hart/hart_mut, irq_pins,
+//!     is_waiting, next_timer_deadline, stats
 //! ```
-//!
-//! # The loop
-//!
-//! [`RiscvCpu::run`] executes until `max_insns` instructions have been
-//! consumed (retired, or raised an exception), or the hart waits in `wfi`.
-//! Between runs of blocks it drains pending memory events, checks for
-//! interrupts (updating the Sstc comparator from the virtual clock first),
-//! then finds the next block: the previous block's chain slot, else the jump
-//! cache, else the hash map after translating the pc through the TLB, else a
-//! fresh translation. Blocks run in [`crate::exec`] as threaded code, and a
-//! block enters its chained successor (or, after an indirect jump, the block
-//! the jump cache holds) directly, skipping those checks. That is sound
-//! because nothing else can make an interrupt pending or queue a memory
-//! event meanwhile: CSR writes and xRET leave the run, a slow-path access
-//! that moves an interrupt pin, invalidates code or queues an event ends its
-//! block, and the run never goes past the Sstc comparator's deadline.
 //!
 //! Budget accounting: an instruction that raises an exception does not
 //! retire (`minstret` does not count it) but does consume one unit of the
@@ -54,18 +38,23 @@
 
 use std::rc::Rc;
 
-use ferrite_memory::{AddressSpaceId, GuestAddress, MemorySystem, SectionKind};
-use ferrite_softmmu::block::BlockId;
-use ferrite_softmmu::tlb::PAGE_SIZE;
-use ferrite_softmmu::{BlockCache, EventHub, EventQueue, MemEvent, Tlb, VirtualClock};
+use ferrite_memory::{AddressSpaceId, MemTxAttrs, MemTxError, MemorySystem};
+use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot};
+use ferrite_softmmu::{
+    ArchState, BlockExit, BlockKey, Cpu, Finish, StateError, Target, Translated, VirtualClock,
+};
 
-use crate::csr::HartIrqPins;
+pub use ferrite_softmmu::RunExit;
+
 use crate::csr::fields::MSTATUS_SUM;
+use crate::csr::{CsrContext, HartIrqPins};
 use crate::exec::Exit;
+use crate::exec::memory::{PhysBus, access_type};
 use crate::exec::threaded::Slot;
 use crate::hart::Hart;
 use crate::interrupt::pending_interrupt;
-use crate::mmu::effective_privilege;
+use crate::mmu::{effective_privilege, translate_vaddr};
+use crate::pmp::pmp_check;
 use crate::privilege::{AccessType, Exception, Privilege, Trap, TrapCause};
 use crate::trap::take_trap;
 
@@ -92,22 +81,7 @@ pub struct CpuConfig {
     pub isa: IsaConfig,
 }
 
-/// Why [`RiscvCpu::run`] returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunExit {
-    /// `max_insns` instructions were consumed.
-    BudgetExhausted,
-    /// The hart executed `wfi` (or was already waiting) and no interrupt is
-    /// pending and enabled in `mie`: nothing to do until a device or the
-    /// timer raises one.
-    WaitingForInterrupt,
-    /// A device asked for the slice to end
-    /// ([`VirtualClock::request_slice_end`]); the hart can go on once the
-    /// machine has acted on the request.
-    SliceEndRequested,
-}
-
-/// Execution statistics.
+/// Execution statistics of a hart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CpuStats {
     /// Instructions retired.
@@ -130,205 +104,153 @@ pub struct CpuStats {
     pub interrupts: u64,
 }
 
-/// One RISC-V hart with its softmmu state. See the [module documentation](self).
-pub struct RiscvCpu {
+/// A RISC-V hart as the engine runs it.
+pub type RiscvCpu = Cpu<Riscv>;
+
+/// The RISC-V target's state: the hart's architecture plus what its
+/// threaded code keeps between handlers. See the [module documentation](self).
+pub struct Riscv {
     pub(crate) hart: Hart,
-    pub(crate) tlb: Tlb,
-    pub(crate) blocks: BlockCache<Slot>,
     pub(crate) clock: Rc<VirtualClock>,
-    pub(crate) events: Rc<EventQueue>,
-    pub(crate) hub: Rc<EventHub>,
+    /// The hart's address space (page walks read it).
     pub(crate) space: AddressSpaceId,
     /// TLB mode of instruction fetches.
     pub(crate) fetch_idx: usize,
     /// TLB mode of loads and stores.
     pub(crate) data_idx: usize,
-    /// Set by the slow path when the running block must end after the
-    /// current instruction (its code was invalidated).
-    pub(crate) end_block: bool,
-    /// How the last block ended when that was not a plain jump (written by
-    /// the executor, see `exec::STEP_OTHER`).
+    /// How the last block ended when that was not a jump (written by the
+    /// handlers, see `exec::STEP_OTHER`).
     pub(crate) exit: Exit,
-    /// Reused buffer for running part of a block (see `exec_partial`).
+    /// Reused buffer for running part of a block (see `exec::exec_partial`).
     pub(crate) scratch: Vec<Slot>,
-    /// The running block (handlers follow its chain slots).
-    pub(crate) cur_block: BlockId,
-    /// Instructions the running chain may still execute.
-    pub(crate) left: u64,
-    /// `left` when retired instructions were last added to `instret` and
-    /// the clock: the difference is what the chain retired since (see
-    /// `settle`).
-    pub(crate) settled_left: u64,
-    /// Unoptimised builds only: how many more blocks handlers may enter
-    /// directly before returning to `exec_chain`.
-    pub(crate) links_left: u32,
-    pub(crate) waiting: bool,
     pub(crate) exceptions: u64,
     pub(crate) interrupts: u64,
 }
 
-impl std::fmt::Debug for RiscvCpu {
+impl std::fmt::Debug for Riscv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RiscvCpu")
+        f.debug_struct("Riscv")
             .field("pc", &self.hart.pc)
             .field("privilege", &self.hart.privilege)
-            .field("waiting", &self.waiting)
             .finish_non_exhaustive()
     }
 }
 
-/// Where the next block comes from.
-pub(crate) enum NextBlock {
-    /// A cached block.
-    Cached(BlockId),
-    /// Code that cannot be cached (MMIO): run one instruction uncached.
-    Uncached,
-    /// The translated block was invalidated at once: look again.
-    Retry,
+/// A hart in its reset state at pc 0, whose accesses go to `space` of
+/// `mem`, counting time on `clock`.
+pub fn new_cpu(
+    config: CpuConfig,
+    mem: &mut MemorySystem,
+    space: AddressSpaceId,
+    clock: Rc<VirtualClock>,
+) -> RiscvCpu {
+    let arch = Riscv {
+        hart: Hart::new(config.hart_id, 0),
+        clock: Rc::clone(&clock),
+        space,
+        fetch_idx: MMU_IDX_M,
+        data_idx: MMU_IDX_M,
+        exit: Exit::Sync { pc: 0 },
+        scratch: Vec::new(),
+        exceptions: 0,
+        interrupts: 0,
+    };
+    Cpu::new(arch, mem, space, clock)
 }
 
-impl RiscvCpu {
-    /// A hart in its reset state at pc 0, whose accesses go to `space` of
-    /// `mem`, counting time on `clock`. Subscribes to the machine's memory
-    /// events (through the clock's hub).
-    pub fn new(
-        config: CpuConfig,
-        mem: &mut MemorySystem,
-        space: AddressSpaceId,
-        clock: Rc<VirtualClock>,
-    ) -> Self {
-        let events = EventQueue::new();
-        let hub = clock.event_hub();
-        hub.attach(mem);
-        hub.subscribe(&events);
-        let mut cpu = Self {
-            hart: Hart::new(config.hart_id, 0),
-            tlb: Tlb::new(mem, space),
-            blocks: BlockCache::new(),
-            clock,
-            events,
-            hub,
-            space,
-            fetch_idx: MMU_IDX_M,
-            data_idx: MMU_IDX_M,
-            end_block: false,
-            exit: Exit::Sync { pc: 0 },
-            scratch: Vec::new(),
-            cur_block: 0,
-            left: 0,
-            settled_left: 0,
-            links_left: 0,
-            waiting: false,
-            exceptions: 0,
-            interrupts: 0,
-        };
-        cpu.refresh_mmu_idx();
-        cpu
-    }
-
+/// What the machine, the tests and tools do with a RISC-V CPU besides
+/// running it.
+pub trait RiscvCpuExt {
     /// Hart reset: M-mode at `pc`, registers cleared, CSRs reset, no
     /// reservation, not waiting; the TLB is flushed. Translated blocks stay
     /// (they are kept coherent with memory independently of the hart).
-    pub fn reset(&mut self, pc: u64) {
-        self.hart.reset(pc);
-        self.waiting = false;
-        self.end_block = false;
-        self.flush_tlb();
-    }
-
+    fn reset(&mut self, pc: u64);
     /// Register `x[i]`.
-    pub fn xreg(&self, i: usize) -> u64 {
-        self.hart.xreg(i)
-    }
-
+    fn xreg(&self, i: usize) -> u64;
     /// Set register `x[i]` (`x0` ignores it).
-    pub fn set_xreg(&mut self, i: usize, v: u64) {
-        self.hart.set_xreg(i, v);
-    }
-
+    fn set_xreg(&mut self, i: usize, v: u64);
     /// The pc of the next instruction.
-    pub fn pc(&self) -> u64 {
-        self.hart.pc
-    }
-
+    fn pc(&self) -> u64;
     /// Set the pc.
-    pub fn set_pc(&mut self, pc: u64) {
-        self.hart.pc = pc;
-    }
-
+    fn set_pc(&mut self, pc: u64);
     /// The interrupt pins devices drive (MSIP, MTIP, MEIP, SEIP).
-    pub fn irq_pins(&self) -> HartIrqPins {
-        self.hart.csrs.irq_pins()
-    }
-
+    fn irq_pins(&self) -> HartIrqPins;
     /// The architectural state.
-    pub fn hart(&self) -> &Hart {
-        &self.hart
-    }
-
+    fn hart(&self) -> &Hart;
     /// The architectural state, mutably (firmware handoff, tests). Flushes
     /// the TLB and leaves `wfi` at once, since privilege or translation CSRs
     /// may change through it.
-    pub fn hart_mut(&mut self) -> &mut Hart {
-        self.waiting = false;
-        self.flush_tlb();
-        &mut self.hart
-    }
-
+    fn hart_mut(&mut self) -> &mut Hart;
     /// Whether the hart is parked in `wfi`.
-    pub fn is_waiting(&self) -> bool {
-        self.waiting
-    }
-
+    fn is_waiting(&self) -> bool;
     /// The time (ticks) at which the Sstc comparator will raise STIP, if armed.
-    pub fn next_timer_deadline(&self) -> Option<u64> {
-        self.hart.csrs.next_stimecmp_deadline()
-    }
-
+    fn next_timer_deadline(&self) -> Option<u64>;
     /// Execution statistics so far.
-    pub fn stats(&self) -> CpuStats {
-        let t = self.tlb.stats();
-        let b = self.blocks.stats();
+    fn stats(&self) -> CpuStats;
+}
+
+impl RiscvCpuExt for RiscvCpu {
+    fn reset(&mut self, pc: u64) {
+        self.arch.hart.reset(pc);
+        self.set_halted(false);
+        self.flush_tlb();
+    }
+
+    fn xreg(&self, i: usize) -> u64 {
+        self.arch.hart.xreg(i)
+    }
+
+    fn set_xreg(&mut self, i: usize, v: u64) {
+        self.arch.hart.set_xreg(i, v);
+    }
+
+    fn pc(&self) -> u64 {
+        self.arch.hart.pc
+    }
+
+    fn set_pc(&mut self, pc: u64) {
+        self.arch.hart.pc = pc;
+    }
+
+    fn irq_pins(&self) -> HartIrqPins {
+        self.arch.hart.csrs.irq_pins()
+    }
+
+    fn hart(&self) -> &Hart {
+        &self.arch.hart
+    }
+
+    fn hart_mut(&mut self) -> &mut Hart {
+        self.set_halted(false);
+        self.flush_tlb();
+        &mut self.arch.hart
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.is_halted()
+    }
+
+    fn next_timer_deadline(&self) -> Option<u64> {
+        self.arch.hart.csrs.next_stimecmp_deadline()
+    }
+
+    fn stats(&self) -> CpuStats {
+        let e = self.engine_stats();
         CpuStats {
-            insns: self.hart.instret,
-            blocks_translated: b.translated,
-            blocks_invalidated: b.invalidated,
-            blocks_chained: b.chained,
-            tlb_fills: t.fills,
-            tlb_flushes: t.flushes,
-            tlb_slow_accesses: t.slow_accesses,
-            exceptions: self.exceptions,
-            interrupts: self.interrupts,
+            insns: self.arch.hart.instret,
+            blocks_translated: e.blocks_translated,
+            blocks_invalidated: e.blocks_invalidated,
+            blocks_chained: e.blocks_chained,
+            tlb_fills: e.tlb_fills,
+            tlb_flushes: e.tlb_flushes,
+            tlb_slow_accesses: e.tlb_slow_accesses,
+            exceptions: self.arch.exceptions,
+            interrupts: self.arch.interrupts,
         }
     }
+}
 
-    /// Something other than this CPU wrote guest-physical `paddr..paddr + len`:
-    /// drop translated code there. (Writes through `MemorySystem::write`/`store`
-    /// already reach the CPU through the code-write hook; this is for writes
-    /// that bypass it, such as a loader writing host memory directly.)
-    pub fn invalidate_code(&mut self, mem: &mut MemorySystem, paddr: u64, len: u64) {
-        let end = paddr.saturating_add(len.max(1));
-        let mut a = paddr & !(PAGE_SIZE - 1);
-        while a < end {
-            if let SectionKind::Ram { ram_addr, .. } | SectionKind::RomDevice { ram_addr, .. } =
-                mem.translate(self.space, GuestAddress(a)).kind
-            {
-                self.blocks.invalidate_page(ram_addr.0);
-            }
-            a = match a.checked_add(PAGE_SIZE) {
-                Some(n) => n,
-                None => break,
-            };
-        }
-    }
-
-    /// Flush every TLB mode and the jump cache, and recompute the MMU indices.
-    pub(crate) fn flush_tlb(&mut self) {
-        self.tlb.flush_all();
-        self.blocks.flush_jump_cache();
-        self.refresh_mmu_idx();
-    }
-
+impl Riscv {
     /// Recompute the fetch and data MMU indices from privilege and `mstatus`.
     pub(crate) fn refresh_mmu_idx(&mut self) {
         let p = self.hart.privilege;
@@ -337,20 +259,18 @@ impl RiscvCpu {
         self.data_idx = mmu_idx(eff, self.hart.csrs.mstatus() & MSTATUS_SUM != 0);
     }
 
-    /// Apply queued memory events: re-arm NOTDIRTY, drop overwritten code.
-    pub(crate) fn process_events(&mut self) {
-        for ev in self.events.drain() {
-            match ev {
-                MemEvent::DirtyCleared { start, len } => self.tlb.rearm_notdirty(start, len),
-                MemEvent::CodeWritten { start, len } => {
-                    self.blocks.invalidate_range(start, len);
-                }
-            }
+    /// The CSR counter context `retired` instructions into the running block.
+    pub(crate) fn csr_context(&self, retired: u64) -> CsrContext {
+        let instret = self.hart.instret.wrapping_add(retired);
+        CsrContext {
+            instret,
+            cycle: instret,
+            time: self.clock.ticks_at(retired),
         }
     }
 
     /// Take exception `trap` raised by the instruction at `pc`.
-    pub(crate) fn raise(&mut self, trap: Trap, pc: u64) {
+    pub(crate) fn raise_trap(&mut self, trap: Trap, pc: u64) {
         self.exceptions += 1;
         let h = &mut self.hart;
         let from = h.privilege;
@@ -376,14 +296,172 @@ impl RiscvCpu {
         );
         self.refresh_mmu_idx();
     }
+}
 
-    /// Take the highest-priority pending interrupt, if one may be taken now.
-    /// Updates the Sstc comparator from the clock first.
+impl Target for Riscv {
+    type Code = Slot;
+    type Fault = Trap;
+    type Exit = Exit;
+
+    fn tlb_fill(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        access: MmuAccess,
+        _mmu_idx: usize,
+    ) -> Result<PageMapping, Trap> {
+        let at = access_type(access);
+        let attrs = MemTxAttrs {
+            requester_id: self.hart.csrs.hart_id() as u16,
+            ..MemTxAttrs::default()
+        };
+        let mut bus = PhysBus {
+            mem,
+            space: self.space,
+            attrs,
+        };
+        let t = translate_vaddr(&self.hart.csrs, self.hart.privilege, vaddr, at, &mut bus)
+            .map_err(|e| Trap::new(e, vaddr))?;
+        if !t.cacheable_page
+            && !pmp_check(
+                &self.hart.csrs,
+                t.pmp_privilege,
+                t.paddr,
+                u64::from(size),
+                at,
+            )
+        {
+            return Err(Trap::new(at.access_fault(), vaddr));
+        }
+        let mut prot = Prot::NONE;
+        if t.readable {
+            prot = prot.union(Prot::READ);
+        }
+        if t.writable {
+            prot = prot.union(Prot::WRITE);
+        }
+        if t.executable {
+            prot = prot.union(Prot::EXEC);
+        }
+        if !prot.contains(access.prot()) {
+            // The walk succeeded for this access, so it is allowed; make sure
+            // the slot says so (e.g. a store to a page whose D bit was just set).
+            prot = prot.union(access.prot());
+        }
+        Ok(PageMapping {
+            vaddr,
+            paddr: t.paddr,
+            prot,
+            page_size_log2: t.page_size_log2,
+            attrs,
+            cacheable: t.cacheable_page,
+        })
+    }
+
+    fn bus_fault(&mut self, vaddr: u64, size: u32, access: MmuAccess, error: MemTxError) -> Trap {
+        tracing::info!(
+            target: "guest_errors",
+            "hart {}: {:?} of {} bytes at {:#x}: {}",
+            self.hart.csrs.hart_id(),
+            access,
+            size,
+            vaddr,
+            error
+        );
+        Trap::new(access_type(access).access_fault(), vaddr)
+    }
+
+    #[inline(always)]
+    fn fetch_mmu_idx(&self) -> usize {
+        self.fetch_idx
+    }
+
+    #[inline(always)]
+    fn block_flags(&self) -> u32 {
+        self.fetch_idx as u32
+    }
+
+    fn mmu_state_changed(&mut self) {
+        self.refresh_mmu_idx();
+    }
+
+    #[inline(always)]
+    fn irq_inputs(&self) -> u64 {
+        self.hart.csrs.irq_pins().get()
+    }
+
+    fn check_pc(&self, pc: u64) -> Result<(), Trap> {
+        if pc & 1 != 0 {
+            return Err(Trap::new(Exception::InstructionMisaligned, pc));
+        }
+        Ok(())
+    }
+
+    fn translate_block(
+        cpu: &mut RiscvCpu,
+        mem: &mut MemorySystem,
+        key: BlockKey,
+    ) -> Result<Translated<Slot>, Trap> {
+        crate::translate::translate_block(cpu, mem, key)
+    }
+
+    #[inline(always)]
+    fn insn_count(code: &[Slot]) -> u64 {
+        // The last slot is the sentinel.
+        (code.len() - 1) as u64
+    }
+
+    #[inline(always)]
+    fn exec_block(cpu: &mut RiscvCpu, mem: &mut MemorySystem, code: &[Slot]) -> BlockExit<Exit> {
+        crate::exec::exec_block(cpu, mem, code)
+    }
+
+    fn exec_uncached(
+        cpu: &mut RiscvCpu,
+        mem: &mut MemorySystem,
+        pc: u64,
+    ) -> (u64, BlockExit<Exit>) {
+        crate::translate::exec_uncached(cpu, mem, pc)
+    }
+
+    fn finish(cpu: &mut RiscvCpu, mem: &mut MemorySystem, exit: Exit) -> Finish {
+        match exit {
+            Exit::Sync { pc } => {
+                cpu.arch.hart.pc = pc;
+                cpu.arch.refresh_mmu_idx();
+                Finish::Continue
+            }
+            Exit::Trap { trap, pc } => {
+                cpu.arch.raise_trap(trap, pc);
+                Finish::Faulted
+            }
+            Exit::Illegal { pc, len } => {
+                let bits = instruction_bits(cpu, mem, pc, len);
+                cpu.arch
+                    .raise_trap(Trap::new(Exception::IllegalInstruction, bits), pc);
+                Finish::Faulted
+            }
+            Exit::Wfi { pc } => {
+                cpu.arch.hart.pc = pc;
+                if cpu.arch.hart.csrs.wfi_wakeup() {
+                    Finish::Continue
+                } else {
+                    Finish::Wait
+                }
+            }
+        }
+    }
+
+    fn raise(&mut self, fault: Trap, pc: u64) {
+        self.raise_trap(fault, pc);
+    }
+
     #[inline]
-    pub(crate) fn check_interrupts(&mut self, retired_in_block: u64) -> bool {
+    fn take_interrupt(&mut self, ticks: u64) -> bool {
         let csrs = &mut self.hart.csrs;
         if csrs.sstc_enabled() {
-            csrs.update_stimecmp(self.clock.ticks_at(retired_in_block));
+            csrs.update_stimecmp(ticks);
         }
         if csrs.mip() & csrs.mie() == 0 {
             return false;
@@ -414,191 +492,29 @@ impl RiscvCpu {
             h.privilege,
             h.pc
         );
-        self.waiting = false;
         self.refresh_mmu_idx();
         true
     }
 
-    /// Retire `n` instructions (and count `consumed` against the clock).
+    fn wakeup(&mut self, ticks: u64) -> bool {
+        let csrs = &mut self.hart.csrs;
+        if csrs.sstc_enabled() {
+            csrs.update_stimecmp(ticks);
+        }
+        csrs.wfi_wakeup()
+    }
+
+    #[inline]
+    fn timer_deadline(&self) -> Option<u64> {
+        self.hart.csrs.next_stimecmp_deadline()
+    }
+
     #[inline(always)]
-    pub(crate) fn retire(&mut self, n: u64, consumed: u64) {
+    fn retire(&mut self, n: u64) {
         self.hart.instret += n;
-        self.clock.retire(consumed);
     }
 
-    /// Add the instructions the running chain retired so far to `instret`
-    /// and the clock (before anything that reads them: a CSR access, a
-    /// device, a trap).
-    #[inline]
-    pub(crate) fn settle(&mut self) {
-        let n = self.settled_left - self.left;
-        self.settled_left = self.left;
-        self.retire(n, n);
-    }
-
-    /// Run until `max_insns` instructions were consumed or the hart waits
-    /// for an interrupt. See the [module documentation](self).
-    pub fn run(&mut self, mem: &mut MemorySystem, max_insns: u64) -> RunExit {
-        if self.tlb.check_generation(mem) {
-            self.blocks.flush_jump_cache();
-        }
-        self.process_events();
-        if self.waiting {
-            let csrs = &mut self.hart.csrs;
-            if csrs.sstc_enabled() {
-                csrs.update_stimecmp(self.clock.ticks());
-            }
-            if !self.hart.csrs.wfi_wakeup() {
-                return RunExit::WaitingForInterrupt;
-            }
-            self.waiting = false;
-        }
-        let trace_cpu = tracing::enabled!(target: "cpu", tracing::Level::INFO);
-        let trace_exec = tracing::enabled!(target: "exec", tracing::Level::INFO);
-        let mut budget = max_insns;
-        // The previous block and the chain slot it left through, valid while
-        // the block cache's epoch is unchanged.
-        let mut chain: Option<(BlockId, usize, u64)> = None;
-        while budget > 0 {
-            if self.clock.slice_end_requested() {
-                return RunExit::SliceEndRequested;
-            }
-            self.blocks.collect_garbage();
-            if self.events.pending() {
-                self.process_events();
-            }
-            if self.check_interrupts(0) {
-                chain = None;
-            }
-            let pc = self.hart.pc;
-            let chained = match chain {
-                Some((from, slot, epoch)) if epoch == self.blocks.epoch() => {
-                    self.blocks.successor(from, slot)
-                }
-                _ => None,
-            };
-            let id = match chained {
-                Some(id) => id,
-                None => match self.find_block(mem, pc) {
-                    Ok(NextBlock::Cached(id)) => {
-                        if let Some((from, slot, epoch)) = chain {
-                            if epoch == self.blocks.epoch() {
-                                self.blocks.link(from, slot, id);
-                            }
-                        }
-                        id
-                    }
-                    Ok(NextBlock::Retry) => {
-                        chain = None;
-                        continue;
-                    }
-                    Ok(NextBlock::Uncached) => {
-                        chain = None;
-                        let (n, consumed, exit) = self.run_uncached(mem, pc);
-                        budget = budget.saturating_sub(consumed);
-                        self.retire(n, consumed);
-                        if let Some(r) = self.finish_block(mem, exit) {
-                            return r;
-                        }
-                        continue;
-                    }
-                    Err(trap) => {
-                        chain = None;
-                        self.raise(trap, pc);
-                        budget -= 1;
-                        self.clock.retire(1);
-                        continue;
-                    }
-                },
-            };
-            // Chained blocks run back to back in `exec_chain` until something
-            // needs the checks above: interrupts can only become pending
-            // through a CSR write or xRET (a `Sync` exit), an MMIO access
-            // that moves an interrupt pin (the slow path ends the block), a
-            // memory event (likewise), or the Sstc comparator, whose
-            // deadline bounds the allowance. Tracing runs one block at a time.
-            let left = budget.min(self.sstc_allowance());
-            let tracing = trace_cpu || trace_exec;
-            if trace_cpu {
-                self.hart.pc = pc;
-                self.trace_cpu_state();
-            }
-            if trace_exec {
-                tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.hart.csrs.hart_id(), pc);
-            }
-            let end = self.exec_chain(mem, id, left, !tracing);
-            // `retired <= left <= budget`: no underflow.
-            budget -= end.retired;
-            match end.exit {
-                Exit::Next { pc: next, slot } => {
-                    self.hart.pc = next;
-                    chain = slot.map(|s| (end.last, usize::from(s), end.epoch));
-                }
-                exit => {
-                    chain = None;
-                    // A faulting instruction does not retire but is consumed.
-                    if matches!(exit, Exit::Trap { .. } | Exit::Illegal { .. }) {
-                        budget = budget.saturating_sub(1);
-                        self.clock.retire(1);
-                    }
-                    if let Some(r) = self.finish_block(mem, exit) {
-                        return r;
-                    }
-                }
-            }
-        }
-        RunExit::BudgetExhausted
-    }
-
-    /// How many instructions may run before the Sstc comparator fires (so
-    /// chained execution stops in time to take the timer interrupt).
-    #[inline]
-    fn sstc_allowance(&self) -> u64 {
-        match self.hart.csrs.next_stimecmp_deadline() {
-            Some(tick) => self.clock.insns_until_tick(tick).max(1),
-            None => u64::MAX,
-        }
-    }
-
-    /// Act on how a block ended; `Some` when `run` must return.
-    #[inline]
-    fn finish_block(&mut self, mem: &mut MemorySystem, exit: Exit) -> Option<RunExit> {
-        match exit {
-            Exit::Next { pc, .. } => self.hart.pc = pc,
-            Exit::Sync { pc } => {
-                self.hart.pc = pc;
-                self.refresh_mmu_idx();
-            }
-            Exit::Trap { trap, pc } => self.raise(trap, pc),
-            Exit::Illegal { pc, len } => {
-                let bits = self.instruction_bits(mem, pc, len);
-                self.raise(Trap::new(Exception::IllegalInstruction, bits), pc);
-            }
-            Exit::Wfi { pc } => {
-                self.hart.pc = pc;
-                if !self.hart.csrs.wfi_wakeup() {
-                    self.waiting = true;
-                    return Some(RunExit::WaitingForInterrupt);
-                }
-            }
-        }
-        None
-    }
-
-    /// The bits of the instruction of `len` bytes at `pc` (for `xtval` of an
-    /// illegal instruction), fetched again through the TLB's code path (the
-    /// same bytes that were decoded: translated code is kept coherent); 0 if
-    /// the fetch now faults.
-    fn instruction_bits(&mut self, mem: &mut MemorySystem, pc: u64, len: u8) -> u64 {
-        let lo = self.fetch_parcel(mem, pc).unwrap_or(0);
-        if len == 2 {
-            return lo;
-        }
-        let hi = self.fetch_parcel(mem, pc.wrapping_add(2)).unwrap_or(0);
-        lo | hi << 16
-    }
-
-    fn trace_cpu_state(&self) {
+    fn log_state(&self) -> String {
         use std::fmt::Write;
         let h = &self.hart;
         let mut s = format!("pc       {:016x} priv {}\n", h.pc, h.privilege);
@@ -612,8 +528,83 @@ impl RiscvCpu {
             );
             s.push(if i % 4 == 3 { '\n' } else { ' ' });
         }
-        tracing::info!(target: "cpu", "{s}");
+        s
     }
+}
+
+impl ArchState for Riscv {
+    fn cpu_index(&self) -> u64 {
+        self.hart.csrs.hart_id()
+    }
+
+    fn pc(&self) -> u64 {
+        self.hart.pc
+    }
+
+    fn set_pc(&mut self, pc: u64) {
+        self.hart.pc = pc;
+    }
+
+    fn register_count(&self) -> usize {
+        32
+    }
+
+    fn register(&self, n: usize) -> Option<u64> {
+        (n < 32).then(|| self.hart.x[n])
+    }
+
+    fn set_register(&mut self, n: usize, value: u64) -> bool {
+        if n >= 32 {
+            return false;
+        }
+        self.hart.set_xreg(n, value);
+        true
+    }
+
+    fn privilege(&self) -> u8 {
+        self.hart.privilege as u8
+    }
+
+    fn read_control(&self, n: u16) -> Option<u64> {
+        self.hart.csrs.debug_read(n, &self.csr_context(0))
+    }
+
+    fn write_control(&mut self, n: u16, value: u64) -> bool {
+        let ctx = self.csr_context(0);
+        let ok = self
+            .hart
+            .csrs
+            .write(n, value, Privilege::Machine, &ctx)
+            .is_ok();
+        if ok {
+            self.refresh_mmu_idx();
+        }
+        ok
+    }
+
+    fn save_state(&self) -> Vec<u8> {
+        crate::state::save(&self.hart)
+    }
+
+    fn restore_state(&mut self, bytes: &[u8]) -> Result<(), StateError> {
+        let hart = crate::state::restore(&self.hart, bytes)?;
+        self.hart = hart;
+        self.refresh_mmu_idx();
+        Ok(())
+    }
+}
+
+/// The bits of the instruction of `len` bytes at `pc` (for `xtval` of an
+/// illegal instruction), fetched again through the TLB's code path (the same
+/// bytes that were decoded: translated code is kept coherent); 0 if the
+/// fetch now faults.
+fn instruction_bits(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, len: u8) -> u64 {
+    let lo = cpu.fetch_code::<2>(mem, pc).unwrap_or(0);
+    if len == 2 {
+        return lo;
+    }
+    let hi = cpu.fetch_code::<2>(mem, pc.wrapping_add(2)).unwrap_or(0);
+    lo | hi << 16
 }
 
 /// The MMU index of `privilege` (with SUM for S-mode data accesses).

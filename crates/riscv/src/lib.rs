@@ -10,8 +10,9 @@
 //! [`decode::Insn`] form that execution, block translation and the trace
 //! disassembler ([`disasm`]) all consume.
 //!
-//! Execution: [`cpu::RiscvCpu`] wires a [`hart::Hart`] to the softmmu (TLB,
-//! block cache); [`mod@translate`] builds blocks, [`exec`] runs them.
+//! Execution: [`cpu::Riscv`] is the target the engine
+//! (`ferrite_softmmu::Cpu`) runs: [`mod@translate`] builds blocks, [`exec`]
+//! runs them, and the engine owns the TLB, the block cache and the loop.
 #![warn(missing_docs)]
 
 pub mod cpu;
@@ -24,13 +25,14 @@ pub mod interrupt;
 pub mod mmu;
 pub mod pmp;
 pub mod privilege;
+mod state;
 pub mod translate;
 pub mod trap;
 
-pub use cpu::{CpuConfig, CpuStats, IsaConfig, RiscvCpu, RunExit};
+pub use cpu::{CpuConfig, CpuStats, IsaConfig, Riscv, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
 pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
 pub use interrupt::pending_interrupt;
-pub use mmu::{PhysAccess, Translated, translate};
+pub use mmu::{PhysAccess, Translated, translate_vaddr};
 pub use pmp::{pmp_check, pmp_page_is_uniform};
 pub use privilege::{AccessType, Exception, Interrupt, Privilege, Trap, TrapCause};
 pub use trap::{mret, sret, take_trap};

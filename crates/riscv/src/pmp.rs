@@ -115,6 +115,28 @@ pub struct Pmp {
 }
 
 impl Pmp {
+    /// The entries as words (16 configuration bytes, then 16 addresses),
+    /// for saved state.
+    pub(crate) fn to_words(&self) -> [u64; 2 * PMP_ENTRIES] {
+        let mut w = [0; 2 * PMP_ENTRIES];
+        for i in 0..PMP_ENTRIES {
+            w[i] = u64::from(self.cfg[i]);
+            w[PMP_ENTRIES + i] = self.addr[i];
+        }
+        w
+    }
+
+    /// Entries from [`Pmp::to_words`]; `None` if a configuration word is
+    /// not a byte.
+    pub(crate) fn from_words(w: &[u64]) -> Option<Self> {
+        let mut p = Pmp::default();
+        for i in 0..PMP_ENTRIES {
+            p.cfg[i] = u8::try_from(*w.get(i)?).ok()?;
+            p.addr[i] = *w.get(PMP_ENTRIES + i)?;
+        }
+        Some(p)
+    }
+
     /// The configuration byte of entry `i` (0 for `i >= 16`).
     pub fn cfg(&self, i: usize) -> u8 {
         self.cfg.get(i).copied().unwrap_or(0)

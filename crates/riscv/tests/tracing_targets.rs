@@ -10,7 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use ferrite_memory::{GuestAddress, MemTxAttrs, MemorySystem, RegionSize};
-use ferrite_riscv::{CpuConfig, RiscvCpu};
+use ferrite_riscv::{CpuConfig, RiscvCpu, RiscvCpuExt, new_cpu};
 use ferrite_softmmu::VirtualClock;
 
 const RAM: u64 = 0x8000_0000;
@@ -59,7 +59,7 @@ fn hart(program: &[u32]) -> (MemorySystem, RiscvCpu) {
     let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.write(space, GuestAddress(RAM), &bytes, MemTxAttrs::default())
         .unwrap();
-    let mut cpu = RiscvCpu::new(CpuConfig::default(), &mut mem, space, VirtualClock::new(10));
+    let mut cpu = new_cpu(CpuConfig::default(), &mut mem, space, VirtualClock::new(10));
     cpu.reset(RAM);
     (mem, cpu)
 }

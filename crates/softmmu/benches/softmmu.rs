@@ -45,7 +45,7 @@ fn setup() -> (MemorySystem, Tlb) {
     let ram = mem.new_ram("ram", RAM_SIZE).expect("ram");
     mem.add_subregion(root, RAM, ram).expect("map");
     let space = mem.new_address_space("cpu", root);
-    let tlb = Tlb::new(&mem, space);
+    let tlb = Tlb::new(space);
     (mem, tlb)
 }
 

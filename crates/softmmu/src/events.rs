@@ -1,20 +1,26 @@
 //! Memory events that reach a CPU between instructions.
 //!
-//! The memory API tells its clients about two things through callbacks:
-//! dirty bits being cleared (`add_dirty_clear_notifier`) and writes from
+//! The memory API tells its clients about three things through callbacks:
+//! dirty bits being cleared (`add_dirty_clear_notifier`), writes from
 //! outside the CPU landing on pages that hold translated code
-//! (`set_code_write_hook`). Those callbacks run while the memory system is
-//! busy (the CPU may itself be in the middle of an access), so they only
-//! queue an event and raise a flag; the CPU drains its queue at block
-//! boundaries and after every MMIO access. The flag is a `Cell<bool>`: the
-//! check on the hot path is one load, and the `RefCell` queue is only touched
-//! when something is pending.
+//! (`set_code_write_hook`), and commits that change a CPU's flat view (the
+//! CPU's [`MemoryListener`](ferrite_memory::MemoryListener), see
+//! [`crate::cpu`]). Those callbacks run while the memory system is busy
+//! (the CPU may itself be in the middle of an access), so they only queue an
+//! event and raise a flag; the CPU drains its queue at block boundaries and
+//! after every slow-path access. The flag is a `Cell<bool>`: the check on
+//! the hot path is one load.
+//!
+//! Delivery cannot fail: the queue is a `Cell<Vec<_>>` that is taken, pushed
+//! to and put back within one call that calls nothing else, so there is no
+//! borrow that a re-entrant push could find held, and no event is ever
+//! dropped.
 //!
 //! A machine has one [`EventHub`] attached to its memory system; each CPU
 //! subscribes an [`EventQueue`] to it, so a multi-hart machine needs only the
 //! one code-write hook the memory API has room for.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use ferrite_memory::{MemorySystem, RamAddr};
@@ -38,13 +44,32 @@ pub enum MemEvent {
         /// Length in bytes.
         len: u64,
     },
+    /// A commit changed the flat view of the CPU's address space: every
+    /// TLB entry and jump-cache slot may be stale.
+    MapChanged,
 }
 
 /// A CPU's queue of pending memory events.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct EventQueue {
     pending: Cell<bool>,
-    events: RefCell<Vec<MemEvent>>,
+    events: Cell<Vec<MemEvent>>,
+}
+
+impl std::fmt::Debug for EventQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueue")
+            .field("pending", &self.pending.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventHub")
+            .field("subscribers", &self.live_subscribers())
+            .finish_non_exhaustive()
+    }
 }
 
 impl EventQueue {
@@ -59,31 +84,30 @@ impl EventQueue {
         self.pending.get()
     }
 
-    /// Queue `event`.
+    /// Queue `event`. Never fails and never drops an event.
     pub fn push(&self, event: MemEvent) {
-        if let Ok(mut q) = self.events.try_borrow_mut() {
-            // Coalesce a repeat of the last event (page-by-page clears of one range).
-            if q.last() != Some(&event) {
-                q.push(event);
-            }
+        let mut q = self.events.take();
+        // Coalesce a repeat of the last event (page-by-page clears of one range).
+        if q.last() != Some(&event) {
+            q.push(event);
         }
+        self.events.set(q);
         self.pending.set(true);
     }
 
     /// Take every queued event, leaving the queue empty.
     pub fn drain(&self) -> Vec<MemEvent> {
         self.pending.set(false);
-        match self.events.try_borrow_mut() {
-            Ok(mut q) => std::mem::take(&mut *q),
-            Err(_) => Vec::new(),
-        }
+        self.events.take()
     }
 }
 
 /// Fans memory events out to every subscribed CPU queue.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct EventHub {
-    queues: RefCell<Vec<Weak<EventQueue>>>,
+    /// Subscribers. Taken out and put back by each call (nothing a call
+    /// makes can reach the hub again), like [`EventQueue`]'s list.
+    queues: Cell<Vec<Weak<EventQueue>>>,
     attached: Cell<bool>,
 }
 
@@ -120,31 +144,40 @@ impl EventHub {
 
     /// Add a CPU's queue.
     pub fn subscribe(&self, queue: &Rc<EventQueue>) {
-        let mut qs = self.queues.borrow_mut();
+        let mut qs = self.queues.take();
         qs.retain(|q| q.strong_count() > 0);
         qs.push(Rc::downgrade(queue));
+        self.queues.set(qs);
     }
 
     /// Deliver `event` to every live subscriber.
     pub fn broadcast(&self, event: MemEvent) {
-        if let Ok(qs) = self.queues.try_borrow() {
-            for q in qs.iter().filter_map(Weak::upgrade) {
-                q.push(event);
-            }
-        }
+        self.deliver(event, None);
     }
 
     /// Deliver `event` to every live subscriber except `own` (a CPU telling
     /// the others about something it has already handled itself, such as a
     /// store of its own into translated code).
     pub fn broadcast_except(&self, event: MemEvent, own: &Rc<EventQueue>) {
-        if let Ok(qs) = self.queues.try_borrow() {
-            for q in qs.iter().filter_map(Weak::upgrade) {
-                if !Rc::ptr_eq(&q, own) {
-                    q.push(event);
-                }
+        self.deliver(event, Some(own));
+    }
+
+    fn deliver(&self, event: MemEvent, except: Option<&Rc<EventQueue>>) {
+        let qs = self.queues.take();
+        for q in qs.iter().filter_map(Weak::upgrade) {
+            if except.is_none_or(|own| !Rc::ptr_eq(&q, own)) {
+                q.push(event);
             }
         }
+        self.queues.set(qs);
+    }
+
+    /// How many subscribed queues are still alive.
+    pub fn live_subscribers(&self) -> usize {
+        let qs = self.queues.take();
+        let n = qs.iter().filter(|q| q.strong_count() > 0).count();
+        self.queues.set(qs);
+        n
     }
 }
 
@@ -197,13 +230,6 @@ mod tests {
         hub.broadcast_except(MemEvent::CodeWritten { start: 0, len: 1 }, &a);
         assert!(!a.pending());
         assert!(c.pending());
-        assert_eq!(
-            hub.queues
-                .borrow()
-                .iter()
-                .filter(|q| q.upgrade().is_some())
-                .count(),
-            2
-        );
+        assert_eq!(hub.live_subscribers(), 2);
     }
 }

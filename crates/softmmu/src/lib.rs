@@ -9,6 +9,8 @@
 //! * [`tlb`]: the software TLB (fast tables with dynamic sizing, victim
 //!   tables, fill through a target's [`TlbFill`], flush by page and by mode,
 //!   NOTDIRTY re-arm).
+//! * [`cpu`]: the engine: a [`Cpu`] generic over a [`Target`], owning the
+//!   TLB, the block cache and the execution loop.
 //! * [`block`]: the translated-block cache (hash map, jump cache, chaining,
 //!   page registration and invalidation).
 //! * [`events`]: memory events (dirty clears, outside writes to code) queued
@@ -21,10 +23,15 @@
 
 pub mod block;
 pub mod clock;
+pub mod cpu;
 pub mod events;
 pub mod tlb;
 
 pub use block::{Block, BlockCache, BlockId, BlockKey, BlockStats};
 pub use clock::VirtualClock;
+pub use cpu::{
+    ArchState, BlockExit, ChainState, Cpu, CpuStats, Finish, RunExit, StateError, Target,
+    Translated, TranslatedBlock,
+};
 pub use events::{EventHub, EventQueue, MemEvent};
 pub use tlb::{MmuAccess, PageKind, PageMapping, Prot, Tlb, TlbFill, TlbStats};

@@ -71,6 +71,32 @@ pub(crate) struct Counters {
 pub(crate) const MCOUNTINHIBIT_WRITABLE: u64 = COUNTER_CY | COUNTER_IR;
 
 impl Counters {
+    /// The counters as words, for saved state.
+    pub(crate) fn to_words(&self) -> [u64; 5] {
+        [
+            self.cycle.offset,
+            self.cycle.frozen,
+            self.instret.offset,
+            self.instret.frozen,
+            self.inhibit,
+        ]
+    }
+
+    /// Counters from [`Counters::to_words`].
+    pub(crate) fn from_words(w: [u64; 5]) -> Self {
+        Self {
+            cycle: Counter {
+                offset: w[0],
+                frozen: w[1],
+            },
+            instret: Counter {
+                offset: w[2],
+                frozen: w[3],
+            },
+            inhibit: w[4] & MCOUNTINHIBIT_WRITABLE,
+        }
+    }
+
     pub(crate) fn cycle(&self, ctx: &CsrContext) -> u64 {
         self.cycle.read(ctx.cycle, self.inhibit & COUNTER_CY != 0)
     }

@@ -33,12 +33,12 @@ mod counters;
 pub mod fields;
 mod irq_pins;
 
+pub(crate) use counters::Counters;
 pub use counters::CsrContext;
 pub use irq_pins::HartIrqPins;
 
 use crate::pmp::Pmp;
 use crate::privilege::Privilege;
-use counters::Counters;
 use fields::*;
 
 /// What the executor must do after a successful CSR write.

@@ -16,19 +16,21 @@
 //! Otherwise it returns a [`Step`]: those exits, and every other exit (a
 //! trap, an undecodable instruction after the last one, a CSR access, a
 //! slow-path access that must end the block), whose [`Exit`] is left in
-//! `RiscvCpu::exit`. Retired instructions are counted by decrementing
-//! `RiscvCpu::left` once per block; anything that reads `instret` or the
+//! `Riscv::exit`. Retired instructions are counted by decrementing
+//! `ChainState::left` once per block; anything that reads `instret` or the
 //! clock (a slow-path access, a CSR, a system instruction) settles them
-//! first (`RiscvCpu::settle`).
+//! first (`Cpu::settle`).
 //!
 //! Without the tail-call optimisation (an unoptimised build) every handler
 //! call is a stack frame, so such builds bound how many blocks a run enters
-//! from handlers (`MAX_LINKED_BLOCKS`) before unwinding to `exec_chain`.
+//! from handlers (`ChainState::MAX_LINKED_BLOCKS`) before unwinding to the engine's loop.
 
 use ferrite_memory::MemorySystem;
 use ferrite_softmmu::block::BlockId;
 
 use super::alu::{self, sext32};
+use super::memory::{amo, load_reserved, load_slow, store_conditional, store_slow};
+use super::system::{exec_csr, exec_system};
 use super::{Exit, STEP_FALL, STEP_INDIRECT, STEP_OTHER, STEP_TAKEN};
 use crate::cpu::RiscvCpu;
 use crate::decode::{Insn, Op};
@@ -43,10 +45,11 @@ use crate::privilege::{Exception, Trap};
 /// (see [`Slot::sentinel`]).
 pub(crate) type Handler = unsafe fn(&mut RiscvCpu, &mut MemorySystem, *const Slot) -> Step;
 
-/// One instruction of a translated block, ready to run.
+/// One instruction of a translated block, ready to run (the RISC-V
+/// target's [`Target::Code`](ferrite_softmmu::Target::Code)).
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
-pub(crate) struct Slot {
+pub struct Slot {
     /// The handler of `insn.op` (or of the sentinel).
     pub(crate) run: Handler,
     /// The instruction's pc (for the sentinel: the pc after the block).
@@ -116,7 +119,7 @@ impl Slot {
 
 /// How a block (or a run of blocks entered one from another) was left:
 /// the pc to continue at and how. The instructions retired are in
-/// `RiscvCpu::pending`.
+/// `ChainState::left`.
 ///
 /// One 128-bit integer (pc in the low half, kind above), so that a handler
 /// returning what the next block's handler returned stays a plain tail call
@@ -146,11 +149,11 @@ impl Step {
 }
 
 /// Count `n` retired instructions of the running block against the run
-/// (see `RiscvCpu::settle`).
+/// (see `Cpu::settle`).
 #[inline(always)]
 fn count(cpu: &mut RiscvCpu, n: u64) {
     // `n` never exceeds what the block was allowed to run.
-    cpu.left -= n;
+    cpu.chain.left -= n;
 }
 
 /// Leave the running block after `n` instructions towards `pc` through
@@ -164,7 +167,7 @@ fn count(cpu: &mut RiscvCpu, n: u64) {
 unsafe fn exit_to(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, n: u64, kind: u8) -> Step {
     count(cpu, n);
     if kind != STEP_INDIRECT {
-        if let Some((id, code)) = cpu.blocks.chained(cpu.cur_block, usize::from(kind)) {
+        if let Some((id, code)) = cpu.blocks.chained(cpu.chain.cur_block, usize::from(kind)) {
             // SAFETY: `code` is the code of a live block of `cpu.blocks`.
             return unsafe { enter(cpu, mem, id, code, Step::new(pc, kind)) };
         }
@@ -183,7 +186,10 @@ unsafe fn exit_to(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, n: u64, k
 unsafe fn exit_indirect(cpu: &mut RiscvCpu, mem: &mut MemorySystem, target: u64, n: u64) -> Step {
     count(cpu, n);
     let otherwise = Step::new(target, STEP_INDIRECT);
-    match cpu.blocks.lookup_jump_code(target, cpu.fetch_idx as u32) {
+    match cpu
+        .blocks
+        .lookup_jump_code(target, cpu.arch.fetch_idx as u32)
+    {
         // SAFETY: `code` is the code of a live block of `cpu.blocks`.
         Some((id, code)) => unsafe { enter(cpu, mem, id, code, otherwise) },
         None => otherwise,
@@ -209,18 +215,18 @@ unsafe fn enter(
     // a block the budget covers whole, and not an empty one (a lone
     // sentinel) once the budget is used up: `len - 1 < left`.
     let len = (code.len() - 1) as u64;
-    if len.wrapping_sub(1) >= cpu.left {
+    if len.wrapping_sub(1) >= cpu.chain.left {
         return otherwise;
     }
     // Unoptimised builds make every handler call a stack frame: bound how
     // many blocks a run enters from handlers before unwinding.
     if cfg!(debug_assertions) {
-        if cpu.links_left == 0 {
+        if cpu.chain.links_left == 0 {
             return otherwise;
         }
-        cpu.links_left -= 1;
+        cpu.chain.links_left -= 1;
     }
-    cpu.cur_block = id;
+    cpu.chain.cur_block = id;
     let first = code as *const Slot;
     // SAFETY: `code` points at the slots of a live block of the cache
     // (nothing removes blocks while handlers run except a slow-path access,
@@ -234,7 +240,7 @@ unsafe fn enter(
 #[inline(always)]
 fn leave(cpu: &mut RiscvCpu, retired: u64, exit: Exit) -> Step {
     count(cpu, retired);
-    cpu.exit = exit;
+    cpu.arch.exit = exit;
     Step::new(0, STEP_OTHER)
 }
 
@@ -290,7 +296,7 @@ macro_rules! pc {
 
 macro_rules! x {
     ($cpu:ident, $r:expr) => {
-        $cpu.hart.x[usize::from($r)]
+        $cpu.arch.hart.x[usize::from($r)]
     };
 }
 
@@ -338,7 +344,7 @@ macro_rules! load {
     ($name:ident, $n:literal, $ext:expr) => {
         handler!($name, |cpu, mem, s, i| {
             let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
-            match cpu.tlb.load_fast::<$n>(cpu.data_idx, a) {
+            match cpu.tlb.load_fast::<$n>(cpu.arch.data_idx, a) {
                 Some(v) => {
                     x!(cpu, i.rd) = $ext(v);
                 }
@@ -354,7 +360,7 @@ macro_rules! store {
         handler!($name, |cpu, mem, s, i| {
             let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
             let v = x!(cpu, i.rs2);
-            if cpu.tlb.store_fast::<$n>(cpu.data_idx, a, v) {
+            if cpu.tlb.store_fast::<$n>(cpu.arch.data_idx, a, v) {
             } else {
                 // SAFETY: the handler contract passes on.
                 return unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) };
@@ -383,7 +389,7 @@ unsafe fn load_slow_then_next(
     // SAFETY: the handler contract: `s` points at a live slot.
     let i = unsafe { (*s).insn };
     cpu.settle();
-    match cpu.load_slow(mem, a, size) {
+    match load_slow(cpu, mem, a, size) {
         Ok((v, stop)) => {
             x!(cpu, i.rd) = ext(v);
             if stop {
@@ -415,7 +421,7 @@ unsafe fn store_slow_then_next(
     // SAFETY: the handler contract: `s` points at a live slot.
     let i = unsafe { (*s).insn };
     cpu.settle();
-    match cpu.store_slow(mem, a, size, v) {
+    match store_slow(cpu, mem, a, size, v) {
         Ok(true) => sync_after(cpu, s, &i),
         // SAFETY: a store is not a sentinel; the contract passes on.
         Ok(false) => unsafe { next(cpu, mem, s) },
@@ -430,7 +436,7 @@ macro_rules! amo {
             let src = x!(cpu, i.rs2);
             let f = $f;
             cpu.settle();
-            match cpu.amo(mem, a, $n, move |old: u64| f(old, src)) {
+            match amo(cpu, mem, a, $n, move |old: u64| f(old, src)) {
                 Ok((old, stop)) => {
                     x!(cpu, i.rd) = if $n == 4 { sext32(old) } else { old };
                     if stop {
@@ -598,7 +604,7 @@ alu_rr!(op_remuw, |a, b| alu::remuw(a, b));
 handler!(op_lr, |cpu, mem, s, i| {
     cpu.settle();
     let n = if i.op == Op::LrW { 4 } else { 8 };
-    match cpu.load_reserved(mem, x!(cpu, i.rs1), n) {
+    match load_reserved(cpu, mem, x!(cpu, i.rs1), n) {
         Ok((v, stop)) => {
             x!(cpu, i.rd) = if n == 4 { sext32(v) } else { v };
             if stop {
@@ -612,7 +618,7 @@ handler!(op_sc, |cpu, mem, s, i| {
     cpu.settle();
     let n = if i.op == Op::ScW { 4 } else { 8 };
     let (a, v) = (x!(cpu, i.rs1), x!(cpu, i.rs2));
-    match cpu.store_conditional(mem, a, n, v) {
+    match store_conditional(cpu, mem, a, n, v) {
         Ok((r, stop)) => {
             x!(cpu, i.rd) = r;
             if stop {
@@ -657,14 +663,14 @@ handler!(op_fence, |cpu, mem, s, i| {});
 handler!(op_csr, |cpu, mem, s, i| {
     cpu.settle();
     let before = before!(s);
-    let exit = cpu.exec_csr(&i, pc!(s), before);
+    let exit = exec_csr(cpu, &i, pc!(s), before);
     let retired = before + u64::from(!matches!(exit, Exit::Illegal { .. }));
     return leave(cpu, retired, exit);
 });
 handler!(op_system, |cpu, mem, s, i| {
     cpu.settle();
     let before = before!(s);
-    let exit = cpu.exec_system(&i, pc!(s));
+    let exit = exec_system(cpu, &i, pc!(s));
     let retired = !matches!(exit, Exit::Illegal { .. } | Exit::Trap { .. });
     return leave(cpu, before + u64::from(retired), exit);
 });

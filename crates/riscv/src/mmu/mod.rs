@@ -86,7 +86,7 @@ pub fn effective_privilege(csrs: &Csrs, privilege: Privilege, access: AccessType
 
 /// Translate `vaddr` for an access of kind `access` by a hart running at
 /// `privilege`. See the module documentation for the rules.
-pub fn translate(
+pub fn translate_vaddr(
     csrs: &Csrs,
     privilege: Privilege,
     vaddr: u64,
@@ -171,18 +171,18 @@ mod tests {
     fn m_mode_and_bare_are_identity_mapped() {
         let mut c = Csrs::new(0);
         let mut mem = TestMemory::default();
-        let t = translate(&c, M, 0x8000_1234, AccessType::Store, &mut mem).unwrap();
+        let t = translate_vaddr(&c, M, 0x8000_1234, AccessType::Store, &mut mem).unwrap();
         assert_eq!(t.paddr, 0x8000_1234);
         assert!(t.readable && t.writable && t.executable && t.cacheable_page);
         assert_eq!(t.page_size_log2, 12);
         // Bare mode in S: identity, but PMP with no entries denies S.
         let s = Privilege::Supervisor;
         assert_eq!(
-            translate(&c, s, 0x8000_0000, AccessType::Fetch, &mut mem),
+            translate_vaddr(&c, s, 0x8000_0000, AccessType::Fetch, &mut mem),
             Err(Exception::InstructionAccessFault)
         );
         allow_all_pmp(&mut c);
-        let t = translate(&c, s, 0x8000_0000, AccessType::Fetch, &mut mem).unwrap();
+        let t = translate_vaddr(&c, s, 0x8000_0000, AccessType::Fetch, &mut mem).unwrap();
         assert_eq!(t.paddr, 0x8000_0000);
         assert_eq!(t.pmp_privilege, s);
         assert_eq!(mem.loads, 0, "no walk in bare mode");
@@ -207,10 +207,10 @@ mod tests {
         let mut mem = TestMemory::default();
         // MPRV with MPP = S and no PMP entries: the load is an S access.
         assert_eq!(
-            translate(&c, M, 0x8000_0000, AccessType::Load, &mut mem),
+            translate_vaddr(&c, M, 0x8000_0000, AccessType::Load, &mut mem),
             Err(Exception::LoadAccessFault)
         );
-        assert!(translate(&c, M, 0x8000_0000, AccessType::Fetch, &mut mem).is_ok());
+        assert!(translate_vaddr(&c, M, 0x8000_0000, AccessType::Fetch, &mut mem).is_ok());
     }
 
     #[test]
@@ -222,19 +222,19 @@ mod tests {
         c.write(PMPCFG0, (0x1f << 8) | 0x11, M, &CTX).unwrap();
         let s = Privilege::Supervisor;
         let mut mem = TestMemory::default();
-        let t = translate(&c, s, 0x8000_0000, AccessType::Store, &mut mem).unwrap();
+        let t = translate_vaddr(&c, s, 0x8000_0000, AccessType::Store, &mut mem).unwrap();
         assert!(!t.cacheable_page);
         assert_eq!(
-            translate(&c, s, 0x8000_0100, AccessType::Store, &mut mem),
+            translate_vaddr(&c, s, 0x8000_0100, AccessType::Store, &mut mem),
             Err(Exception::StoreAccessFault)
         );
-        let t = translate(&c, s, 0x8000_1000, AccessType::Store, &mut mem).unwrap();
+        let t = translate_vaddr(&c, s, 0x8000_1000, AccessType::Store, &mut mem).unwrap();
         assert!(t.cacheable_page && t.writable);
         // A read-only PMP page reports writable = false.
         c.write(PMPADDR0, (0x8000_2000 >> 2) | 0x1ff, M, &CTX)
             .unwrap();
         c.write(PMPCFG0, (0x1f << 8) | 0x19, M, &CTX).unwrap();
-        let t = translate(&c, s, 0x8000_2008, AccessType::Load, &mut mem).unwrap();
+        let t = translate_vaddr(&c, s, 0x8000_2008, AccessType::Load, &mut mem).unwrap();
         assert!(t.cacheable_page && t.readable && !t.writable && !t.executable);
     }
 }

@@ -192,7 +192,7 @@ fn permissions(csrs: &Csrs, privilege: Privilege, pte: Pte) -> PmpPermissions {
 #[cfg(test)]
 mod tests {
     use super::super::test_memory::{TestMemory, leaf as leaf_pte, pointer};
-    use super::super::{Translated, translate};
+    use super::super::{Translated, translate_vaddr};
     use super::*;
     use crate::csr::CsrContext;
     use crate::csr::addr::*;
@@ -239,7 +239,7 @@ mod tests {
         a: AccessType,
         m: &mut TestMemory,
     ) -> Result<Translated, Exception> {
-        translate(c, p, v, a, m)
+        translate_vaddr(c, p, v, a, m)
     }
 
     #[test]

@@ -27,11 +27,12 @@
 //! it and out of it, clears its jump-cache slot and frees its index.
 //!
 //! Block storage is an `Rc<[I]>`, and a removed block's instructions are kept
-//! in a *graveyard* until [`BlockCache::collect_garbage`]: an executor that
-//! runs a block's instructions while a store inside it invalidates that very
-//! block (self-modifying code) keeps reading valid memory, without paying for
-//! a reference-count update on every block it enters. The executor calls
-//! `collect_garbage` only where it holds no block's instructions.
+//! in a *graveyard* until the cache's owner collects them: code that runs a
+//! block's instructions while a store inside it invalidates that very block
+//! (self-modifying code) keeps reading valid memory, without paying for a
+//! reference-count update on every block it enters. Collection is
+//! crate-private: only the engine's loop ([`crate::cpu`]) does it, between
+//! two runs of chained blocks, where no block's code is in use.
 
 use std::rc::Rc;
 
@@ -465,10 +466,11 @@ impl<I> BlockCache<I> {
     }
 
     /// Free the instructions of blocks removed since the last call. Until
-    /// then they stay valid, so an executor may keep running a block that was
-    /// removed under it.
+    /// then they stay valid, so code may keep running a block that was
+    /// removed under it. Only the engine's loop calls this, where no code
+    /// runs (see the module documentation).
     #[inline]
-    pub fn collect_garbage(&mut self) {
+    pub(crate) fn collect_garbage(&mut self) {
         if !self.graveyard.is_empty() {
             self.graveyard.clear();
         }
@@ -477,8 +479,9 @@ impl<I> BlockCache<I> {
     /// The instructions of block `id`, for the executor.
     ///
     /// The slice stays valid after the block is removed (by invalidation or
-    /// flush) until [`BlockCache::collect_garbage`] runs; the pointer lets the
-    /// executor keep it across calls that need `&mut self`.
+    /// flush) until the engine's loop collects removed blocks between two
+    /// runs of chained blocks ([`crate::cpu`]); the pointer lets code keep it
+    /// across calls that need `&mut self`.
     #[inline(always)]
     pub fn code(&self, id: BlockId) -> *const [I] {
         self.hot[id as usize].code

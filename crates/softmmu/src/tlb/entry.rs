@@ -11,7 +11,7 @@
 //! therefore sends the access to the slow path, which reads the flags and
 //! acts on them.
 
-use ferrite_memory::MemTxAttrs;
+use ferrite_memory::{MemTxAttrs, RegionId};
 
 /// log2 of the target page size the TLB works in (4 KiB).
 pub const PAGE_BITS: u32 = 12;
@@ -187,6 +187,18 @@ impl PageKind {
     }
 }
 
+/// The flat-view section that serves a whole page through callbacks: the
+/// terminal region and the offset of the page's first byte in it. A slot
+/// that has one dispatches MMIO straight to the region (QEMU's
+/// `CPUTLBEntryFull::xlat_section`), without looking the address up again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoSection {
+    /// The terminal region.
+    pub region: RegionId,
+    /// Offset in `region` of the page's first byte.
+    pub offset: u64,
+}
+
 /// The cold part of a TLB slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TlbFull {
@@ -194,6 +206,10 @@ pub struct TlbFull {
     pub paddr: u64,
     /// What the page is.
     pub kind: PageKind,
+    /// For a page served through callbacks by one section (MMIO, a ROM
+    /// device's writes): that section. `None` for RAM, unassigned space and
+    /// pages split between sections (those are looked up per access).
+    pub section: Option<IoSection>,
     /// Permissions granted by the target's fill.
     pub prot: Prot,
     /// Transaction attributes for accesses through this slot.
@@ -205,6 +221,7 @@ impl TlbFull {
     pub const EMPTY: TlbFull = TlbFull {
         paddr: 0,
         kind: PageKind::Io,
+        section: None,
         prot: Prot::NONE,
         attrs: MemTxAttrs {
             requester_id: 0,

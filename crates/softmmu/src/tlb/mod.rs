@@ -15,17 +15,34 @@
 //!   sets the tag flags; flagged accesses (MMIO, NOTDIRTY, ROM) are carried
 //!   out there.
 //! * **Coherence**: [`Tlb::flush`], [`Tlb::flush_page`] (by mode mask),
-//!   [`Tlb::check_generation`] (the address space's flat view changed),
-//!   [`Tlb::rearm_notdirty`] (dirty bits were cleared).
+//!   [`Tlb::rearm_notdirty`] (dirty bits were cleared). The CPU that owns
+//!   the TLB is a memory listener of its address space and flushes it when
+//!   a commit changes the view ([`crate::cpu`]).
+//!
+//! # Why the host pointers are valid
+//!
+//! A RAM slot's `addend` turns a guest virtual address into a host pointer
+//! that the fast paths dereference. [`Tlb::install`] only writes such an
+//! addend for a page that lies whole inside one RAM section, and before it
+//! does, it takes a [`RamHostRef`] on the RAM block's host mapping and keeps
+//! it in the TLB (`pins`). A mapping is unmapped only when its last
+//! reference is dropped, so every pointer a slot can produce stays inside
+//! live host memory for as long as the TLB exists, even if the memory
+//! system that made the mapping is gone: a stale slot (a flush not yet
+//! processed) may read outdated guest data, never freed memory. The pins
+//! are dropped with the TLB, or by [`Tlb::flush_all`] (after which no slot
+//! holds a pointer).
 
 pub mod entry;
 pub mod sizing;
 pub mod slow;
 
-use ferrite_memory::{AddressSpaceId, GuestAddress, MemorySystem, RamAddr, SectionKind};
+use ferrite_memory::{
+    AddressSpaceId, GuestAddress, MemorySystem, RamAddr, RamHostRef, SectionKind,
+};
 
 pub use entry::{
-    MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot, TLB_DISCARD_WRITE,
+    IoSection, MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot, TLB_DISCARD_WRITE,
     TLB_FLAGS_MASK, TLB_INVALID, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, TLB_WATCHPOINT, TlbEntry,
     TlbFull,
 };
@@ -170,7 +187,9 @@ impl ModeTable {
 pub struct Tlb {
     modes: [ModeTable; MAX_MMU_MODES],
     space: AddressSpaceId,
-    generation: u64,
+    /// The host mappings that slots point into (see the module
+    /// documentation): at most one per RAM block.
+    pins: Vec<RamHostRef>,
     stats: TlbStats,
 }
 
@@ -210,12 +229,30 @@ pub(crate) unsafe fn write_host<const N: usize>(p: *mut u8, v: u64) {
 
 impl Tlb {
     /// An empty TLB for a CPU whose physical accesses go to `space`.
-    pub fn new(mem: &MemorySystem, space: AddressSpaceId) -> Self {
+    pub fn new(space: AddressSpaceId) -> Self {
         Self {
             modes: std::array::from_fn(|_| ModeTable::new(DEFAULT_BITS)),
             space,
-            generation: mem.generation(space),
+            pins: Vec::new(),
             stats: TlbStats::default(),
+        }
+    }
+
+    /// Keep the host mapping behind `host..host + PAGE_SIZE` (ram address
+    /// `ram`) alive for as long as slots may point into it. False when no
+    /// RAM block holds the page whole (the page is then not installed as
+    /// host memory).
+    fn pin(&mut self, mem: &MemorySystem, host: *mut u8, ram: RamAddr) -> bool {
+        let len = PAGE_SIZE as usize;
+        if self.pins.iter().any(|p| p.contains(host, len)) {
+            return true;
+        }
+        match mem.ram_host_ref(ram) {
+            Some(keep) if keep.contains(host, len) => {
+                self.pins.push(keep);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -352,24 +389,34 @@ impl Tlb {
 
         let t = mem.translate(self.space, GuestAddress(ppage));
         let whole_page = t.len >= PAGE_SIZE;
-        let (kind, host) = match t.kind {
+        let section = whole_page.then_some(IoSection {
+            region: t.region,
+            offset: t.offset_in_region,
+        });
+        let (kind, host, section) = match t.kind {
             SectionKind::Ram {
                 host,
                 ram_addr,
                 readonly,
-            } if whole_page => (
+            } if whole_page && self.pin(mem, host, ram_addr) => (
                 PageKind::Ram {
                     ram: ram_addr.0,
                     readonly,
                 },
                 Some(host),
+                None,
             ),
-            SectionKind::RomDevice { host, ram_addr } if whole_page => {
-                (PageKind::RomDevice { ram: ram_addr.0 }, Some(host))
+            SectionKind::RomDevice { host, ram_addr }
+                if whole_page && self.pin(mem, host, ram_addr) =>
+            {
+                (PageKind::RomDevice { ram: ram_addr.0 }, Some(host), section)
             }
-            SectionKind::Unassigned => (PageKind::Unassigned, None),
-            _ => (PageKind::Io, None),
+            SectionKind::Unassigned => (PageKind::Unassigned, None, None),
+            SectionKind::Io => (PageKind::Io, None, section),
+            // RAM or a ROM device sharing the page with other sections.
+            _ => (PageKind::Io, None, None),
         };
+        let m = &mut self.modes[mmu_idx % MAX_MMU_MODES];
         let base = vpage | if map.cacheable { 0 } else { TLB_RECHECK };
         let io = if host.is_some() { 0 } else { TLB_MMIO };
         let tag_if = |allowed: bool, flags: u64| if allowed { base | flags } else { TAG_EMPTY };
@@ -396,6 +443,7 @@ impl Tlb {
         let full = TlbFull {
             paddr: ppage,
             kind,
+            section,
             prot: map.prot,
             attrs: map.attrs,
         };
@@ -469,9 +517,11 @@ impl Tlb {
         }
     }
 
-    /// Empty every mode.
+    /// Empty every mode, and let go of the host mappings the slots pointed
+    /// into.
     pub fn flush_all(&mut self) {
         self.flush(ALL_MODES);
+        self.pins.clear();
     }
 
     /// Drop the translations of the virtual page holding `vaddr` in the modes
@@ -484,19 +534,6 @@ impl Tlb {
             if mode_mask & (1 << i) != 0 && m.flush_page(vaddr) {
                 self.stats.flushes += 1;
             }
-        }
-    }
-
-    /// Flush everything if the address space's flat view changed since the
-    /// last check (a memory-topology commit). Returns whether it flushed.
-    pub fn check_generation(&mut self, mem: &MemorySystem) -> bool {
-        let g = mem.generation(self.space);
-        if g != self.generation {
-            self.generation = g;
-            self.flush_all();
-            true
-        } else {
-            false
         }
     }
 

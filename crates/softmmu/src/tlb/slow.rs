@@ -7,7 +7,9 @@
 
 use ferrite_memory::{DirtyClient, Endianness, GuestAddress, MemTxError, MemorySystem, RamAddr};
 
-use super::entry::{MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, tag_maps_page};
+use super::entry::{
+    MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, TlbFull, tag_maps_page,
+};
 use super::{TLB_DISCARD_WRITE, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, Tlb, read_host, write_host};
 
 /// What the TLB needs from the target (QEMU's `tlb_fill` and friends).
@@ -138,13 +140,11 @@ impl Tlb {
         let i = self.resolve(mem, f, mmu_idx, vaddr, size, access)?;
         let (e, full) = self.slot(mmu_idx, i);
         if e.tag(access) & TLB_MMIO != 0 {
-            let paddr = full.paddr | (vaddr & !PAGE_MASK);
-            return mem
-                .load(self.space(), GuestAddress(paddr), size, Endianness::Little, full.attrs)
-                .map_err(|err| {
-                    tracing::debug!(target: "guest_errors", vaddr, paddr, size, %err, "load failed");
-                    f.bus_fault(vaddr, size, access, err)
-                });
+            return self.io_load(mem, &full, vaddr, size).map_err(|err| {
+                let paddr = full.paddr | (vaddr & !PAGE_MASK);
+                tracing::debug!(target: "guest_errors", vaddr, paddr, size, %err, "load failed");
+                f.bus_fault(vaddr, size, access, err)
+            });
         }
         let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
         // SAFETY: the tag is valid and not MMIO, so the slot maps a whole RAM
@@ -200,13 +200,11 @@ impl Tlb {
         let (e, full) = self.slot(mmu_idx, i);
         let tag = e.addr_write;
         if tag & TLB_MMIO != 0 {
-            let paddr = full.paddr | (vaddr & !PAGE_MASK);
-            return mem
-                .store(self.space(), GuestAddress(paddr), size, value, Endianness::Little, full.attrs)
-                .map_err(|err| {
-                    tracing::debug!(target: "guest_errors", vaddr, paddr, size, %err, "store failed");
-                    f.bus_fault(vaddr, size, MmuAccess::Store, err)
-                });
+            return self.io_store(mem, &full, vaddr, size, value).map_err(|err| {
+                let paddr = full.paddr | (vaddr & !PAGE_MASK);
+                tracing::debug!(target: "guest_errors", vaddr, paddr, size, %err, "store failed");
+                f.bus_fault(vaddr, size, MmuAccess::Store, err)
+            });
         }
         if tag & TLB_DISCARD_WRITE != 0 {
             tracing::debug!(target: "guest_errors", vaddr, paddr = full.paddr | (vaddr & !PAGE_MASK), "write to ROM ignored");
@@ -250,15 +248,8 @@ impl Tlb {
         let i = self.resolve(mem, f, mmu_idx, vaddr, size, MmuAccess::Store)?;
         let (e, full) = self.slot(mmu_idx, i);
         let old = if e.addr_write & TLB_MMIO != 0 || full.kind.ram().is_none() {
-            let paddr = full.paddr | (vaddr & !PAGE_MASK);
-            mem.load(
-                self.space(),
-                GuestAddress(paddr),
-                size,
-                Endianness::Little,
-                full.attrs,
-            )
-            .map_err(|err| f.bus_fault(vaddr, size, MmuAccess::Store, err))?
+            self.io_load(mem, &full, vaddr, size)
+                .map_err(|err| f.bus_fault(vaddr, size, MmuAccess::Store, err))?
         } else {
             let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
             // SAFETY: the slot maps a whole RAM page (ROM or RAM) at
@@ -267,6 +258,65 @@ impl Tlb {
         };
         self.store_resolved(mem, f, mmu_idx, i, vaddr, size, op(old))?;
         Ok(old)
+    }
+
+    /// An access through callbacks: straight to the slot's section when the
+    /// page has one (dispatched once, as QEMU's `io_readx`), else looked up
+    /// by physical address (a page shared between sections).
+    fn io_load(
+        &self,
+        mem: &mut MemorySystem,
+        full: &TlbFull,
+        vaddr: u64,
+        size: u32,
+    ) -> Result<u64, MemTxError> {
+        let in_page = vaddr & !PAGE_MASK;
+        match full.section {
+            Some(s) => mem.load_region(
+                s.region,
+                s.offset + in_page,
+                size,
+                Endianness::Little,
+                full.attrs,
+            ),
+            None => mem.load(
+                self.space(),
+                GuestAddress(full.paddr | in_page),
+                size,
+                Endianness::Little,
+                full.attrs,
+            ),
+        }
+    }
+
+    /// The store counterpart of [`Tlb::io_load`].
+    fn io_store(
+        &self,
+        mem: &mut MemorySystem,
+        full: &TlbFull,
+        vaddr: u64,
+        size: u32,
+        value: u64,
+    ) -> Result<(), MemTxError> {
+        let in_page = vaddr & !PAGE_MASK;
+        match full.section {
+            Some(s) => mem.store_region(
+                s.region,
+                s.offset + in_page,
+                value,
+                size,
+                Endianness::Little,
+                full.attrs,
+            ),
+            None => mem.store(
+                self.space(),
+                GuestAddress(full.paddr | in_page),
+                size,
+                value,
+                Endianness::Little,
+                full.attrs,
+            ),
+        }
     }
 
     /// Where the code at `vaddr` lives, translating for a fetch if needed.

@@ -20,7 +20,7 @@ use ferrite_memory::{
 };
 use ferrite_softmmu::VirtualClock;
 
-use crate::cpu::{CpuConfig, RiscvCpu, RunExit};
+use crate::cpu::{CpuConfig, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
 use crate::decode::decode;
 
 pub const RAM: u64 = 0x8000_0000;
@@ -87,7 +87,7 @@ impl Rig {
         mem.add_subregion(root, IO, ior).unwrap();
         let space = mem.new_address_space("cpu", root);
         let clock = VirtualClock::new(10);
-        let mut cpu = RiscvCpu::new(CpuConfig::default(), &mut mem, space, clock.clone());
+        let mut cpu = new_cpu(CpuConfig::default(), &mut mem, space, clock.clone());
         cpu.reset(RAM);
         let mut rig = Rig {
             mem,
@@ -101,7 +101,7 @@ impl Rig {
     }
 
     pub fn space(&self) -> ferrite_memory::AddressSpaceId {
-        self.cpu.space
+        self.cpu.address_space()
     }
 
     /// Write instruction words at `addr` (through the memory API, as a loader would).

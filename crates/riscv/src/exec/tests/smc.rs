@@ -58,7 +58,7 @@ fn invalidate_code_drops_blocks_of_a_range() {
     rig.program(&[addi(10, 10, 1), jal(0, -4)]);
     rig.run(10);
     let before = rig.cpu.stats().blocks_invalidated;
-    rig.cpu.invalidate_code(&mut rig.mem, RAM, 8);
+    rig.cpu.invalidate_code(&rig.mem, RAM, 8);
     assert!(rig.cpu.stats().blocks_invalidated > before);
     rig.run(10);
     assert_eq!(rig.x(10), 10);
@@ -86,7 +86,7 @@ fn data_stores_to_a_code_page_keep_working() {
 fn a_store_by_one_hart_invalidates_another_harts_blocks() {
     let mut rig = Rig::new();
     let space = rig.space();
-    let mut other = RiscvCpu::new(
+    let mut other = new_cpu(
         CpuConfig {
             hart_id: 1,
             ..CpuConfig::default()

@@ -1,0 +1,332 @@
+//! The execution loop (QEMU's `cpu_exec`): interrupts at block boundaries,
+//! lookup or translation of the next block, chaining, exits and the
+//! instruction budget.
+//!
+//! [`Cpu::run`] executes until the budget is consumed (instructions that
+//! retired, plus one for each that raised an exception), the CPU waits for
+//! an interrupt, or a device asks for the slice to end. Between runs of
+//! blocks it collects removed blocks, drains memory events, looks for
+//! interrupts, then finds the next block: the previous block's chain slot,
+//! else the jump cache, else the hash map after translating the pc through
+//! the TLB, else a fresh translation. Blocks then run back to back in
+//! [`Cpu::exec_chain`] (and code may enter chained successors itself),
+//! skipping those checks. That is sound because nothing else can make an
+//! interrupt pending or queue a memory event meanwhile: a target's exit for
+//! a state change leaves the chain, a slow-path access that moves an
+//! interrupt input, invalidates code or queues an event ends its block, and
+//! the chain never runs past the target's own timer deadline.
+
+use ferrite_memory::MemorySystem;
+
+use super::target::{BlockExit, Finish, Target, Translated};
+use super::{ChainState, Cpu};
+use crate::block::{BlockId, BlockKey};
+use crate::tlb::PAGE_SIZE;
+
+/// Why [`Cpu::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunExit {
+    /// The budget was consumed.
+    BudgetExhausted,
+    /// The CPU waits for an interrupt and none is pending: nothing to do
+    /// until a device or a timer raises one.
+    WaitingForInterrupt,
+    /// A device asked for the slice to end
+    /// ([`crate::VirtualClock::request_slice_end`]); the CPU can go on once
+    /// the machine has acted on the request.
+    SliceEndRequested,
+}
+
+/// Where the next block comes from.
+enum NextBlock {
+    Cached(BlockId),
+    /// Code that cannot be cached: run one instruction uncached.
+    Uncached,
+    /// The translated block was invalidated at once: look again.
+    Retry,
+}
+
+/// How a run of chained blocks ended.
+struct ChainEnd<E> {
+    /// Instructions retired (already settled).
+    retired: u64,
+    exit: BlockExit<E>,
+    /// The last block that ran.
+    last: BlockId,
+    /// The block cache's epoch at the end of the run.
+    epoch: u64,
+}
+
+impl<T: Target> Cpu<T> {
+    /// Run for at most `budget` instructions. See the
+    /// [module documentation](self).
+    pub fn run(&mut self, mem: &mut MemorySystem, budget: u64) -> RunExit {
+        self.process_events();
+        if self.halted {
+            if !self.arch.wakeup(self.clock.ticks()) {
+                return RunExit::WaitingForInterrupt;
+            }
+            self.halted = false;
+        }
+        let trace_cpu = tracing::enabled!(target: "cpu", tracing::Level::INFO);
+        let trace_exec = tracing::enabled!(target: "exec", tracing::Level::INFO);
+        let tracing = trace_cpu || trace_exec;
+        let mut budget = budget;
+        // The previous block and the chain slot it left through, valid while
+        // the block cache's epoch is unchanged.
+        let mut chain: Option<(BlockId, usize, u64)> = None;
+        while budget > 0 {
+            if self.clock.slice_end_requested() {
+                return RunExit::SliceEndRequested;
+            }
+            // No code runs here: removed blocks can be freed.
+            self.blocks.collect_garbage();
+            if self.events.pending() {
+                self.process_events();
+            }
+            if self.arch.take_interrupt(self.clock.ticks()) {
+                self.halted = false;
+                chain = None;
+            }
+            let pc = self.arch.pc();
+            let chained = match chain {
+                Some((from, slot, epoch)) if epoch == self.blocks.epoch() => {
+                    self.blocks.successor(from, slot)
+                }
+                _ => None,
+            };
+            let id = match chained {
+                Some(id) => id,
+                None => match self.find_block(mem, pc) {
+                    Ok(NextBlock::Cached(id)) => {
+                        if let Some((from, slot, epoch)) = chain {
+                            if epoch == self.blocks.epoch() {
+                                self.blocks.link(from, slot, id);
+                            }
+                        }
+                        id
+                    }
+                    Ok(NextBlock::Retry) => {
+                        chain = None;
+                        continue;
+                    }
+                    Ok(NextBlock::Uncached) => {
+                        chain = None;
+                        let (retired, exit) = T::exec_uncached(self, mem, pc);
+                        budget = budget.saturating_sub(retired);
+                        let exit = match exit {
+                            // Never chain from an uncached instruction.
+                            BlockExit::Jump { pc, .. } => BlockExit::Jump { pc, slot: None },
+                            other => other,
+                        };
+                        if let Some(r) = self.finish(mem, exit, &mut budget) {
+                            return r;
+                        }
+                        continue;
+                    }
+                    Err(fault) => {
+                        chain = None;
+                        self.arch.raise(fault, pc);
+                        budget -= 1;
+                        self.clock.retire(1);
+                        continue;
+                    }
+                },
+            };
+            let left = budget.min(self.timer_allowance());
+            if trace_cpu {
+                tracing::info!(target: "cpu", "{}", self.arch.log_state());
+            }
+            if trace_exec {
+                tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.arch.cpu_index(), pc);
+            }
+            // Tracing runs one block at a time.
+            let end = self.exec_chain(mem, id, left, !tracing);
+            // `retired <= left <= budget`: no underflow.
+            budget -= end.retired;
+            match end.exit {
+                BlockExit::Jump { pc: next, slot } => {
+                    self.arch.set_pc(next);
+                    chain = slot.map(|s| (end.last, usize::from(s), end.epoch));
+                }
+                exit => {
+                    chain = None;
+                    if let Some(r) = self.finish(mem, exit, &mut budget) {
+                        return r;
+                    }
+                }
+            }
+        }
+        RunExit::BudgetExhausted
+    }
+
+    /// Act on how a block ended; `Some` when `run` must return.
+    #[inline]
+    fn finish(
+        &mut self,
+        mem: &mut MemorySystem,
+        exit: BlockExit<T::Exit>,
+        budget: &mut u64,
+    ) -> Option<RunExit> {
+        match exit {
+            BlockExit::Jump { pc, .. } => {
+                self.arch.set_pc(pc);
+                None
+            }
+            BlockExit::Other(e) => match T::finish(self, mem, e) {
+                Finish::Continue => None,
+                Finish::Faulted => {
+                    // A faulting instruction does not retire but is consumed.
+                    *budget = budget.saturating_sub(1);
+                    self.clock.retire(1);
+                    None
+                }
+                Finish::Wait => {
+                    self.halted = true;
+                    Some(RunExit::WaitingForInterrupt)
+                }
+            },
+        }
+    }
+
+    /// How many instructions may run before the target's timer fires (so a
+    /// chain stops in time to take the interrupt).
+    #[inline]
+    fn timer_allowance(&self) -> u64 {
+        match self.arch.timer_deadline() {
+            Some(tick) => self.clock.insns_until_tick(tick).max(1),
+            None => u64::MAX,
+        }
+    }
+
+    /// Run block `id` and, when `chain` is set, the blocks that follow it,
+    /// for at most `left` instructions. Code leaving a block through a chain
+    /// slot may enter the chained successor itself; otherwise this loop
+    /// follows the chain slot or looks the successor up in the jump cache
+    /// (and chains it for next time). The run stops at the first exit other
+    /// than a jump, when `left` is used up, or at a successor not yet
+    /// translated.
+    ///
+    /// Nothing but a slow-path access can invalidate code or queue memory
+    /// events in the middle of a run, and such an access ends its block with
+    /// an exit other than a jump, so the run needs no per-block event or
+    /// epoch test.
+    #[inline(always)]
+    fn exec_chain(
+        &mut self,
+        mem: &mut MemorySystem,
+        id: BlockId,
+        mut left: u64,
+        chain: bool,
+    ) -> ChainEnd<T::Exit> {
+        let flags = self.arch.block_flags();
+        self.chain.cur_block = id;
+        if !chain {
+            // SAFETY: `id` is a live block (just found or chained); its code
+            // stays allocated until `collect_garbage`, which runs only in
+            // `run` between chains, never while this reference is in use.
+            let code = unsafe { &*self.blocks.code(id) };
+            // One block: a budget no larger than it keeps its code from
+            // entering another.
+            left = left.min(T::insn_count(code));
+        }
+        self.chain.left = left;
+        self.chain.settled_left = left;
+        let exit = loop {
+            self.chain.links_left = ChainState::MAX_LINKED_BLOCKS;
+            // SAFETY: as above: `cur_block` is the block the last step
+            // entered or the loop chose, and removed blocks keep their code
+            // until `collect_garbage`.
+            let code = unsafe { &*self.blocks.code(self.chain.cur_block) };
+            let (next, slot) = match T::exec_block(self, mem, code) {
+                BlockExit::Jump { pc, slot } => (pc, slot),
+                other => break other,
+            };
+            if !chain || self.chain.left == 0 {
+                break BlockExit::Jump { pc: next, slot };
+            }
+            // A chained successor the code did not enter (it is longer than
+            // what is left of the budget, or the run of direct entries
+            // reached its limit), else the jump cache.
+            let cur = self.chain.cur_block;
+            let succ = slot.and_then(|s| self.blocks.successor(cur, usize::from(s)));
+            self.chain.cur_block = match succ {
+                Some(s) => s,
+                None => match self.blocks.lookup_jump(next, flags) {
+                    Some(found) => {
+                        if let Some(s) = slot {
+                            self.blocks.link(cur, usize::from(s), found);
+                        }
+                        found
+                    }
+                    None => break BlockExit::Jump { pc: next, slot },
+                },
+            };
+        };
+        let retired = left - self.chain.left;
+        self.settle();
+        ChainEnd {
+            retired,
+            exit,
+            last: self.chain.cur_block,
+            epoch: self.blocks.epoch(),
+        }
+    }
+
+    /// Find (or translate) the block at `pc` for the current target state.
+    fn find_block(&mut self, mem: &mut MemorySystem, pc: u64) -> Result<NextBlock, T::Fault> {
+        let flags = self.arch.block_flags();
+        if let Some(id) = self.blocks.lookup_jump(pc, flags) {
+            return Ok(NextBlock::Cached(id));
+        }
+        self.arch.check_pc(pc)?;
+        let phys_pc = match self.code_ram_fast(pc) {
+            Some(r) => r,
+            None => match self.code_location(mem, pc)?.ram {
+                Some(r) => r,
+                None => return Ok(NextBlock::Uncached),
+            },
+        };
+        let key = BlockKey { phys_pc, pc, flags };
+        let tlb = &self.tlb;
+        let fetch_idx = self.arch.fetch_mmu_idx();
+        if let Some(id) = self
+            .blocks
+            .lookup(key, |vpage2| tlb.code_ram_fast(fetch_idx, vpage2))
+        {
+            return Ok(NextBlock::Cached(id));
+        }
+        let block = match T::translate_block(self, mem, key)? {
+            Translated::Block(b) => b,
+            Translated::Uncached => return Ok(NextBlock::Uncached),
+        };
+        let id = self.blocks.insert(
+            key,
+            block.code,
+            block.byte_len,
+            block.terminal,
+            &block.pages,
+        );
+        self.protect_code_pages(mem, &block.pages);
+        // An outside write queued during translation (a page-table update by
+        // the walk) may already have removed the block: look again.
+        Ok(if self.blocks.get(id).is_some() {
+            NextBlock::Cached(id)
+        } else {
+            NextBlock::Retry
+        })
+    }
+
+    /// Clear the CODE dirty bit of pages that now hold translated code, so
+    /// the next store to them takes the NOTDIRTY path, and apply the
+    /// resulting NOTDIRTY re-arm before anything runs.
+    fn protect_code_pages(&mut self, mem: &mut MemorySystem, pages: &[u64]) {
+        use ferrite_memory::{DirtyClient, RamAddr};
+        for &p in pages {
+            if mem.ram_dirty(RamAddr(p), DirtyClient::Code) {
+                mem.ram_reset_dirty(RamAddr(p), PAGE_SIZE, DirtyClient::Code);
+            }
+        }
+        self.process_events();
+    }
+}

@@ -1,0 +1,430 @@
+//! The engine: one CPU generic over a [`Target`] (QEMU's `CPUState` with
+//! `cpu-exec.c`, the TCG memory listener and the NOTDIRTY write path of
+//! `cputlb.c`/`tb-maint.c`).
+//!
+//! A [`Cpu`] owns everything that is not architecture: the [`Tlb`], the
+//! [`BlockCache`] with its jump cache, the queue of memory events, the
+//! chain state the running code updates, and the execution loop
+//! ([`Cpu::run`]). The target's state is the `arch` field; the target
+//! implements [`Target`] (fill the TLB, translate and run blocks, take
+//! interrupts) and [`ArchState`] (registers, pc, privilege, control
+//! registers, a complete saved state).
+//!
+//! # Coherence rules, each kept in one place
+//!
+//! * A flush of the TLB is a flush of the jump cache (and of the chains
+//!   that depend on mappings): [`Cpu::flush_tlb`] and [`Cpu::flush_tlb_page`]
+//!   are the only ways to flush.
+//! * A store through a NOTDIRTY slot to a page holding translated code
+//!   invalidates the page's blocks here, in the engine, before the store
+//!   (the slow path's [`TlbFill::code_written`] is implemented by the
+//!   engine, not by the target), tells the other CPUs, and ends the running
+//!   block.
+//! * The CPU is a [`MemoryListener`](ferrite_memory::MemoryListener) of its
+//!   own address space: a commit that changes the view queues a
+//!   [`MemEvent::MapChanged`], which the CPU applies (a full TLB flush)
+//!   before its next instruction. A slow-path access that caused the commit
+//!   ends its block, so no instruction runs on the old mappings after it.
+//! * Blocks removed while code may still be running them stay allocated
+//!   until the loop collects them between two runs of chained blocks.
+
+mod exec;
+mod listener;
+pub mod target;
+
+use std::rc::Rc;
+
+use ferrite_memory::{AddressSpaceId, ListenerId, MemTxError, MemorySystem};
+
+pub use exec::RunExit;
+pub use target::{ArchState, BlockExit, Finish, StateError, Target, Translated, TranslatedBlock};
+
+use crate::block::{BlockCache, BlockId};
+use crate::clock::VirtualClock;
+use crate::events::{EventHub, EventQueue, MemEvent};
+use crate::tlb::slow::CodeLocation;
+use crate::tlb::{MmuAccess, PAGE_SIZE, PageMapping, Tlb, TlbFill};
+
+/// The state of a run of chained blocks, which the target's code updates
+/// as it runs (QEMU keeps the like in `CPUNegativeOffsetState` and the
+/// generated code's registers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChainState {
+    /// The running block.
+    pub cur_block: BlockId,
+    /// Instructions the run may still execute; code decrements it as it
+    /// retires instructions.
+    pub left: u64,
+    /// `left` when retired instructions were last settled into the
+    /// architectural counter and the clock (see [`Cpu::settle`]).
+    pub settled_left: u64,
+    /// Builds with debug assertions only: how many more blocks code may
+    /// enter directly before returning to the loop (see
+    /// [`ChainState::MAX_LINKED_BLOCKS`]).
+    pub links_left: u32,
+}
+
+impl ChainState {
+    /// How many blocks in a row code enters directly before returning to
+    /// the loop, in builds with debug assertions. Optimised builds turn each
+    /// handler's call of the next into a jump and need no bound; an
+    /// unoptimised build makes every instruction of the run a stack frame.
+    pub const MAX_LINKED_BLOCKS: u32 = 4;
+}
+
+/// Execution statistics of one CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuStats {
+    /// Blocks translated.
+    pub blocks_translated: u64,
+    /// Blocks invalidated.
+    pub blocks_invalidated: u64,
+    /// Chains made between blocks.
+    pub blocks_chained: u64,
+    /// TLB fills (page walks).
+    pub tlb_fills: u64,
+    /// TLB flushes (whole modes).
+    pub tlb_flushes: u64,
+    /// Accesses that took the TLB slow path.
+    pub tlb_slow_accesses: u64,
+}
+
+/// One CPU: a target's state wired to the engine. See the
+/// [module documentation](self).
+pub struct Cpu<T: Target> {
+    /// The target's state.
+    pub arch: T,
+    /// The software TLB. Code reads it on its fast paths; everything that
+    /// changes it goes through the CPU's methods.
+    pub tlb: Tlb,
+    /// The translated blocks and the jump cache.
+    pub blocks: BlockCache<T::Code>,
+    /// The state of the running chain of blocks.
+    pub chain: ChainState,
+    clock: Rc<VirtualClock>,
+    events: Rc<EventQueue>,
+    hub: Rc<EventHub>,
+    space: AddressSpaceId,
+    listener: ListenerId,
+    /// Set by the NOTDIRTY path when the running block's code (or code on
+    /// its page) was invalidated: the block ends after the current
+    /// instruction.
+    end_block: bool,
+    /// Waiting for an interrupt (QEMU's `cpu->halted`).
+    halted: bool,
+}
+
+impl<T: Target> std::fmt::Debug for Cpu<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cpu")
+            .field("index", &self.arch.cpu_index())
+            .field("pc", &self.arch.pc())
+            .field("halted", &self.halted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The engine's side of the TLB slow path: the target fills, the engine
+/// invalidates code.
+struct Fill<'a, T: Target> {
+    arch: &'a mut T,
+    blocks: &'a mut BlockCache<T::Code>,
+    end_block: &'a mut bool,
+    hub: &'a EventHub,
+    own: &'a Rc<EventQueue>,
+}
+
+impl<T: Target> TlbFill for Fill<'_, T> {
+    type Fault = T::Fault;
+
+    fn tlb_fill(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+        size: u32,
+        access: MmuAccess,
+        mmu_idx: usize,
+    ) -> Result<PageMapping, T::Fault> {
+        self.arch.tlb_fill(mem, vaddr, size, access, mmu_idx)
+    }
+
+    fn bus_fault(
+        &mut self,
+        vaddr: u64,
+        size: u32,
+        access: MmuAccess,
+        error: MemTxError,
+    ) -> T::Fault {
+        self.arch.bus_fault(vaddr, size, access, error)
+    }
+
+    fn code_written(&mut self, _mem: &mut MemorySystem, ram_page: u64) {
+        if self.blocks.invalidate_page(ram_page) > 0 {
+            *self.end_block = true;
+        }
+        // Other CPUs have their own block caches: they drop the page's
+        // blocks before they run again.
+        self.hub.broadcast_except(
+            MemEvent::CodeWritten {
+                start: ram_page,
+                len: PAGE_SIZE,
+            },
+            self.own,
+        );
+    }
+}
+
+impl<T: Target> Cpu<T> {
+    /// A CPU running `arch`, whose accesses go to address space `space` of
+    /// `mem`, counting time on `clock`. Subscribes to the machine's memory
+    /// events (through the clock's hub) and registers as a listener of
+    /// `space`.
+    pub fn new(
+        arch: T,
+        mem: &mut MemorySystem,
+        space: AddressSpaceId,
+        clock: Rc<VirtualClock>,
+    ) -> Self {
+        let events = EventQueue::new();
+        let hub = clock.event_hub();
+        hub.attach(mem);
+        hub.subscribe(&events);
+        let listener = listener::register(mem, space, &events);
+        // Registration replays the current view; nothing is cached yet.
+        events.drain();
+        let mut cpu = Self {
+            arch,
+            tlb: Tlb::new(space),
+            blocks: BlockCache::new(),
+            chain: ChainState::default(),
+            clock,
+            events,
+            hub,
+            space,
+            listener,
+            end_block: false,
+            halted: false,
+        };
+        cpu.arch.mmu_state_changed();
+        cpu
+    }
+
+    /// The address space the CPU's accesses go to.
+    pub fn address_space(&self) -> AddressSpaceId {
+        self.space
+    }
+
+    /// The CPU's memory listener (to unregister it when the CPU goes away
+    /// before its memory system).
+    pub fn listener(&self) -> ListenerId {
+        self.listener
+    }
+
+    /// The machine's virtual clock.
+    pub fn clock(&self) -> &Rc<VirtualClock> {
+        &self.clock
+    }
+
+    /// Whether the CPU waits for an interrupt.
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Stop or end waiting for an interrupt (reset, a debugger, a
+    /// firmware hand-off).
+    pub fn set_halted(&mut self, halted: bool) {
+        self.halted = halted;
+    }
+
+    /// Engine statistics so far.
+    pub fn engine_stats(&self) -> CpuStats {
+        let t = self.tlb.stats();
+        let b = self.blocks.stats();
+        CpuStats {
+            blocks_translated: b.translated,
+            blocks_invalidated: b.invalidated,
+            blocks_chained: b.chained,
+            tlb_fills: t.fills,
+            tlb_flushes: t.flushes,
+            tlb_slow_accesses: t.slow_accesses,
+        }
+    }
+
+    /// Flush every TLB mode and the jump cache (with the chains that depend
+    /// on mappings), then let the target recompute its MMU state.
+    pub fn flush_tlb(&mut self) {
+        self.tlb.flush_all();
+        self.blocks.flush_jump_cache();
+        self.arch.mmu_state_changed();
+    }
+
+    /// Drop the translations of the virtual page of `vaddr` in the modes of
+    /// `mode_mask`, and the jump cache with it.
+    pub fn flush_tlb_page(&mut self, vaddr: u64, mode_mask: u32) {
+        self.tlb.flush_page(vaddr, mode_mask);
+        self.blocks.flush_jump_cache();
+    }
+
+    /// Something other than a CPU wrote guest-physical
+    /// `paddr..paddr + len` behind the memory API's back (a loader writing
+    /// host memory directly): drop translated code there. Writes through
+    /// the memory API reach the CPU by themselves.
+    pub fn invalidate_code(&mut self, mem: &MemorySystem, paddr: u64, len: u64) {
+        use ferrite_memory::{GuestAddress, SectionKind};
+        let end = paddr.saturating_add(len.max(1));
+        let mut a = paddr & !(PAGE_SIZE - 1);
+        while a < end {
+            if let SectionKind::Ram { ram_addr, .. } | SectionKind::RomDevice { ram_addr, .. } =
+                mem.translate(self.space, GuestAddress(a)).kind
+            {
+                self.blocks.invalidate_page(ram_addr.0);
+            }
+            a = match a.checked_add(PAGE_SIZE) {
+                Some(n) => n,
+                None => break,
+            };
+        }
+    }
+
+    /// Apply queued memory events: re-arm NOTDIRTY, drop overwritten code,
+    /// flush after a map change.
+    pub fn process_events(&mut self) {
+        for ev in self.events.drain() {
+            match ev {
+                MemEvent::DirtyCleared { start, len } => self.tlb.rearm_notdirty(start, len),
+                MemEvent::CodeWritten { start, len } => {
+                    self.blocks.invalidate_range(start, len);
+                }
+                MemEvent::MapChanged => self.flush_tlb(),
+            }
+        }
+    }
+
+    /// Add the instructions the running chain retired so far to the
+    /// architectural counter and the clock. Code calls it before anything
+    /// that reads them (a slow-path access, a control register, a trap).
+    #[inline]
+    pub fn settle(&mut self) {
+        let n = self.chain.settled_left - self.chain.left;
+        self.chain.settled_left = self.chain.left;
+        self.arch.retire(n);
+        self.clock.retire(n);
+    }
+
+    /// The TLB and the slow-path context, borrowed apart.
+    fn split(&mut self) -> (&mut Tlb, Fill<'_, T>) {
+        (
+            &mut self.tlb,
+            Fill {
+                arch: &mut self.arch,
+                blocks: &mut self.blocks,
+                end_block: &mut self.end_block,
+                hub: &self.hub,
+                own: &self.events,
+            },
+        )
+    }
+
+    /// Whether the running block must stop after the slow-path access just
+    /// made: its code was invalidated, memory events await processing, a
+    /// device asked for the slice to end, or an interrupt input moved
+    /// (`irq_before` is [`Target::irq_inputs`] before the access).
+    #[inline]
+    fn after_slow_path(&mut self, irq_before: u64) -> bool {
+        let stop = self.end_block
+            || self.events.pending()
+            || self.clock.slice_end_requested()
+            || self.arch.irq_inputs() != irq_before;
+        self.end_block = false;
+        stop
+    }
+
+    /// A load (or fetch) of `size` bytes at `vaddr` in mode `mmu_idx`
+    /// through the slow path: the value, and whether the block must end
+    /// after this instruction.
+    #[cold]
+    #[inline(never)]
+    pub fn load_slow(
+        &mut self,
+        mem: &mut MemorySystem,
+        mmu_idx: usize,
+        vaddr: u64,
+        size: u32,
+        access: MmuAccess,
+    ) -> Result<(u64, bool), T::Fault> {
+        let irq = self.arch.irq_inputs();
+        let (tlb, mut f) = self.split();
+        let v = tlb.load_slow(mem, &mut f, mmu_idx, vaddr, size, access)?;
+        Ok((v, self.after_slow_path(irq)))
+    }
+
+    /// A store through the slow path; returns whether the block must end.
+    #[cold]
+    #[inline(never)]
+    pub fn store_slow(
+        &mut self,
+        mem: &mut MemorySystem,
+        mmu_idx: usize,
+        vaddr: u64,
+        size: u32,
+        value: u64,
+    ) -> Result<bool, T::Fault> {
+        let irq = self.arch.irq_inputs();
+        let (tlb, mut f) = self.split();
+        tlb.store_slow(mem, &mut f, mmu_idx, vaddr, size, value)?;
+        Ok(self.after_slow_path(irq))
+    }
+
+    /// An atomic read-modify-write through the slow path: `op(old)` is
+    /// stored, `old` returned, with whether the block must end.
+    #[cold]
+    #[inline(never)]
+    pub fn rmw_slow(
+        &mut self,
+        mem: &mut MemorySystem,
+        mmu_idx: usize,
+        vaddr: u64,
+        size: u32,
+        op: impl FnOnce(u64) -> u64,
+    ) -> Result<(u64, bool), T::Fault> {
+        let irq = self.arch.irq_inputs();
+        let (tlb, mut f) = self.split();
+        let old = tlb.rmw_slow(mem, &mut f, mmu_idx, vaddr, size, op)?;
+        Ok((old, self.after_slow_path(irq)))
+    }
+
+    /// Fetch `N` (2 or 4) bytes of code at `vaddr` in the fetch mode: the
+    /// fast path, else the slow path (which may fill the TLB).
+    #[inline]
+    pub fn fetch_code<const N: usize>(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+    ) -> Result<u64, T::Fault> {
+        let idx = self.arch.fetch_mmu_idx();
+        if let Some(v) = self.tlb.fetch_fast::<N>(idx, vaddr) {
+            return Ok(v);
+        }
+        let (tlb, mut f) = self.split();
+        tlb.load_slow(mem, &mut f, idx, vaddr, N as u32, MmuAccess::Fetch)
+    }
+
+    /// The ram address of the code at `vaddr` if its page is in the TLB as
+    /// cacheable memory for fetches (no fill).
+    #[inline]
+    pub fn code_ram_fast(&self, vaddr: u64) -> Option<u64> {
+        self.tlb.code_ram_fast(self.arch.fetch_mmu_idx(), vaddr)
+    }
+
+    /// Where the code at `vaddr` lives, filling the TLB for a fetch if needed.
+    pub fn code_location(
+        &mut self,
+        mem: &mut MemorySystem,
+        vaddr: u64,
+    ) -> Result<CodeLocation, T::Fault> {
+        let idx = self.arch.fetch_mmu_idx();
+        let (tlb, mut f) = self.split();
+        tlb.code_location(mem, &mut f, idx, vaddr)
+    }
+}
+
