@@ -313,6 +313,23 @@ fn mtree_lists_the_virt_map() {
 }
 
 #[test]
+fn each_hart_has_an_address_space_sharing_the_system_flat_view() {
+    let o = ferrite(&["mtree", "-f", "--smp", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // One flat view, listed with every space that shares it, as QEMU's
+    // `info mtree -f` lists `memory` with `cpu-memory-N`.
+    let first_view = out.split("FlatView #1").next().unwrap_or_default();
+    for space in [
+        "AS \"memory\", root: system",
+        "AS \"cpu-memory-0\", root: system",
+        "AS \"cpu-memory-1\", root: system",
+    ] {
+        assert!(first_view.contains(space), "{space} missing in {out}");
+    }
+}
+
+#[test]
 fn serial_to_a_file_and_log_to_a_file() {
     let dir = std::env::temp_dir().join(format!("ferrite-cli-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -5,6 +5,7 @@ mod asm;
 mod control;
 mod fuzz;
 mod integer;
+mod listener;
 mod memory;
 mod mmio;
 mod smc;
