@@ -1,8 +1,9 @@
 //! Ferrite's platform devices: the NS16550A UART, the CLINT/ACLINT timer and
 //! software interrupts, the SiFive PLIC, the SiFive test finisher, the
 //! Goldfish RTC, virtio-mmio (block and entropy devices, and empty slots),
-//! the HTIF protocol of Spike, and the character backends a UART or HTIF
-//! console talks through.
+//! and the character-backend interface a UART talks through (the host's
+//! terminal, file and socket back-ends live in `ferrite-chardev`, so this
+//! crate has no `unsafe` and does no host I/O).
 //!
 //! # The one rule
 //!
@@ -18,7 +19,7 @@
 //!   board's per-hart interrupt pins),
 //! - a [`TimeSource`] (the virtual 10 MHz `mtime` clock),
 //! - a [`CharBackend`] (host terminal, file, socket, nothing),
-//! - and, for devices that move data (HTIF, virtio), a [`GuestMemory`] the
+//! - and, for devices that move data (virtio), a [`GuestBytes`] the
 //!   board passes in when it asks them to do the work.
 //!
 //! Guest mistakes (bad offsets, bad values) are logged on the `guest_errors`
@@ -55,12 +56,11 @@
 //! ```
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod chardev;
 pub mod clint;
 pub mod goldfish_rtc;
-pub mod guest_memory;
-pub mod htif;
 pub mod irq;
 pub mod plic;
 pub mod test_finisher;
@@ -68,11 +68,10 @@ pub mod time;
 pub mod uart16550;
 pub mod virtio;
 
-pub use chardev::{CharBackend, CharInput, ChardevError, parse_backend_spec};
+pub use chardev::{CharBackend, CharInput, ChardevError};
 pub use clint::{Clint, ClintMtimer, ClintSwi};
+pub use ferrite_memory::{GuestBytes, GuestBytesError, VecMemory};
 pub use goldfish_rtc::GoldfishRtc;
-pub use guest_memory::{GuestMemory, GuestMemoryError};
-pub use htif::{Htif, HtifCommand, HtifError, HtifEvent, HtifMemory};
 pub use irq::{IrqLevels, IrqLine, IrqSink};
 pub use plic::{Plic, PlicConfig};
 pub use test_finisher::{FinisherRequest, TestFinisher};

@@ -5,17 +5,17 @@
 
 use std::rc::Rc;
 
-use ferrite_devices::GuestMemory;
+use ferrite_devices::GuestBytes;
 use ferrite_devices::IrqSink;
 use ferrite_devices::chardev::BufferBackend;
 use ferrite_devices::clint::{MTIMER_SIZE, SWI_SIZE};
-use ferrite_devices::guest_memory::VecMemory;
 use ferrite_devices::virtio::VirtioMmio;
 use ferrite_devices::virtio::block::{MemDisk, VirtioBlock};
 use ferrite_devices::{
     Clint, GoldfishRtc, IrqLevels, IrqLine, ManualClock, Plic, PlicConfig, TestFinisher, Uart16550,
     VirtioMmioEmpty,
 };
+use ferrite_memory::VecMemory;
 use ferrite_memory::{MemTxAttrs, RegionOps};
 
 /// xorshift64*: small, deterministic, good enough to vary values.

@@ -5,8 +5,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use ferrite_chardev::parse_backend_spec;
 use ferrite_devices::chardev::BufferBackend;
-use ferrite_devices::{CharBackend, CharInput, parse_backend_spec};
+use ferrite_devices::{CharBackend, CharInput};
 
 use crate::config::SerialConfig;
 use crate::error::Result;

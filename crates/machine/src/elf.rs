@@ -9,15 +9,17 @@
 //!
 //! Segments are placed at their physical address (`p_paddr`), as QEMU's ELF
 //! loader does; the bytes past `p_filesz` up to `p_memsz` (the `.bss`) are
-//! written as zeros. Loading goes through a [`PhysicalWriter`], which the
-//! boards implement with `MemorySystem::write` so that dirty and code tracking
-//! see every byte the loader puts in memory.
+//! written as zeros. Loading goes through [`GuestBytes`], which the boards
+//! give as the memory API's [`ferrite_memory::SpaceBytes`] so that dirty and
+//! code tracking see every byte the loader puts in memory.
 
 use goblin::elf::header::{self, Header};
 use goblin::elf::program_header::{PT_LOAD, ProgramHeader};
 use goblin::elf::section_header::{SHT_SYMTAB, SectionHeader};
 use goblin::elf::sym::Symtab;
 use goblin::strtab::Strtab;
+
+use ferrite_memory::GuestBytes;
 
 use crate::layout::MemoryRange;
 
@@ -87,15 +89,6 @@ pub enum ElfError {
 
 /// Result of ELF parsing and loading.
 pub type Result<T> = std::result::Result<T, ElfError>;
-
-/// Where loaded bytes go: guest-physical memory. Boards implement it with
-/// `MemorySystem::write` on the system address space.
-pub trait PhysicalWriter {
-    /// Writes `data` at guest-physical `addr`; `Err(())` if any byte could
-    /// not be written.
-    #[allow(clippy::result_unit_err)]
-    fn write_physical(&mut self, addr: u64, data: &[u8]) -> std::result::Result<(), ()>;
-}
 
 /// One `PT_LOAD` segment: `file_size` bytes from the file at `file_offset`,
 /// then zeros up to `mem_size`, placed at `paddr`.
@@ -275,13 +268,13 @@ impl ElfImage {
     /// Writes every segment through `mem`: the file bytes, then zeros up to
     /// the memory size. Checks [`ElfImage::check_fits`] against `memory`
     /// first, so nothing is written when any segment is out of place.
-    pub fn load(&self, mem: &mut dyn PhysicalWriter, memory: &[MemoryRange]) -> Result<()> {
+    pub fn load(&self, mem: &mut dyn GuestBytes, memory: &[MemoryRange]) -> Result<()> {
         self.check_fits(memory)?;
         let zeros = [0u8; ZERO_CHUNK];
         for seg in &self.segments {
             let data = &self.bytes[seg.file_offset..seg.file_offset + seg.file_size];
-            mem.write_physical(seg.paddr, data)
-                .map_err(|()| ElfError::WriteFailed {
+            mem.write(seg.paddr, data)
+                .map_err(|_| ElfError::WriteFailed {
                     index: seg.index,
                     addr: seg.paddr,
                 })?;
@@ -289,8 +282,8 @@ impl ElfImage {
             let mut left = seg.mem_size - seg.file_size as u64;
             while left > 0 {
                 let n = left.min(ZERO_CHUNK as u64) as usize;
-                mem.write_physical(addr, &zeros[..n])
-                    .map_err(|()| ElfError::WriteFailed {
+                mem.write(addr, &zeros[..n])
+                    .map_err(|_| ElfError::WriteFailed {
                         index: seg.index,
                         addr,
                     })?;
@@ -381,6 +374,7 @@ fn describe_ranges(memory: &[MemoryRange]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use ferrite_memory::GuestBytesError;
 
     /// Builds a minimal valid RISC-V ELF64 with one PT_LOAD segment
     /// (`code` at `paddr`, memory size `memsz`) and a symbol table holding
@@ -464,10 +458,19 @@ pub(crate) mod tests {
         refuse_at: Option<u64>,
     }
 
-    impl PhysicalWriter for FakeMemory {
-        fn write_physical(&mut self, addr: u64, data: &[u8]) -> std::result::Result<(), ()> {
+    impl GuestBytes for FakeMemory {
+        fn read(&mut self, addr: u64, buf: &mut [u8]) -> std::result::Result<(), GuestBytesError> {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = *self.bytes.get(&(addr + i as u64)).unwrap_or(&0);
+            }
+            Ok(())
+        }
+        fn write(&mut self, addr: u64, data: &[u8]) -> std::result::Result<(), GuestBytesError> {
             if self.refuse_at == Some(addr) {
-                return Err(());
+                return Err(GuestBytesError {
+                    addr,
+                    len: data.len(),
+                });
             }
             for (i, b) in data.iter().enumerate() {
                 self.bytes.insert(addr + i as u64, *b);

@@ -36,16 +36,7 @@
 
 use std::collections::VecDeque;
 
-/// Guest memory as the front end needs it. The board implements it with the
-/// memory API (`MemorySystem::read`/`write`), never through the CPU.
-pub trait HtifBus {
-    /// Reads a little-endian 64-bit word; `None` if nothing answers there.
-    fn load_u64(&mut self, addr: u64) -> Option<u64>;
-    /// Writes a little-endian 64-bit word; `false` if nothing took it.
-    fn store_u64(&mut self, addr: u64, value: u64) -> bool;
-    /// Reads `buf.len()` bytes; `false` if any byte could not be read.
-    fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> bool;
-}
+use ferrite_memory::GuestBytes;
 
 /// What a poll found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,13 +128,13 @@ impl HtifFrontEnd {
     /// Reads `tohost`; if a command is there, takes it and acts on it; then
     /// delivers a queued answer if `fromhost` is free. Deterministic: the
     /// result depends only on guest memory and the front end's state.
-    pub fn poll(&mut self, bus: &mut dyn HtifBus) -> HtifStatus {
+    pub fn poll(&mut self, bus: &mut dyn GuestBytes) -> HtifStatus {
         if let Some(code) = self.exit {
             return HtifStatus::Exit(code);
         }
         self.active = false;
-        if let Some(cmd) = bus.load_u64(self.tohost).filter(|&c| c != 0) {
-            bus.store_u64(self.tohost, 0);
+        if let Some(cmd) = bus.read_u64(self.tohost).ok().filter(|&c| c != 0) {
+            let _ = bus.write_u64(self.tohost, 0);
             self.handle(cmd, bus);
             self.active = true;
         }
@@ -154,7 +145,7 @@ impl HtifFrontEnd {
         }
     }
 
-    fn handle(&mut self, cmd: u64, bus: &mut dyn HtifBus) {
+    fn handle(&mut self, cmd: u64, bus: &mut dyn GuestBytes) {
         let device = (cmd >> 56) as u8;
         let command = (cmd >> 48) as u8;
         let payload = cmd & 0xffff_ffff_ffff;
@@ -180,10 +171,10 @@ impl HtifFrontEnd {
         }
     }
 
-    fn syscall(&mut self, magic: u64, bus: &mut dyn HtifBus) {
+    fn syscall(&mut self, magic: u64, bus: &mut dyn GuestBytes) {
         let mut words = [0u64; 8];
         for (i, w) in words.iter_mut().enumerate() {
-            match bus.load_u64(magic.wrapping_add(8 * i as u64)) {
+            match bus.read_u64(magic.wrapping_add(8 * i as u64)).ok() {
                 Some(v) => *w = v,
                 None => {
                     tracing::warn!(target: "guest_errors", "htif: syscall block at {magic:#x} unreadable");
@@ -204,10 +195,10 @@ impl HtifFrontEnd {
                 ENOSYS.wrapping_neg()
             }
         };
-        bus.store_u64(magic, ret);
+        let _ = bus.write_u64(magic, ret);
     }
 
-    fn sys_write(&mut self, fd: u64, buf: u64, len: u64, bus: &mut dyn HtifBus) -> u64 {
+    fn sys_write(&mut self, fd: u64, buf: u64, len: u64, bus: &mut dyn GuestBytes) -> u64 {
         if fd != 1 && fd != 2 {
             return EBADF.wrapping_neg();
         }
@@ -215,7 +206,7 @@ impl HtifFrontEnd {
         let mut done = 0u64;
         while done < len {
             let n = ((len - done) as usize).min(WRITE_CHUNK);
-            if !bus.read_bytes(buf.wrapping_add(done), &mut chunk[..n]) {
+            if bus.read(buf.wrapping_add(done), &mut chunk[..n]).is_err() {
                 return if done == 0 {
                     EFAULT.wrapping_neg()
                 } else {
@@ -239,14 +230,14 @@ impl HtifFrontEnd {
         self.answers.push_back(value);
     }
 
-    fn deliver_answer(&mut self, bus: &mut dyn HtifBus) {
+    fn deliver_answer(&mut self, bus: &mut dyn GuestBytes) {
         let Some(fromhost) = self.fromhost else {
             return;
         };
         if let Some(&next) = self.answers.front()
-            && bus.load_u64(fromhost) == Some(0)
+            && bus.read_u64(fromhost) == Ok(0)
         {
-            bus.store_u64(fromhost, next);
+            let _ = bus.write_u64(fromhost, next);
             self.answers.pop_front();
         }
     }
@@ -265,22 +256,42 @@ mod tests {
         bytes: HashMap<u64, u8>,
     }
 
-    impl HtifBus for Bus {
-        fn load_u64(&mut self, addr: u64) -> Option<u64> {
-            Some(*self.words.get(&addr).unwrap_or(&0))
-        }
-        fn store_u64(&mut self, addr: u64, value: u64) -> bool {
-            self.words.insert(addr, value);
-            true
-        }
-        fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+    /// Words for the mailbox and magic memory, bytes for `write` buffers.
+    impl GuestBytes for Bus {
+        fn read(
+            &mut self,
+            addr: u64,
+            buf: &mut [u8],
+        ) -> Result<(), ferrite_memory::GuestBytesError> {
             for (i, b) in buf.iter_mut().enumerate() {
                 match self.bytes.get(&(addr + i as u64)) {
                     Some(v) => *b = *v,
-                    None => return false,
+                    None => {
+                        return Err(ferrite_memory::GuestBytesError {
+                            addr,
+                            len: buf.len(),
+                        });
+                    }
                 }
             }
-            true
+            Ok(())
+        }
+        fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), ferrite_memory::GuestBytesError> {
+            for (i, b) in data.iter().enumerate() {
+                self.bytes.insert(addr + i as u64, *b);
+            }
+            Ok(())
+        }
+        fn read_u64(&mut self, addr: u64) -> Result<u64, ferrite_memory::GuestBytesError> {
+            Ok(*self.words.get(&addr).unwrap_or(&0))
+        }
+        fn write_u64(
+            &mut self,
+            addr: u64,
+            value: u64,
+        ) -> Result<(), ferrite_memory::GuestBytesError> {
+            self.words.insert(addr, value);
+            Ok(())
         }
     }
 

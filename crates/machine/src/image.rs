@@ -1,10 +1,10 @@
 //! Guest images (bios, kernel): reading them, telling ELF from raw, and
 //! writing them into guest memory through the memory API.
 
-use ferrite_memory::{AddressSpaceId, GuestAddress, MemTxAttrs, MemorySystem};
+use ferrite_memory::{AddressSpaceId, GuestBytes, MemorySystem, SpaceBytes};
 
 use crate::config::ImageSource;
-use crate::elf::{ElfImage, PhysicalWriter};
+use crate::elf::ElfImage;
 use crate::error::{MachineError, Result};
 use crate::layout::MemoryRange;
 
@@ -92,7 +92,7 @@ impl NamedImage {
         memory: &[MemoryRange],
         raw_addr: u64,
     ) -> Result<()> {
-        let mut writer = SystemWriter { mem, space };
+        let mut writer = SpaceBytes::new(mem, space);
         match &self.image {
             Image::Elf(elf) => elf
                 .load(&mut writer, memory)
@@ -105,7 +105,7 @@ impl NamedImage {
                 let range = MemoryRange::new(raw_addr, bytes.len() as u64);
                 let fits = memory.iter().any(|m| m.contains_range(&range))
                     && range.size() == bytes.len() as u64;
-                if !fits || writer.write_physical(raw_addr, bytes).is_err() {
+                if !fits || writer.write(raw_addr, bytes).is_err() {
                     return Err(MachineError::RawImageOutsideMemory {
                         what: self.what,
                         name: self.name.clone(),
@@ -116,20 +116,5 @@ impl NamedImage {
                 Ok(())
             }
         }
-    }
-}
-
-/// Loader writes go through `MemorySystem::write`, so dirty and code
-/// tracking see them.
-pub(crate) struct SystemWriter<'a> {
-    pub mem: &'a mut MemorySystem,
-    pub space: AddressSpaceId,
-}
-
-impl PhysicalWriter for SystemWriter<'_> {
-    fn write_physical(&mut self, addr: u64, data: &[u8]) -> std::result::Result<(), ()> {
-        self.mem
-            .write(self.space, GuestAddress(addr), data, MemTxAttrs::default())
-            .map_err(|_| ())
     }
 }

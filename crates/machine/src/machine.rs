@@ -4,7 +4,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use ferrite_devices::TimeSource;
-use ferrite_memory::{AddressSpaceId, GuestAddress, MemTxAttrs, MemorySystem, MtreeOptions};
+use ferrite_memory::{AddressSpaceId, MemorySystem, MtreeOptions};
 use ferrite_softmmu::VirtualClock;
 
 use crate::board::{Board, BoardMemory, ClockTime, Images, spike, virt};
@@ -13,7 +13,6 @@ use crate::cpu::{ISA_STRING, new_hart};
 use crate::error::{MachineError, Result};
 use crate::fdt;
 use crate::hart::{Hart, HartStats};
-use crate::htif::HtifBus;
 use crate::image::read_source;
 use crate::layout::{spike as spike_map, virt as virt_map};
 use crate::outcome::{RunLimits, RunOutcome};
@@ -183,70 +182,12 @@ impl Machine {
     }
 }
 
-/// Devices' view of guest memory (HTIF, virtio): the memory API on the
-/// system address space.
-pub(crate) struct BoardBus<'a> {
-    pub mem: &'a mut MemorySystem,
-    pub space: AddressSpaceId,
-}
-
-impl HtifBus for BoardBus<'_> {
-    fn load_u64(&mut self, addr: u64) -> Option<u64> {
-        let mut b = [0u8; 8];
-        self.mem
-            .read(
-                self.space,
-                GuestAddress(addr),
-                &mut b,
-                MemTxAttrs::default(),
-            )
-            .ok()?;
-        Some(u64::from_le_bytes(b))
-    }
-
-    fn store_u64(&mut self, addr: u64, value: u64) -> bool {
-        self.mem
-            .write(
-                self.space,
-                GuestAddress(addr),
-                &value.to_le_bytes(),
-                MemTxAttrs::default(),
-            )
-            .is_ok()
-    }
-
-    fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> bool {
-        self.mem
-            .read(self.space, GuestAddress(addr), buf, MemTxAttrs::default())
-            .is_ok()
-    }
-}
-
-impl ferrite_devices::GuestMemory for BoardBus<'_> {
-    fn read(&mut self, addr: u64, buf: &mut [u8]) -> ferrite_devices::guest_memory::Result<()> {
-        self.mem
-            .read(self.space, GuestAddress(addr), buf, MemTxAttrs::default())
-            .map_err(|_| ferrite_devices::GuestMemoryError {
-                addr,
-                len: buf.len(),
-            })
-    }
-
-    fn write(&mut self, addr: u64, data: &[u8]) -> ferrite_devices::guest_memory::Result<()> {
-        self.mem
-            .write(self.space, GuestAddress(addr), data, MemTxAttrs::default())
-            .map_err(|_| ferrite_devices::GuestMemoryError {
-                addr,
-                len: data.len(),
-            })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::ImageSource;
     use crate::layout::MIB;
+    use ferrite_memory::{GuestAddress, MemTxAttrs};
 
     const HELLO: &[u8] = include_bytes!("../../../firmware/bin/hello.elf");
 

@@ -33,8 +33,8 @@ use ferrite_softmmu::VirtualClock;
 use crate::board::Board;
 use crate::hart::{Hart, HartExit};
 use crate::htif::HtifStatus;
-use crate::machine::BoardBus;
 use crate::outcome::RunOutcome;
+use ferrite_memory::SpaceBytes;
 
 /// Instructions one hart runs before the next hart's turn (and before the
 /// devices are serviced again). Small enough that a guest waiting on HTIF or
@@ -165,10 +165,7 @@ impl Scheduler<'_> {
     fn serve_virtio(&mut self) {
         for transport in &self.board.virtio {
             if transport.needs_processing() {
-                let mut bus = BoardBus {
-                    mem: &mut self.board.mem,
-                    space: self.board.space,
-                };
+                let mut bus = SpaceBytes::new(&mut self.board.mem, self.board.space);
                 transport.process(&mut bus);
             }
         }
@@ -191,10 +188,7 @@ impl Scheduler<'_> {
     /// The HTIF mailbox; an exit ends the run.
     fn poll_htif(&mut self) -> Option<RunOutcome> {
         if let Some(htif) = &mut self.board.htif {
-            let mut bus = BoardBus {
-                mem: &mut self.board.mem,
-                space: self.board.space,
-            };
+            let mut bus = SpaceBytes::new(&mut self.board.mem, self.board.space);
             if let HtifStatus::Exit(code) = htif.poll(&mut bus) {
                 return Some(RunOutcome::Exited(code));
             }

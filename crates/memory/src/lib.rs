@@ -26,6 +26,7 @@ mod discard;
 mod dispatch;
 mod error;
 mod flatview;
+mod guest_bytes;
 mod iommu;
 mod listener;
 mod memory_device;
@@ -46,6 +47,7 @@ pub use dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot};
 pub use discard::{RamDiscardListener, RamDiscardListenerId};
 pub use error::{MemoryError, Result};
 pub use flatview::{FlatRange, FlatView};
+pub use guest_bytes::{GuestBytes, GuestBytesError, SpaceBytes, VecMemory};
 pub use iommu::{
     IommuAccess, IommuEvent, IommuEventKind, IommuNotifierFlags, IommuNotifierId, IommuNotify,
     IommuOps, IommuPerm, IommuTlbEntry,

@@ -38,7 +38,7 @@
 
 use std::rc::Rc;
 
-use ferrite_memory::{AddressSpaceId, MemTxAttrs, MemTxError, MemorySystem};
+use ferrite_memory::{AddressSpaceId, MemTxAttrs, MemTxError, MemorySystem, SpaceBytes};
 use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot};
 use ferrite_softmmu::{
     ArchState, BlockExit, BlockKey, Cpu, Finish, StateError, Target, Translated, VirtualClock,
@@ -49,7 +49,7 @@ pub use ferrite_softmmu::RunExit;
 use crate::csr::fields::MSTATUS_SUM;
 use crate::csr::{CsrContext, HartIrqPins};
 use crate::exec::Exit;
-use crate::exec::memory::{PhysBus, access_type};
+use crate::exec::memory::access_type;
 use crate::exec::threaded::Slot;
 use crate::hart::Hart;
 use crate::interrupt::pending_interrupt;
@@ -316,7 +316,7 @@ impl Target for Riscv {
             requester_id: self.hart.csrs.hart_id() as u16,
             ..MemTxAttrs::default()
         };
-        let mut bus = PhysBus {
+        let mut bus = SpaceBytes {
             mem,
             space: self.space,
             attrs,

@@ -32,7 +32,7 @@ pub mod trap;
 pub use cpu::{CpuConfig, CpuStats, IsaConfig, Riscv, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
 pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
 pub use interrupt::pending_interrupt;
-pub use mmu::{PhysAccess, Translated, translate_vaddr};
+pub use mmu::{Translated, translate_vaddr};
 pub use pmp::{pmp_check, pmp_page_is_uniform};
 pub use privilege::{AccessType, Exception, Interrupt, Privilege, Trap, TrapCause};
 pub use trap::{mret, sret, take_trap};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::VirtioDevice;
 use super::queue::{ChainReader, ChainWriter, QueueError, Result, Virtqueue};
-use crate::guest_memory::GuestMemory;
+use ferrite_memory::GuestBytes;
 
 /// virtio device id of a block device.
 pub const DEVICE_ID: u32 = 2;
@@ -221,7 +221,7 @@ impl VirtioBlock {
 
     fn read_request(
         &mut self,
-        mem: &mut dyn GuestMemory,
+        mem: &mut dyn GuestBytes,
         writer: &mut ChainWriter<'_>,
         sector: u64,
         len: u64,
@@ -245,7 +245,7 @@ impl VirtioBlock {
 
     fn write_request(
         &mut self,
-        mem: &mut dyn GuestMemory,
+        mem: &mut dyn GuestBytes,
         reader: &mut ChainReader<'_>,
         sector: u64,
     ) -> Result<u8> {
@@ -311,7 +311,7 @@ impl VirtioDevice for VirtioBlock {
         &mut self,
         _index: usize,
         queue: &mut Virtqueue,
-        mem: &mut dyn GuestMemory,
+        mem: &mut dyn GuestBytes,
     ) -> Result<bool> {
         let mut used = false;
         while let Some(chain) = queue.pop(mem)? {
@@ -363,11 +363,11 @@ impl VirtioDevice for VirtioBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guest_memory::VecMemory;
     use crate::irq::IrqLevels;
     use crate::virtio::VirtioMmio;
     use crate::virtio::queue::tests::{AVAIL, DESC, USED, publish, put_desc};
     use crate::virtio::status;
+    use ferrite_memory::VecMemory;
     use ferrite_memory::{MemTxAttrs, RegionOps};
     use std::rc::Rc;
 

@@ -26,8 +26,8 @@ use ferrite_memory::{IoDescriptor, MemTxAttrs, MemTxResult, RegionOps};
 use super::queue::Virtqueue;
 use super::{MAGIC_VALUE, QEMU_VENDOR_ID, VIRTIO_F_VERSION_1, VirtioDevice, status};
 use crate::GUEST_ERRORS;
-use crate::guest_memory::GuestMemory;
 use crate::irq::IrqLine;
+use ferrite_memory::GuestBytes;
 
 const MAGIC: u64 = 0x000;
 const VERSION: u64 = 0x004;
@@ -125,7 +125,7 @@ impl VirtioMmio {
     /// Serves every kicked queue, moving data through `mem`, and interrupts
     /// the driver if buffers were used. A driver that breaks the queue
     /// protocol gets DEVICE_NEEDS_RESET and a configuration interrupt.
-    pub fn process(&self, mem: &mut dyn GuestMemory) {
+    pub fn process(&self, mem: &mut dyn GuestBytes) {
         let mut raise = false;
         {
             let mut s = self.state.borrow_mut();
@@ -342,8 +342,8 @@ impl RegionOps for VirtioMmio {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guest_memory::VecMemory;
     use crate::irq::IrqLevels;
+    use ferrite_memory::VecMemory;
     use std::rc::Rc;
 
     const A: MemTxAttrs = MemTxAttrs {
@@ -383,7 +383,7 @@ mod tests {
             &mut self,
             _index: usize,
             queue: &mut Virtqueue,
-            mem: &mut dyn GuestMemory,
+            mem: &mut dyn GuestBytes,
         ) -> super::super::queue::Result<bool> {
             let mut used = false;
             while let Some(chain) = queue.pop(mem)? {

@@ -3,7 +3,7 @@
 //! ([`block::VirtioBlock`]), an entropy device ([`rng::VirtioRng`]) and the
 //! empty slot QEMU shows where nothing is plugged in ([`VirtioMmioEmpty`]).
 //!
-//! Guest memory is reached only through a [`crate::GuestMemory`] the machine
+//! Guest memory is reached only through a [`crate::GuestBytes`] the machine
 //! passes to [`VirtioMmio::process`]: a write to `QueueNotify` just records
 //! the kick, and the machine calls `process` between execution slices (or
 //! right after the MMIO access) when [`VirtioMmio::needs_processing`] says so.
@@ -17,7 +17,7 @@ pub mod rng;
 pub use empty_slot::VirtioMmioEmpty;
 pub use mmio::VirtioMmio;
 
-use crate::guest_memory::GuestMemory;
+use ferrite_memory::GuestBytes;
 use queue::Virtqueue;
 
 /// `"virt"` as a little-endian word: the transport's magic value.
@@ -77,7 +77,7 @@ pub trait VirtioDevice {
         &mut self,
         index: usize,
         queue: &mut Virtqueue,
-        mem: &mut dyn GuestMemory,
+        mem: &mut dyn GuestBytes,
     ) -> queue::Result<bool>;
 
     /// Device reset (the driver wrote 0 to `Status`).

@@ -3,10 +3,10 @@
 //!
 //! Every guest-supplied index and length is checked: chains are bounded by
 //! the queue size (a loop in the `next` links is an error, not a hang), and
-//! guest addresses go through [`GuestMemory`], which refuses what is not
+//! guest addresses go through [`GuestBytes`], which refuses what is not
 //! there.
 
-use crate::guest_memory::{GuestMemory, GuestMemoryError};
+use ferrite_memory::{GuestBytes, GuestBytesError};
 
 const VIRTQ_DESC_F_NEXT: u16 = 1;
 const VIRTQ_DESC_F_WRITE: u16 = 2;
@@ -19,7 +19,7 @@ const DESC_SIZE: u64 = 16;
 pub enum QueueError {
     /// A ring or buffer address is not guest memory.
     #[error(transparent)]
-    Memory(#[from] GuestMemoryError),
+    Memory(#[from] GuestBytesError),
     /// A descriptor index past the end of the table.
     #[error("descriptor index {index} out of range (queue size {size})")]
     DescriptorIndex {
@@ -111,7 +111,7 @@ impl<'a> ChainReader<'a> {
 
     /// Fills `out` from the buffers; false (and nothing consumed past the
     /// end) if fewer bytes remain.
-    pub fn read_exact(&mut self, mem: &mut dyn GuestMemory, out: &mut [u8]) -> Result<bool> {
+    pub fn read_exact(&mut self, mem: &mut dyn GuestBytes, out: &mut [u8]) -> Result<bool> {
         if self.remaining() < out.len() as u64 {
             return Ok(false);
         }
@@ -181,7 +181,7 @@ impl<'a> ChainWriter<'a> {
     }
 
     /// Writes all of `data`; false (nothing written) if it does not fit.
-    pub fn write_all(&mut self, mem: &mut dyn GuestMemory, data: &[u8]) -> Result<bool> {
+    pub fn write_all(&mut self, mem: &mut dyn GuestBytes, data: &[u8]) -> Result<bool> {
         if self.remaining() < data.len() as u64 {
             return Ok(false);
         }
@@ -238,7 +238,7 @@ impl Virtqueue {
     }
 
     /// Takes the next available chain, if the driver has published one.
-    pub fn pop(&mut self, mem: &mut dyn GuestMemory) -> Result<Option<DescriptorChain>> {
+    pub fn pop(&mut self, mem: &mut dyn GuestBytes) -> Result<Option<DescriptorChain>> {
         if !self.ready || self.size == 0 {
             return Ok(None);
         }
@@ -252,7 +252,7 @@ impl Virtqueue {
         self.walk_chain(mem, head).map(Some)
     }
 
-    fn walk_chain(&self, mem: &mut dyn GuestMemory, head: u16) -> Result<DescriptorChain> {
+    fn walk_chain(&self, mem: &mut dyn GuestBytes, head: u16) -> Result<DescriptorChain> {
         let mut chain = DescriptorChain {
             head,
             readable: Vec::new(),
@@ -291,7 +291,7 @@ impl Virtqueue {
     }
 
     /// Returns chain `head` to the driver with `len` bytes written into it.
-    pub fn push_used(&mut self, mem: &mut dyn GuestMemory, head: u16, len: u32) -> Result<()> {
+    pub fn push_used(&mut self, mem: &mut dyn GuestBytes, head: u16, len: u32) -> Result<()> {
         let slot = u64::from(self.next_used % self.size.max(1));
         let entry = self.used_ring + 4 + 8 * slot;
         mem.write_u32(entry, u32::from(head))?;
@@ -307,7 +307,7 @@ impl Virtqueue {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::guest_memory::VecMemory;
+    use ferrite_memory::VecMemory;
 
     pub(crate) const DESC: u64 = 0x1000;
     pub(crate) const AVAIL: u64 = 0x2000;

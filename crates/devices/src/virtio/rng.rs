@@ -7,7 +7,7 @@
 
 use super::VirtioDevice;
 use super::queue::{ChainWriter, Result, Virtqueue};
-use crate::guest_memory::GuestMemory;
+use ferrite_memory::GuestBytes;
 
 /// virtio device id of an entropy source.
 pub const DEVICE_ID: u32 = 4;
@@ -68,7 +68,7 @@ impl VirtioDevice for VirtioRng {
         &mut self,
         _index: usize,
         queue: &mut Virtqueue,
-        mem: &mut dyn GuestMemory,
+        mem: &mut dyn GuestBytes,
     ) -> Result<bool> {
         let mut used = false;
         while let Some(chain) = queue.pop(mem)? {
@@ -87,8 +87,8 @@ impl VirtioDevice for VirtioRng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guest_memory::VecMemory;
     use crate::virtio::queue::tests::{AVAIL, DESC, USED, publish, put_desc};
+    use ferrite_memory::VecMemory;
 
     fn queue() -> Virtqueue {
         let mut q = Virtqueue::new();

@@ -4,54 +4,13 @@
 //!
 //! Nothing here touches guest memory except through the [`Tlb`]; the page
 //! walk reads and updates PTEs through the memory API's physical accessors
-//! ([`PhysBus`]), as QEMU's walker does.
+//! ([`ferrite_memory::SpaceBytes`]), as QEMU's walker does.
 
-use ferrite_memory::{AddressSpaceId, Endianness, GuestAddress, MemTxAttrs, MemorySystem};
+use ferrite_memory::MemorySystem;
 use ferrite_softmmu::tlb::MmuAccess;
 
 use crate::cpu::RiscvCpu;
-use crate::mmu::PhysAccess;
 use crate::privilege::{AccessType, Exception, Trap};
-
-/// Physical memory for the page walk: aligned 8-byte accesses through the
-/// memory API (outside the TLB).
-pub(crate) struct PhysBus<'a> {
-    pub(crate) mem: &'a mut MemorySystem,
-    pub(crate) space: AddressSpaceId,
-    pub(crate) attrs: MemTxAttrs,
-}
-
-impl PhysAccess for PhysBus<'_> {
-    fn load_u64(&mut self, paddr: u64) -> Option<u64> {
-        self.mem
-            .load(
-                self.space,
-                GuestAddress(paddr),
-                8,
-                Endianness::Little,
-                self.attrs,
-            )
-            .ok()
-    }
-
-    fn cas_u64(&mut self, paddr: u64, old: u64, new: u64) -> Option<bool> {
-        let cur = self.load_u64(paddr)?;
-        if cur != old {
-            return Some(false);
-        }
-        self.mem
-            .store(
-                self.space,
-                GuestAddress(paddr),
-                8,
-                new,
-                Endianness::Little,
-                self.attrs,
-            )
-            .ok()?;
-        Some(true)
-    }
-}
 
 /// The RISC-V access type of an engine access.
 pub(crate) fn access_type(access: MmuAccess) -> AccessType {

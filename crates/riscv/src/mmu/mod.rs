@@ -7,7 +7,7 @@
 //! - the effective privilege of loads and stores honours `mstatus.MPRV`
 //!   (M-mode with MPRV = 1 uses MPP); fetches never do;
 //! - M-mode and `satp.MODE = Bare` map virtual to physical one to one;
-//! - Sv39/Sv48 walks read PTEs through [`PhysAccess`], check each PTE
+//! - Sv39/Sv48 walks read PTEs through [`GuestBytes`] (aligned 8-byte accesses, outside the TLB), check each PTE
 //!   address against PMP as an S-mode load (and as an S-mode store before
 //!   updating A/D), set A on every access and D on stores with a
 //!   compare-and-swap, and retry the walk from the root if the PTE changed
@@ -27,28 +27,18 @@
 //!
 //! Faults: a malformed PTE, a permission failure or a non-canonical address
 //! gives the page fault matching the access; a PTE access that PMP denies
-//! or that [`PhysAccess`] cannot perform, and a final physical access PMP
+//! or that [`GuestBytes`] (aligned 8-byte accesses, outside the TLB) cannot perform, and a final physical access PMP
 //! denies, give the matching access fault.
 
 pub mod pte;
 mod walk;
 
+use ferrite_memory::GuestBytes;
+
 use crate::csr::Csrs;
 use crate::csr::fields::{MSTATUS_MPRV, SATP_MODE_BARE, SATP_MODE_SHIFT};
 use crate::pmp::PmpPermissions;
 use crate::privilege::{AccessType, Exception, Privilege};
-
-/// Physical memory as the page walk sees it: aligned 8-byte little-endian
-/// accesses to guest physical addresses, outside the TLB.
-pub trait PhysAccess {
-    /// Load the 8 bytes at `paddr`, or `None` if nothing readable is there.
-    fn load_u64(&mut self, paddr: u64) -> Option<u64>;
-
-    /// Atomically replace the 8 bytes at `paddr` with `new` if they equal
-    /// `old`. `Some(true)`: replaced; `Some(false)`: the value differed and
-    /// nothing was written; `None`: not writable memory.
-    fn cas_u64(&mut self, paddr: u64, old: u64, new: u64) -> Option<bool>;
-}
 
 /// The result of a successful translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +81,7 @@ pub fn translate_vaddr(
     privilege: Privilege,
     vaddr: u64,
     access: AccessType,
-    mem: &mut dyn PhysAccess,
+    mem: &mut dyn GuestBytes,
 ) -> Result<Translated, Exception> {
     let effective = effective_privilege(csrs, privilege, access);
     let mode = csrs.satp() >> SATP_MODE_SHIFT;

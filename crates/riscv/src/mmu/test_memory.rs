@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::PhysAccess;
 use super::pte::*;
+use ferrite_memory::{GuestBytes, GuestBytesError};
 
 /// Sparse 8-byte words; unset words read as zero inside `ram`, and accesses
 /// outside `ram` fail like unassigned addresses.
@@ -58,26 +58,55 @@ pub(crate) fn leaf(paddr: u64, flags: u64) -> u64 {
     ((paddr >> 12) << PTE_PPN_SHIFT) | flags | PTE_V
 }
 
-impl PhysAccess for TestMemory {
-    fn load_u64(&mut self, paddr: u64) -> Option<u64> {
-        self.loads += 1;
-        self.ram.contains(&paddr).then(|| self.get(paddr))
+/// Word accesses only: the page walk makes no other kind.
+impl GuestBytes for TestMemory {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), GuestBytesError> {
+        Err(GuestBytesError {
+            addr,
+            len: buf.len(),
+        })
     }
 
-    fn cas_u64(&mut self, paddr: u64, old: u64, new: u64) -> Option<bool> {
+    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), GuestBytesError> {
+        Err(GuestBytesError {
+            addr,
+            len: data.len(),
+        })
+    }
+
+    fn read_u64(&mut self, paddr: u64) -> Result<u64, GuestBytesError> {
+        self.loads += 1;
+        match self.ram.contains(&paddr) {
+            true => Ok(self.get(paddr)),
+            false => Err(GuestBytesError {
+                addr: paddr,
+                len: 8,
+            }),
+        }
+    }
+
+    fn compare_exchange_u64(
+        &mut self,
+        paddr: u64,
+        old: u64,
+        new: u64,
+    ) -> Result<bool, GuestBytesError> {
         self.cas_calls += 1;
         if !self.ram.contains(&paddr) {
-            return None;
+            return Err(GuestBytesError {
+                addr: paddr,
+                len: 8,
+            });
         }
         if let Some((_, value)) = self.interfere.filter(|&(at, _)| at == paddr) {
             self.interfere = None;
             self.set(paddr, value);
-            return Some(false);
+            return Ok(false);
         }
         if self.get(paddr) != old {
-            return Some(false);
+            return Ok(false);
         }
         self.set(paddr, new);
-        Some(true)
+        Ok(true)
     }
 }

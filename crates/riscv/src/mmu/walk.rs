@@ -1,11 +1,11 @@
 //! The Sv39/Sv48 page-table walk.
 
-use super::PhysAccess;
 use super::pte::*;
 use crate::csr::Csrs;
 use crate::csr::fields::{MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_PPN};
 use crate::pmp::PmpPermissions;
 use crate::privilege::{AccessType, Exception, Privilege};
+use ferrite_memory::GuestBytes;
 
 /// Bytes per page-table entry.
 const PTE_SIZE: u64 = 8;
@@ -46,7 +46,7 @@ pub(super) fn walk(
     privilege: Privilege,
     vaddr: u64,
     access: AccessType,
-    mem: &mut dyn PhysAccess,
+    mem: &mut dyn GuestBytes,
 ) -> Result<Mapping, Exception> {
     let satp = csrs.satp();
     let levels: u32 = if satp >> SATP_MODE_SHIFT == SATP_MODE_SV48 {
@@ -96,7 +96,7 @@ impl Walker<'_> {
     /// and the walk must restart.
     fn walk_once(
         &self,
-        mem: &mut dyn PhysAccess,
+        mem: &mut dyn GuestBytes,
         levels: u32,
     ) -> Result<Option<Mapping>, Exception> {
         let access = self.access;
@@ -108,7 +108,7 @@ impl Walker<'_> {
             if !self.pte_access_allowed(pte_addr, AccessType::Load) {
                 return Err(access.access_fault());
             }
-            let pte = Pte(mem.load_u64(pte_addr).ok_or(access.access_fault())?);
+            let pte = Pte(mem.read_u64(pte_addr).map_err(|_| access.access_fault())?);
             if pte.is_malformed() {
                 return Err(access.page_fault());
             }
@@ -129,7 +129,7 @@ impl Walker<'_> {
     /// `1 << shift` bytes: alignment, permissions, A/D update.
     fn leaf(
         &self,
-        mem: &mut dyn PhysAccess,
+        mem: &mut dyn GuestBytes,
         pte: Pte,
         pte_addr: u64,
         shift: u32,
@@ -151,7 +151,7 @@ impl Walker<'_> {
             if !self.pte_access_allowed(pte_addr, AccessType::Store) {
                 return Err(access.access_fault());
             }
-            match mem.cas_u64(pte_addr, pte.0, updated) {
+            match mem.compare_exchange_u64(pte_addr, pte.0, updated).ok() {
                 None => return Err(access.access_fault()),
                 Some(false) => return Ok(None),
                 Some(true) => {}

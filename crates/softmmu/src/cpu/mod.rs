@@ -427,4 +427,3 @@ impl<T: Target> Cpu<T> {
         tlb.code_location(mem, &mut f, idx, vaddr)
     }
 }
-

@@ -333,7 +333,7 @@ impl CharBackend for Stdio {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chardev::tests::{drain, pipe};
+    use crate::tests::{drain, pipe};
     use std::os::fd::AsRawFd;
 
     #[test]

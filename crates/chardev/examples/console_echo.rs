@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ferrite_devices::chardev::{CharInput, parse_backend_spec};
+use ferrite_chardev::{CharInput, parse_backend_spec};
 
 fn main() {
     let spec = std::env::args()

@@ -121,7 +121,7 @@ impl CharBackend for UnixSocket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chardev::tests::{drain, temp_path};
+    use crate::tests::{drain, temp_path};
 
     #[test]
     fn unix_socket_serves_one_client() {
