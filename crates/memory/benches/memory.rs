@@ -79,7 +79,7 @@ fn dispatch_lookup(c: &mut Criterion) {
                 let mut i = 0;
                 b.iter(|| {
                     i = (i + 1) & (count - 1);
-                    black_box(m.translate(s, black_box(addrs[i])))
+                    black_box(m.lookup_section(s, black_box(addrs[i])))
                 })
             });
         }

@@ -14,11 +14,11 @@ use crate::address::{GuestAddress, RamAddr};
 use crate::address_space::AddressSpaceId;
 use crate::dirty::{DIRTY_CLIENTS_ALL, DirtyClient};
 use crate::iommu::IommuAccess;
+use crate::lookup::SectionKind;
 use crate::mmio::{access_size_for, dispatch_read, dispatch_write};
 use crate::ops::{Endianness, MemTxAttrs, MemTxError, MemTxResult};
 use crate::region::RegionId;
 use crate::system::MemorySystem;
-use crate::translate::SectionKind;
 
 impl MemorySystem {
     /// Read `buf.len()` bytes at `addr`. Callback regions are read in pieces
@@ -33,12 +33,12 @@ impl MemorySystem {
         let mut done = 0usize;
         while done < buf.len() {
             let a = addr.0.checked_add(done as u64).ok_or(MemTxError::Decode)?;
-            let t = self.translate(space, GuestAddress(a));
+            let t = self.lookup_section(space, GuestAddress(a));
             let chunk = (buf.len() - done).min(usize::try_from(t.len).unwrap_or(usize::MAX));
             match t.kind {
                 SectionKind::Ram { host, .. } | SectionKind::RomDevice { host, .. } => {
                     // SAFETY: `host` is valid for `t.len >= chunk` bytes of a live RAM
-                    // block (translate's promise); `buf[done..done + chunk]` is in bounds.
+                    // block (the lookup's promise); `buf[done..done + chunk]` is in bounds.
                     unsafe { std::ptr::copy_nonoverlapping(host, buf[done..].as_mut_ptr(), chunk) };
                     done += chunk;
                 }
@@ -87,7 +87,7 @@ impl MemorySystem {
         let mut done = 0usize;
         while done < data.len() {
             let a = addr.0.checked_add(done as u64).ok_or(MemTxError::Decode)?;
-            let t = self.translate(space, GuestAddress(a));
+            let t = self.lookup_section(space, GuestAddress(a));
             let chunk = (data.len() - done).min(usize::try_from(t.len).unwrap_or(usize::MAX));
             match t.kind {
                 SectionKind::Ram {
@@ -170,13 +170,13 @@ impl MemorySystem {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(MemTxError::Decode);
         }
-        let t = self.translate(space, addr);
+        let t = self.lookup_section(space, addr);
         match t.kind {
             SectionKind::Ram { host, .. } | SectionKind::RomDevice { host, .. }
                 if t.len >= u64::from(size) =>
             {
                 let mut bytes = [0u8; 8];
-                // SAFETY: `host` is valid for `t.len >= size` bytes (translate's promise).
+                // SAFETY: `host` is valid for `t.len >= size` bytes (the lookup's promise).
                 unsafe { std::ptr::copy_nonoverlapping(host, bytes.as_mut_ptr(), size as usize) };
                 Ok(from_bytes(&bytes[..size as usize], endian))
             }
@@ -203,7 +203,7 @@ impl MemorySystem {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(MemTxError::Decode);
         }
-        let t = self.translate(space, addr);
+        let t = self.lookup_section(space, addr);
         match t.kind {
             SectionKind::Ram { .. } => {
                 let bytes = to_bytes(value, size, endian);
@@ -222,7 +222,10 @@ impl MemorySystem {
 
     /// Resolve `addr` and tell whether it is plain RAM (a convenience for page walks).
     pub fn is_ram(&self, space: AddressSpaceId, addr: GuestAddress) -> bool {
-        matches!(self.translate(space, addr).kind, SectionKind::Ram { .. })
+        matches!(
+            self.lookup_section(space, addr).kind,
+            SectionKind::Ram { .. }
+        )
     }
 
     /// Copy into host memory and do the dirty bookkeeping of a RAM write.

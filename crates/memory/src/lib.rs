@@ -29,6 +29,7 @@ mod flatview;
 mod guest_bytes;
 mod iommu;
 mod listener;
+mod lookup;
 mod memory_device;
 pub mod mmio;
 mod mtree;
@@ -38,7 +39,6 @@ mod region;
 mod region_cache;
 mod system;
 mod transaction;
-mod translate;
 mod tree;
 
 pub use address::{GuestAddress, PAGE_SHIFT, PAGE_SIZE, RamAddr, RegionSize};
@@ -53,6 +53,7 @@ pub use iommu::{
     IommuOps, IommuPerm, IommuTlbEntry,
 };
 pub use listener::{ListenerId, MemoryListener, MemoryRegionSection};
+pub use lookup::{SectionKind, SectionLookup};
 pub use memory_device::{MemslotStats, PluggedMemoryDevice};
 pub use mtree::MtreeOptions;
 pub use ops::{
@@ -62,4 +63,3 @@ pub use ram::RamHostRef;
 pub use region::RegionId;
 pub use region_cache::RegionCache;
 pub use system::{MemorySystem, RamRangeHook};
-pub use translate::{SectionKind, Translation};

@@ -7,10 +7,10 @@
 
 use crate::address::{GuestAddress, RamAddr};
 use crate::address_space::AddressSpaceId;
+use crate::lookup::SectionKind;
 use crate::ops::{MemTxAttrs, MemTxError, MemTxResult};
 use crate::ram::RamHostRef;
 use crate::system::MemorySystem;
-use crate::translate::SectionKind;
 
 /// A cached translation of `[addr, addr + len)` in one address space.
 #[derive(Clone, Debug)]
@@ -63,7 +63,7 @@ impl MemorySystem {
 
     fn region_cache_refresh(&self, c: &mut RegionCache) {
         c.generation = self.generation(c.space);
-        let t = self.translate(c.space, c.addr);
+        let t = self.lookup_section(c.space, c.addr);
         c.direct = match t.kind {
             SectionKind::Ram {
                 host,

@@ -66,7 +66,7 @@ fn ram_round_trips_and_translate_points_at_host_memory() {
         m.load(s, GuestAddress(0x8000_0020), 1, Endianness::Little, a),
         Ok(1)
     );
-    let t = m.translate(s, GuestAddress(0x8000_0010));
+    let t = m.lookup_section(s, GuestAddress(0x8000_0010));
     assert_eq!(t.region, ram);
     assert_eq!(t.offset_in_region, 0x10);
     assert_eq!(t.len, 0x1000_0000 - 0x10);
@@ -89,7 +89,7 @@ fn unassigned_is_a_decode_error_and_rom_ignores_plain_writes() {
         Err(MemTxError::Decode)
     );
     assert_eq!(
-        m.translate(s, GuestAddress(0x4000_0000)).kind,
+        m.lookup_section(s, GuestAddress(0x4000_0000)).kind,
         SectionKind::Unassigned
     );
     m.write(s, GuestAddress(0x1000), &[9], a).unwrap();

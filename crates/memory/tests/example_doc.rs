@@ -39,11 +39,11 @@ fn worked_example() {
     assert!(
         flat.contains("  0000000080000900-000000008fffffff (prio 0, ram): dram @0000000000000900")
     );
-    let t = m.translate(space, GuestAddress(0x8000_0904));
+    let t = m.lookup_section(space, GuestAddress(0x8000_0904));
     assert_eq!(
         (t.region, t.offset_in_region, t.len),
         (ram, 0x904, 0x1000_0000 - 0x904)
     );
-    let t = m.translate(space, GuestAddress(0x4000_0010));
+    let t = m.lookup_section(space, GuestAddress(0x4000_0010));
     assert_eq!((t.region, t.offset_in_region, t.len), (ram, 0x2010, 0x1ff0));
 }

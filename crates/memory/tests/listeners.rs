@@ -423,7 +423,7 @@ fn nested_transactions_publish_once_at_the_outer_commit() {
     assert_eq!(f.take(), Vec::<String>::new());
     assert_eq!(f.m.generation(f.space), g);
     assert_eq!(
-        f.m.translate(f.space, GuestAddress(0x1000)).kind,
+        f.m.lookup_section(f.space, GuestAddress(0x1000)).kind,
         SectionKind::Unassigned
     );
     f.m.set_enabled(a, true);
@@ -483,7 +483,7 @@ fn spaces_sharing_a_root_share_one_view() {
     f.m.add_subregion(f.root, 0, a).unwrap();
     assert_eq!(f.m.flat_ranges(other), f.m.flat_ranges(f.space));
     assert_eq!(f.m.generation(other), f.m.generation(f.space));
-    assert_eq!(f.m.translate(other, GuestAddress(0)).region, a);
+    assert_eq!(f.m.lookup_section(other, GuestAddress(0)).region, a);
 }
 
 /// The seed example: three unmergeable aliases of one RAM region stay three

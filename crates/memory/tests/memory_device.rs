@@ -42,7 +42,11 @@ fn plug_auto_and_explicit_with_memslots() {
         m.memory_device_plug(d2, None, 256 * MIB, 1).unwrap(),
         4 * GIB + 256 * MIB
     );
-    assert_eq!(m.translate(s, GuestAddress(4 * GIB + 256 * MIB)).region, d2);
+    assert_eq!(
+        m.lookup_section(s, GuestAddress(4 * GIB + 256 * MIB))
+            .region,
+        d2
+    );
     assert_eq!(
         m.memslot_stats().unwrap(),
         MemslotStats {
@@ -63,7 +67,7 @@ fn plug_auto_and_explicit_with_memslots() {
     ));
     m.memory_device_unplug(d1).unwrap();
     assert_eq!(
-        m.translate(s, GuestAddress(4 * GIB + 512 * MIB)).kind,
+        m.lookup_section(s, GuestAddress(4 * GIB + 512 * MIB)).kind,
         SectionKind::Unassigned
     );
     m.memslots_reserve(1).unwrap();

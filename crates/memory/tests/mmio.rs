@@ -338,7 +338,10 @@ fn device_errors_and_ram_devices() {
         Err(MemTxError::Device)
     );
     // A RAM device is reached through sized accesses (kind Io), never a host pointer.
-    assert_eq!(m.translate(s, GuestAddress(0x2000)).kind, SectionKind::Io);
+    assert_eq!(
+        m.lookup_section(s, GuestAddress(0x2000)).kind,
+        SectionKind::Io
+    );
     m.store(
         s,
         GuestAddress(0x2001),
@@ -377,7 +380,7 @@ fn rom_device_switches_between_romd_and_io_mode() {
     m.write_rom(s, GuestAddress(0x2000_0000), &[1, 2, 3, 4])
         .unwrap();
     assert!(matches!(
-        m.translate(s, GuestAddress(0x2000_0000)).kind,
+        m.lookup_section(s, GuestAddress(0x2000_0000)).kind,
         SectionKind::RomDevice { .. }
     ));
     assert_eq!(
@@ -396,7 +399,7 @@ fn rom_device_switches_between_romd_and_io_mode() {
     m.set_rom_device_mode(flash, false).unwrap();
     assert!(m.generation(s) > g);
     assert_eq!(
-        m.translate(s, GuestAddress(0x2000_0000)).kind,
+        m.lookup_section(s, GuestAddress(0x2000_0000)).kind,
         SectionKind::Io
     );
     assert_eq!(

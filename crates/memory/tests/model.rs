@@ -364,7 +364,7 @@ fn check(
     }
     for a in probes {
         let want = spec.resolve(0, u128::from(a), false, 0);
-        let t = m.translate(space, GuestAddress(a));
+        let t = m.lookup_section(space, GuestAddress(a));
         let fr = m.flat_range_at(space, GuestAddress(a));
         match want {
             None => {

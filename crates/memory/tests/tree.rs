@@ -79,12 +79,12 @@ fn a_region_ending_at_the_top_of_the_space() {
     let io = m.new_io("io", 0x10, Rc::new(Nop));
     m.add_subregion(root, 0, io).unwrap();
     let s = m.new_address_space("memory", root);
-    let t = m.translate(s, GuestAddress(u64::MAX));
+    let t = m.lookup_section(s, GuestAddress(u64::MAX));
     assert_eq!((t.region, t.offset_in_region, t.len), (top, 0x1fff, 1));
-    let t = m.translate(s, GuestAddress(u64::MAX - 0x1fff));
+    let t = m.lookup_section(s, GuestAddress(u64::MAX - 0x1fff));
     assert_eq!((t.region, t.len), (top, 0x2000));
     assert_eq!(
-        m.translate(s, GuestAddress(u64::MAX - 0x2000)).kind,
+        m.lookup_section(s, GuestAddress(u64::MAX - 0x2000)).kind,
         SectionKind::Unassigned
     );
     let a = MemTxAttrs::default();
@@ -119,10 +119,10 @@ fn a_region_ending_at_the_top_of_the_space() {
     let whole = m.new_container("whole", RegionSize::Max);
     let s2 = m.new_address_space("empty", whole);
     assert_eq!(
-        m.translate(s2, GuestAddress(0)).kind,
+        m.lookup_section(s2, GuestAddress(0)).kind,
         SectionKind::Unassigned
     );
-    assert_eq!(m.translate(s2, GuestAddress(0)).len, u64::MAX);
+    assert_eq!(m.lookup_section(s2, GuestAddress(0)).len, u64::MAX);
 }
 
 #[test]
@@ -133,14 +133,14 @@ fn a_window_of_size_n_does_not_answer_at_base_plus_n() {
     let win = m.new_alias("win", ram, 0x3000, 0x1234).unwrap();
     m.add_subregion(root, 0x4000_0000, win).unwrap();
     let s = m.new_address_space("memory", root);
-    let t = m.translate(s, GuestAddress(0x4000_1233));
+    let t = m.lookup_section(s, GuestAddress(0x4000_1233));
     assert_eq!((t.region, t.offset_in_region, t.len), (ram, 0x4233, 1));
     assert_eq!(
-        m.translate(s, GuestAddress(0x4000_1234)).kind,
+        m.lookup_section(s, GuestAddress(0x4000_1234)).kind,
         SectionKind::Unassigned
     );
     assert_eq!(
-        m.translate(s, GuestAddress(0x3fff_ffff)).kind,
+        m.lookup_section(s, GuestAddress(0x3fff_ffff)).kind,
         SectionKind::Unassigned
     );
 }
@@ -157,15 +157,15 @@ fn priorities_holes_and_later_added_wins() {
     m.add_subregion_overlap(root, 0, high, 1).unwrap();
     let s = m.new_address_space("memory", root);
     // The hole in the higher-priority container shows the RAM below.
-    assert_eq!(m.translate(s, GuestAddress(0x3fff)).region, low);
-    assert_eq!(m.translate(s, GuestAddress(0x4000)).region, dev);
-    assert_eq!(m.translate(s, GuestAddress(0x5000)).region, low);
+    assert_eq!(m.lookup_section(s, GuestAddress(0x3fff)).region, low);
+    assert_eq!(m.lookup_section(s, GuestAddress(0x4000)).region, dev);
+    assert_eq!(m.lookup_section(s, GuestAddress(0x5000)).region, low);
     // Equal priorities: the later-added wins.
     let a = m.new_ram("a", 0x1000).unwrap();
     let b = m.new_ram("b", 0x1000).unwrap();
     m.add_subregion_overlap(root, 0x10_0000, a, 3).unwrap();
     m.add_subregion_overlap(root, 0x10_0000, b, 3).unwrap();
-    assert_eq!(m.translate(s, GuestAddress(0x10_0000)).region, b);
+    assert_eq!(m.lookup_section(s, GuestAddress(0x10_0000)).region, b);
     // Priority is local to a container: a priority-100 child of a priority-0
     // container loses to a priority-1 sibling of that container.
     let c0 = m.new_container("c0", RegionSize::Bytes(0x1000));
@@ -174,10 +174,10 @@ fn priorities_holes_and_later_added_wins() {
     let top = m.new_ram("top", 0x1000).unwrap();
     m.add_subregion_overlap(root, 0x20_0000, c0, 0).unwrap();
     m.add_subregion_overlap(root, 0x20_0000, top, 1).unwrap();
-    assert_eq!(m.translate(s, GuestAddress(0x20_0000)).region, top);
+    assert_eq!(m.lookup_section(s, GuestAddress(0x20_0000)).region, top);
     // Disabling a region shows what it hid; read-only applies through aliases.
     m.set_enabled(top, false);
-    assert_eq!(m.translate(s, GuestAddress(0x20_0000)).region, deep);
+    assert_eq!(m.lookup_section(s, GuestAddress(0x20_0000)).region, deep);
     m.set_readonly(c0, true);
     assert!(
         m.flat_range_at(s, GuestAddress(0x20_0000))
@@ -214,16 +214,16 @@ fn sub_page_sections_and_mru() {
     m.add_subregion(root, 0x1000, ram).unwrap();
     m.add_subregion_overlap(root, 0x1100, uart, 1).unwrap();
     let s = m.new_address_space("memory", root);
-    let t = m.translate(s, GuestAddress(0x10ff));
+    let t = m.lookup_section(s, GuestAddress(0x10ff));
     assert_eq!((t.region, t.len), (ram, 1));
-    let t = m.translate(s, GuestAddress(0x1102));
+    let t = m.lookup_section(s, GuestAddress(0x1102));
     assert_eq!((t.region, t.offset_in_region, t.len), (uart, 2, 6));
-    let t = m.translate(s, GuestAddress(0x1108));
+    let t = m.lookup_section(s, GuestAddress(0x1108));
     assert_eq!((t.region, t.offset_in_region, t.len), (ram, 0x108, 0x2ef8));
     // Repeated lookups (MRU hits) give the same answers.
     for _ in 0..3 {
-        assert_eq!(m.translate(s, GuestAddress(0x1103)).region, uart);
-        assert_eq!(m.translate(s, GuestAddress(0x3fff)).region, ram);
+        assert_eq!(m.lookup_section(s, GuestAddress(0x1103)).region, uart);
+        assert_eq!(m.lookup_section(s, GuestAddress(0x3fff)).region, ram);
     }
     assert_eq!(
         m.load(

@@ -3,7 +3,7 @@
 //!
 //! The engine (`ferrite-softmmu`) owns the TLB, the block cache, the memory
 //! events and the execution loop; this module supplies what is RISC-V: the
-//! TLB fill (page walk and PMP), block translation ([`crate::translate`]),
+//! TLB fill (page walk and PMP), block translation ([`crate::block_builder`]),
 //! threaded-code execution ([`crate::exec`]), traps, interrupts, `wfi`, and
 //! the architectural state for debuggers and snapshots ([`ArchState`]).
 //!
@@ -403,7 +403,7 @@ impl Target for Riscv {
         mem: &mut MemorySystem,
         key: BlockKey,
     ) -> Result<Translated<Slot>, Trap> {
-        crate::translate::translate_block(cpu, mem, key)
+        crate::block_builder::translate_block(cpu, mem, key)
     }
 
     #[inline(always)]
@@ -422,7 +422,7 @@ impl Target for Riscv {
         mem: &mut MemorySystem,
         pc: u64,
     ) -> (u64, BlockExit<Exit>) {
-        crate::translate::exec_uncached(cpu, mem, pc)
+        crate::block_builder::exec_uncached(cpu, mem, pc)
     }
 
     fn finish(cpu: &mut RiscvCpu, mem: &mut MemorySystem, exit: Exit) -> Finish {

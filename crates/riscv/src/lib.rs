@@ -11,10 +11,11 @@
 //! disassembler ([`disasm`]) all consume.
 //!
 //! Execution: [`cpu::Riscv`] is the target the engine
-//! (`ferrite_softmmu::Cpu`) runs: [`mod@translate`] builds blocks, [`exec`]
+//! (`ferrite_softmmu::Cpu`) runs: [`block_builder`] builds blocks, [`exec`]
 //! runs them, and the engine owns the TLB, the block cache and the loop.
 #![warn(missing_docs)]
 
+pub mod block_builder;
 pub mod cpu;
 pub mod csr;
 pub mod decode;
@@ -26,7 +27,6 @@ pub mod mmu;
 pub mod pmp;
 pub mod privilege;
 mod state;
-pub mod translate;
 pub mod trap;
 
 pub use cpu::{CpuConfig, CpuStats, IsaConfig, Riscv, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};

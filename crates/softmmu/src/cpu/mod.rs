@@ -275,7 +275,7 @@ impl<T: Target> Cpu<T> {
         let mut a = paddr & !(PAGE_SIZE - 1);
         while a < end {
             if let SectionKind::Ram { ram_addr, .. } | SectionKind::RomDevice { ram_addr, .. } =
-                mem.translate(self.space, GuestAddress(a)).kind
+                mem.lookup_section(self.space, GuestAddress(a)).kind
             {
                 self.blocks.invalidate_page(ram_addr.0);
             }

@@ -387,7 +387,7 @@ impl Tlb {
             }
         }
 
-        let t = mem.translate(self.space, GuestAddress(ppage));
+        let t = mem.lookup_section(self.space, GuestAddress(ppage));
         let whole_page = t.len >= PAGE_SIZE;
         let section = whole_page.then_some(IoSection {
             region: t.region,

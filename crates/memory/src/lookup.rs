@@ -37,7 +37,7 @@ pub enum SectionKind {
 
 /// What an address resolves to: one flat-view section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Translation {
+pub struct SectionLookup {
     /// The terminal region (never an alias or container); for unassigned
     /// addresses, the built-in `unassigned` region.
     pub region: RegionId,
@@ -55,7 +55,7 @@ pub(crate) fn translation_of(
     section: &Section,
     blocks: &[(*mut u8, u64)],
     addr: u64,
-) -> Translation {
+) -> SectionLookup {
     let delta = addr - section.start;
     let len = (section.last - addr).saturating_add(1);
     let (region, offset_in_region) = (section.region, section.offset.wrapping_add(delta));
@@ -76,7 +76,7 @@ pub(crate) fn translation_of(
         SectionBacking::Io => SectionKind::Io,
         SectionBacking::Unassigned => SectionKind::Unassigned,
     };
-    Translation {
+    SectionLookup {
         region,
         offset_in_region,
         len,
@@ -87,13 +87,13 @@ pub(crate) fn translation_of(
 impl MemorySystem {
     /// Resolve `addr` in `space`. An unknown space resolves to `Unassigned`.
     #[inline]
-    pub fn translate(&self, space: AddressSpaceId, addr: GuestAddress) -> Translation {
+    pub fn lookup_section(&self, space: AddressSpaceId, addr: GuestAddress) -> SectionLookup {
         match self.spaces.get(space.0 as usize) {
             Some(sp) => {
                 let v = &sp.view;
                 translation_of(v.section(addr.0), &v.blocks, addr.0)
             }
-            None => Translation {
+            None => SectionLookup {
                 region: UNASSIGNED,
                 offset_in_region: addr.0,
                 len: 1,
