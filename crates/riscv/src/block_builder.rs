@@ -25,9 +25,9 @@
 //! Code in MMIO (a ROM device outside ROMD mode, a sub-page section) is
 //! never cached: each visit fetches and runs one instruction.
 
-use ferrite_memory::MemorySystem;
+use ferrite_memory::{MemorySystem, RamAddr};
 use ferrite_softmmu::tlb::PAGE_MASK;
-use ferrite_softmmu::{BlockExit, BlockKey, Translated, TranslatedBlock};
+use ferrite_softmmu::{BlockExit, BlockKey, Translated, TranslatedBlock, VirtAddr};
 
 use crate::cpu::RiscvCpu;
 use crate::decode::{Insn, Op, decode};
@@ -50,9 +50,9 @@ struct Fetched {
 /// Fetch and decode the instruction at `pc` (QEMU's order: the first
 /// parcel, then the second for a 32-bit instruction).
 fn fetch_insn(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64) -> Result<Fetched, Trap> {
-    let lo = cpu.fetch_code::<2>(mem, pc)?;
+    let lo = cpu.fetch_code::<2>(mem, VirtAddr(pc))?;
     let raw = if lo & 3 == 3 {
-        let hi = cpu.fetch_code::<2>(mem, pc.wrapping_add(2))?;
+        let hi = cpu.fetch_code::<2>(mem, VirtAddr(pc.wrapping_add(2)))?;
         (lo | hi << 16) as u32
     } else {
         lo as u32
@@ -69,12 +69,12 @@ pub(crate) fn translate_block(
     mem: &mut MemorySystem,
     key: BlockKey,
 ) -> Result<Translated<Slot>, Trap> {
-    let pc = key.pc;
+    let pc = key.pc.0;
     let first_page = pc & PAGE_MASK;
     let trace = tracing::enabled!(target: "in_asm", tracing::Level::INFO);
     let mut listing = String::new();
     let mut insns: Vec<Slot> = Vec::with_capacity(16);
-    let mut pages = vec![key.phys_pc & PAGE_MASK];
+    let mut pages = vec![RamAddr(key.phys_pc.0 & PAGE_MASK)];
     let mut terminal = None;
     let mut cur = pc;
     let mut byte_len = 0u32;
@@ -88,8 +88,8 @@ pub(crate) fn translate_block(
         // must be cacheable too, and the block registers it.
         let last_byte = cur.wrapping_add(fetched.len - 1);
         if last_byte & PAGE_MASK != first_page {
-            match cpu.code_ram_fast(last_byte) {
-                Some(r) => pages.push(r & PAGE_MASK),
+            match cpu.code_ram_fast(VirtAddr(last_byte)) {
+                Some(r) => pages.push(RamAddr(r.0 & PAGE_MASK)),
                 None if insns.is_empty() => return Ok(Translated::Uncached),
                 None => break,
             }

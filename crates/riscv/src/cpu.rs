@@ -38,10 +38,13 @@
 
 use std::rc::Rc;
 
-use ferrite_memory::{AddressSpaceId, MemTxAttrs, MemTxError, MemorySystem, SpaceBytes};
+use ferrite_memory::{
+    AddressSpaceId, GuestAddress, MemTxAttrs, MemTxError, MemorySystem, SpaceBytes,
+};
 use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot};
 use ferrite_softmmu::{
-    ArchState, BlockExit, BlockKey, Cpu, Finish, StateError, Target, Translated, VirtualClock,
+    ArchState, BlockExit, BlockKey, Cpu, Finish, MmuIdx, StateError, Target, Translated, VirtAddr,
+    VirtualClock,
 };
 
 pub use ferrite_softmmu::RunExit;
@@ -59,13 +62,13 @@ use crate::privilege::{AccessType, Exception, Privilege, Trap, TrapCause};
 use crate::trap::take_trap;
 
 /// MMU index of U-mode accesses.
-pub const MMU_IDX_U: usize = 0;
+pub const MMU_IDX_U: MmuIdx = MmuIdx(0);
 /// MMU index of S-mode accesses (and all S-mode fetches).
-pub const MMU_IDX_S: usize = 1;
+pub const MMU_IDX_S: MmuIdx = MmuIdx(1);
 /// MMU index of S-mode loads and stores with `mstatus.SUM` set.
-pub const MMU_IDX_S_SUM: usize = 2;
+pub const MMU_IDX_S_SUM: MmuIdx = MmuIdx(2);
 /// MMU index of M-mode accesses.
-pub const MMU_IDX_M: usize = 3;
+pub const MMU_IDX_M: MmuIdx = MmuIdx(3);
 
 /// ISA options of a hart. The hart is RV64IMAC with Zicsr, Zifencei,
 /// Zicntr, S and U modes and Sstc; there are no options yet.
@@ -115,9 +118,9 @@ pub struct Riscv {
     /// The hart's address space (page walks read it).
     pub(crate) space: AddressSpaceId,
     /// TLB mode of instruction fetches.
-    pub(crate) fetch_idx: usize,
+    pub(crate) fetch_idx: MmuIdx,
     /// TLB mode of loads and stores.
-    pub(crate) data_idx: usize,
+    pub(crate) data_idx: MmuIdx,
     /// How the last block ended when that was not a jump (written by the
     /// handlers, see `exec::STEP_OTHER`).
     pub(crate) exit: Exit,
@@ -306,11 +309,12 @@ impl Target for Riscv {
     fn tlb_fill(
         &mut self,
         mem: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
-        _mmu_idx: usize,
+        _mmu_idx: MmuIdx,
     ) -> Result<PageMapping, Trap> {
+        let vaddr = vaddr.0;
         let at = access_type(access);
         let attrs = MemTxAttrs {
             requester_id: self.hart.csrs.hart_id() as u16,
@@ -350,8 +354,8 @@ impl Target for Riscv {
             prot = prot.union(access.prot());
         }
         Ok(PageMapping {
-            vaddr,
-            paddr: t.paddr,
+            vaddr: VirtAddr(vaddr),
+            paddr: GuestAddress(t.paddr),
             prot,
             page_size_log2: t.page_size_log2,
             attrs,
@@ -359,7 +363,14 @@ impl Target for Riscv {
         })
     }
 
-    fn bus_fault(&mut self, vaddr: u64, size: u32, access: MmuAccess, error: MemTxError) -> Trap {
+    fn bus_fault(
+        &mut self,
+        vaddr: VirtAddr,
+        size: u32,
+        access: MmuAccess,
+        error: MemTxError,
+    ) -> Trap {
+        let vaddr = vaddr.0;
         tracing::info!(
             target: "guest_errors",
             "hart {}: {:?} of {} bytes at {:#x}: {}",
@@ -373,13 +384,13 @@ impl Target for Riscv {
     }
 
     #[inline(always)]
-    fn fetch_mmu_idx(&self) -> usize {
+    fn fetch_mmu_idx(&self) -> MmuIdx {
         self.fetch_idx
     }
 
     #[inline(always)]
     fn block_flags(&self) -> u32 {
-        self.fetch_idx as u32
+        u32::from(self.fetch_idx.0)
     }
 
     fn mmu_state_changed(&mut self) {
@@ -391,9 +402,9 @@ impl Target for Riscv {
         self.hart.csrs.irq_pins().get()
     }
 
-    fn check_pc(&self, pc: u64) -> Result<(), Trap> {
-        if pc & 1 != 0 {
-            return Err(Trap::new(Exception::InstructionMisaligned, pc));
+    fn check_pc(&self, pc: VirtAddr) -> Result<(), Trap> {
+        if pc.0 & 1 != 0 {
+            return Err(Trap::new(Exception::InstructionMisaligned, pc.0));
         }
         Ok(())
     }
@@ -599,16 +610,18 @@ impl ArchState for Riscv {
 /// bytes that were decoded: translated code is kept coherent); 0 if the
 /// fetch now faults.
 fn instruction_bits(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, len: u8) -> u64 {
-    let lo = cpu.fetch_code::<2>(mem, pc).unwrap_or(0);
+    let lo = cpu.fetch_code::<2>(mem, VirtAddr(pc)).unwrap_or(0);
     if len == 2 {
         return lo;
     }
-    let hi = cpu.fetch_code::<2>(mem, pc.wrapping_add(2)).unwrap_or(0);
+    let hi = cpu
+        .fetch_code::<2>(mem, VirtAddr(pc.wrapping_add(2)))
+        .unwrap_or(0);
     lo | hi << 16
 }
 
 /// The MMU index of `privilege` (with SUM for S-mode data accesses).
-pub fn mmu_idx(privilege: Privilege, sum: bool) -> usize {
+pub fn mmu_idx(privilege: Privilege, sum: bool) -> MmuIdx {
     match privilege {
         Privilege::User => MMU_IDX_U,
         Privilege::Supervisor if sum => MMU_IDX_S_SUM,

@@ -6,10 +6,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ferrite_memory::{MemTxAttrs, MemTxError, MemorySystem, RegionSize};
+use ferrite_memory::{GuestAddress, MemTxAttrs, MemTxError, MemorySystem, RamAddr, RegionSize};
 use ferrite_softmmu::block::BlockKey;
 use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot, TlbFill};
-use ferrite_softmmu::{BlockCache, Tlb};
+use ferrite_softmmu::{BlockCache, MmuIdx, Tlb, VirtAddr};
 
 const RAM: u64 = 0x8000_0000;
 const RAM_SIZE: u64 = 0x40_0000;
@@ -21,22 +21,22 @@ impl TlbFill for Identity {
     fn tlb_fill(
         &mut self,
         _: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
         _: u32,
         _: MmuAccess,
-        _: usize,
+        _: MmuIdx,
     ) -> Result<PageMapping, ()> {
         Ok(PageMapping {
             vaddr,
-            paddr: vaddr,
+            paddr: GuestAddress(vaddr.0),
             prot: Prot::RWX,
             page_size_log2: 12,
             attrs: MemTxAttrs::default(),
             cacheable: true,
         })
     }
-    fn bus_fault(&mut self, _: u64, _: u32, _: MmuAccess, _: MemTxError) {}
-    fn code_written(&mut self, _: &mut MemorySystem, _: u64) {}
+    fn bus_fault(&mut self, _: VirtAddr, _: u32, _: MmuAccess, _: MemTxError) {}
+    fn code_written(&mut self, _: &mut MemorySystem, _: RamAddr) {}
 }
 
 fn setup() -> (MemorySystem, Tlb) {
@@ -54,8 +54,15 @@ fn tlb_benches(c: &mut Criterion) {
     // 64 pages, all resident.
     let pages = 64u64;
     for p in 0..pages {
-        tlb.store_slow(&mut mem, &mut Identity, 0, RAM + p * 4096, 8, p)
-            .expect("fill");
+        tlb.store_slow(
+            &mut mem,
+            &mut Identity,
+            MmuIdx(0),
+            VirtAddr(RAM + p * 4096),
+            8,
+            p,
+        )
+        .expect("fill");
     }
     let addrs: Vec<u64> = (0..1024u64)
         .map(|i| (RAM + (i * 0x1238) % (pages * 4096)) & !7)
@@ -66,7 +73,10 @@ fn tlb_benches(c: &mut Criterion) {
         b.iter(|| {
             let mut sum = 0u64;
             for &a in &addrs {
-                sum = sum.wrapping_add(tlb.load_fast::<8>(0, black_box(a)).unwrap_or(0));
+                sum = sum.wrapping_add(
+                    tlb.load_fast::<8>(MmuIdx(0), VirtAddr(black_box(a)))
+                        .unwrap_or(0),
+                );
             }
             sum
         })
@@ -75,7 +85,7 @@ fn tlb_benches(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0u32;
             for &a in &addrs {
-                n += u32::from(tlb.store_fast::<4>(0, black_box(a), a));
+                n += u32::from(tlb.store_fast::<4>(MmuIdx(0), VirtAddr(black_box(a)), a));
             }
             n
         })
@@ -84,20 +94,41 @@ fn tlb_benches(c: &mut Criterion) {
 
     // Two pages that conflict in the direct-mapped table: every access swaps
     // them through the victim table.
-    let stride = tlb.table_len(1) as u64 * 4096;
+    let stride = tlb.table_len(MmuIdx(1)) as u64 * 4096;
     let (a, b2) = (RAM, RAM + stride);
-    tlb.load_slow(&mut mem, &mut Identity, 1, a, 8, MmuAccess::Load)
-        .expect("fill");
-    tlb.load_slow(&mut mem, &mut Identity, 1, b2, 8, MmuAccess::Load)
-        .expect("fill");
+    tlb.load_slow(
+        &mut mem,
+        &mut Identity,
+        MmuIdx(1),
+        VirtAddr(a),
+        8,
+        MmuAccess::Load,
+    )
+    .expect("fill");
+    tlb.load_slow(
+        &mut mem,
+        &mut Identity,
+        MmuIdx(1),
+        VirtAddr(b2),
+        8,
+        MmuAccess::Load,
+    )
+    .expect("fill");
     c.bench_function("tlb/slow_victim_swap", |b| {
         b.iter(|| {
-            let x = tlb.load_slow(&mut mem, &mut Identity, 1, black_box(a), 8, MmuAccess::Load);
+            let x = tlb.load_slow(
+                &mut mem,
+                &mut Identity,
+                MmuIdx(1),
+                VirtAddr(black_box(a)),
+                8,
+                MmuAccess::Load,
+            );
             let y = tlb.load_slow(
                 &mut mem,
                 &mut Identity,
-                1,
-                black_box(b2),
+                MmuIdx(1),
+                VirtAddr(black_box(b2)),
                 8,
                 MmuAccess::Load,
             );
@@ -110,8 +141,8 @@ fn block_benches(c: &mut Criterion) {
     let mut cache: BlockCache<u32> = BlockCache::new();
     let keys: Vec<BlockKey> = (0..4096u64)
         .map(|i| BlockKey {
-            phys_pc: 0x1000_0000 + i * 0x40,
-            pc: 0x8000_0000 + i * 0x40,
+            phys_pc: RamAddr(0x1000_0000 + i * 0x40),
+            pc: VirtAddr(0x8000_0000 + i * 0x40),
             flags: 3,
         })
         .collect();
@@ -122,8 +153,8 @@ fn block_benches(c: &mut Criterion) {
     let chain: Vec<u32> = (0..1000u64)
         .map(|i| {
             let k = BlockKey {
-                phys_pc: 0x2000_0000 + i * 4,
-                pc: 0x9000_0000 + i * 4,
+                phys_pc: RamAddr(0x2000_0000 + i * 4),
+                pc: VirtAddr(0x9000_0000 + i * 4),
                 flags: 3,
             };
             cache.insert(k, vec![0; 1], 4, None, &[k.phys_pc])

@@ -32,7 +32,7 @@ pub enum MemEvent {
     /// re-arm NOTDIRTY on TLB slots mapping those pages.
     DirtyCleared {
         /// First ram address.
-        start: u64,
+        start: RamAddr,
         /// Length in bytes.
         len: u64,
     },
@@ -40,7 +40,7 @@ pub enum MemEvent {
     /// holding translated code: invalidate the blocks there.
     CodeWritten {
         /// First ram address.
-        start: u64,
+        start: RamAddr,
         /// Length in bytes.
         len: u64,
     },
@@ -125,19 +125,13 @@ impl EventHub {
         let hub = Rc::downgrade(self);
         mem.add_dirty_clear_notifier(Box::new(move |start: RamAddr, len: u64| {
             if let Some(h) = hub.upgrade() {
-                h.broadcast(MemEvent::DirtyCleared {
-                    start: start.0,
-                    len,
-                });
+                h.broadcast(MemEvent::DirtyCleared { start, len });
             }
         }));
         let hub = Rc::downgrade(self);
         mem.set_code_write_hook(Box::new(move |start: RamAddr, len: u64| {
             if let Some(h) = hub.upgrade() {
-                h.broadcast(MemEvent::CodeWritten {
-                    start: start.0,
-                    len,
-                });
+                h.broadcast(MemEvent::CodeWritten { start, len });
             }
         }));
     }
@@ -190,24 +184,30 @@ mod tests {
         let q = EventQueue::new();
         assert!(!q.pending());
         q.push(MemEvent::DirtyCleared {
-            start: 0,
+            start: RamAddr(0),
             len: 4096,
         });
         q.push(MemEvent::DirtyCleared {
-            start: 0,
+            start: RamAddr(0),
             len: 4096,
         });
-        q.push(MemEvent::CodeWritten { start: 8, len: 4 });
+        q.push(MemEvent::CodeWritten {
+            start: RamAddr(8),
+            len: 4,
+        });
         assert!(q.pending());
         let ev = q.drain();
         assert_eq!(
             ev,
             vec![
                 MemEvent::DirtyCleared {
-                    start: 0,
+                    start: RamAddr(0),
                     len: 4096
                 },
-                MemEvent::CodeWritten { start: 8, len: 4 }
+                MemEvent::CodeWritten {
+                    start: RamAddr(8),
+                    len: 4
+                }
             ]
         );
         assert!(!q.pending());
@@ -222,12 +222,21 @@ mod tests {
         hub.subscribe(&a);
         hub.subscribe(&b);
         drop(b);
-        hub.broadcast(MemEvent::CodeWritten { start: 0, len: 1 });
+        hub.broadcast(MemEvent::CodeWritten {
+            start: RamAddr(0),
+            len: 1,
+        });
         assert!(a.pending());
         a.drain();
         let c = EventQueue::new();
         hub.subscribe(&c);
-        hub.broadcast_except(MemEvent::CodeWritten { start: 0, len: 1 }, &a);
+        hub.broadcast_except(
+            MemEvent::CodeWritten {
+                start: RamAddr(0),
+                len: 1,
+            },
+            &a,
+        );
         assert!(!a.pending());
         assert!(c.pending());
         assert_eq!(hub.live_subscribers(), 2);

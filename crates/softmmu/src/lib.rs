@@ -21,12 +21,14 @@
 //! documented in the modules.
 #![warn(missing_docs)]
 
+pub mod address;
 pub mod block;
 pub mod clock;
 pub mod cpu;
 pub mod events;
 pub mod tlb;
 
+pub use address::{MmuIdx, VirtAddr};
 pub use block::{Block, BlockCache, BlockId, BlockKey, BlockStats};
 pub use clock::VirtualClock;
 pub use cpu::{

@@ -7,6 +7,7 @@
 //! ([`ferrite_memory::SpaceBytes`]), as QEMU's walker does.
 
 use ferrite_memory::MemorySystem;
+use ferrite_softmmu::VirtAddr;
 use ferrite_softmmu::tlb::MmuAccess;
 
 use crate::cpu::RiscvCpu;
@@ -31,7 +32,7 @@ pub(crate) fn load_slow(
     size: u32,
 ) -> Result<(u64, bool), Trap> {
     let idx = cpu.arch.data_idx;
-    cpu.load_slow(mem, idx, vaddr, size, MmuAccess::Load)
+    cpu.load_slow(mem, idx, VirtAddr(vaddr), size, MmuAccess::Load)
 }
 
 /// Store through the slow path; returns whether the block must end.
@@ -44,7 +45,7 @@ pub(crate) fn store_slow(
     value: u64,
 ) -> Result<bool, Trap> {
     let idx = cpu.arch.data_idx;
-    cpu.store_slow(mem, idx, vaddr, size, value)
+    cpu.store_slow(mem, idx, VirtAddr(vaddr), size, value)
 }
 
 /// An AMO of `size` bytes (4 or 8) at `vaddr`: `op(old)` is stored and
@@ -63,13 +64,13 @@ pub(crate) fn amo(
     }
     let idx = cpu.arch.data_idx;
     let fast = if size == 4 {
-        cpu.tlb.rmw_fast::<4>(idx, vaddr, op)
+        cpu.tlb.rmw_fast::<4>(idx, VirtAddr(vaddr), op)
     } else {
-        cpu.tlb.rmw_fast::<8>(idx, vaddr, op)
+        cpu.tlb.rmw_fast::<8>(idx, VirtAddr(vaddr), op)
     };
     match fast {
         Some(old) => Ok((old, false)),
-        None => cpu.rmw_slow(mem, idx, vaddr, size, op),
+        None => cpu.rmw_slow(mem, idx, VirtAddr(vaddr), size, op),
     }
 }
 
@@ -85,9 +86,9 @@ pub(crate) fn load_reserved(
     }
     let idx = cpu.arch.data_idx;
     let fast = if size == 4 {
-        cpu.tlb.load_fast::<4>(idx, vaddr)
+        cpu.tlb.load_fast::<4>(idx, VirtAddr(vaddr))
     } else {
-        cpu.tlb.load_fast::<8>(idx, vaddr)
+        cpu.tlb.load_fast::<8>(idx, VirtAddr(vaddr))
     };
     let r = match fast {
         Some(v) => (v, false),

@@ -2,6 +2,7 @@
 //! `sret`, `wfi`, `sfence.vma`, `fence.i`. Each ends its block; the exit
 //! tells the loop what to do next.
 
+use ferrite_softmmu::VirtAddr;
 use ferrite_softmmu::tlb::ALL_MODES;
 
 use super::Exit;
@@ -99,7 +100,7 @@ pub(crate) fn exec_system(cpu: &mut RiscvCpu, insn: &Insn, pc: u64) -> Exit {
                     cpu.flush_tlb();
                 } else {
                     let va = h.x[usize::from(insn.rs1)];
-                    cpu.flush_tlb_page(va, ALL_MODES);
+                    cpu.flush_tlb_page(VirtAddr(va), ALL_MODES);
                 }
                 Exit::Sync { pc: next }
             }

@@ -35,6 +35,7 @@ use super::{Exit, STEP_FALL, STEP_INDIRECT, STEP_OTHER, STEP_TAKEN};
 use crate::cpu::RiscvCpu;
 use crate::decode::{Insn, Op};
 use crate::privilege::{Exception, Trap};
+use ferrite_softmmu::{Target, VirtAddr};
 
 /// Runs the instruction of one slot and, unless it leaves the block, the
 /// slots after it.
@@ -188,7 +189,7 @@ unsafe fn exit_indirect(cpu: &mut RiscvCpu, mem: &mut MemorySystem, target: u64,
     let otherwise = Step::new(target, STEP_INDIRECT);
     match cpu
         .blocks
-        .lookup_jump_code(target, cpu.arch.fetch_idx as u32)
+        .lookup_jump_code(VirtAddr(target), cpu.arch.block_flags())
     {
         // SAFETY: `code` is the code of a live block of `cpu.blocks`.
         Some((id, code)) => unsafe { enter(cpu, mem, id, code, otherwise) },
@@ -344,7 +345,7 @@ macro_rules! load {
     ($name:ident, $n:literal, $ext:expr) => {
         handler!($name, |cpu, mem, s, i| {
             let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
-            match cpu.tlb.load_fast::<$n>(cpu.arch.data_idx, a) {
+            match cpu.tlb.load_fast::<$n>(cpu.arch.data_idx, VirtAddr(a)) {
                 Some(v) => {
                     x!(cpu, i.rd) = $ext(v);
                 }
@@ -360,7 +361,7 @@ macro_rules! store {
         handler!($name, |cpu, mem, s, i| {
             let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
             let v = x!(cpu, i.rs2);
-            if cpu.tlb.store_fast::<$n>(cpu.arch.data_idx, a, v) {
+            if cpu.tlb.store_fast::<$n>(cpu.arch.data_idx, VirtAddr(a), v) {
             } else {
                 // SAFETY: the handler contract passes on.
                 return unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) };

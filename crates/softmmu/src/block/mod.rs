@@ -38,6 +38,9 @@ use std::rc::Rc;
 
 use hashbrown::HashMap;
 
+use ferrite_memory::RamAddr;
+
+use crate::address::VirtAddr;
 use crate::tlb::PAGE_MASK;
 
 /// No block: an empty jump-cache slot or successor slot.
@@ -55,9 +58,9 @@ pub type BlockId = u32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BlockKey {
     /// Ram address of the first instruction.
-    pub phys_pc: u64,
+    pub phys_pc: RamAddr,
     /// Virtual address of the first instruction.
-    pub pc: u64,
+    pub pc: VirtAddr,
     /// Target state the translation depends on (for RISC-V, the fetch MMU mode).
     pub flags: u32,
 }
@@ -78,7 +81,7 @@ pub struct Block<I> {
     pub terminal: Option<u32>,
     /// The ram pages the block's code occupies (page addresses); the second
     /// is `None` for a single-page block.
-    pub pages: [Option<u64>; 2],
+    pub pages: [Option<RamAddr>; 2],
     succ: [BlockId; 2],
     incoming: Vec<(BlockId, u8)>,
 }
@@ -104,7 +107,7 @@ struct Hot<I> {
     /// The code of the blocks in `succ` (meaningless where `succ` is
     /// `NO_BLOCK`): following a chain reads one entry, not two.
     succ_code: [*const [I]; 2],
-    pc: u64,
+    pc: VirtAddr,
     flags: u32,
 }
 
@@ -140,7 +143,7 @@ pub struct BlockCache<I> {
     hot: Vec<Hot<I>>,
     map: HashMap<BlockKey, BlockId>,
     jump: Box<[BlockId; 1 << JUMP_CACHE_BITS]>,
-    pages: HashMap<u64, Vec<BlockId>>,
+    pages: HashMap<RamAddr, Vec<BlockId>>,
     /// Chains that depend on the current mappings (see the module
     /// documentation), cut by [`BlockCache::flush_jump_cache`]. May name
     /// chains already cut by a removal.
@@ -160,11 +163,17 @@ impl<I> Default for BlockCache<I> {
 /// (see the module documentation): it leaves the virtual page, or enters a
 /// block spanning two pages.
 fn depends_on_mappings<I>(from: &Block<I>, to: &Block<I>) -> bool {
-    (from.key.pc ^ to.key.pc) & PAGE_MASK != 0 || to.spans_two_pages()
+    from.key.pc.page() != to.key.pc.page() || to.spans_two_pages()
+}
+
+/// The page of ram address `r`.
+fn page_of(r: RamAddr) -> RamAddr {
+    RamAddr(r.0 & PAGE_MASK)
 }
 
 #[inline(always)]
-fn jump_hash(pc: u64) -> usize {
+fn jump_hash(pc: VirtAddr) -> usize {
+    let pc = pc.0;
     ((pc >> 1) ^ (pc >> (1 + JUMP_CACHE_BITS))) as usize & ((1 << JUMP_CACHE_BITS) - 1)
 }
 
@@ -226,7 +235,7 @@ impl<I> BlockCache<I> {
 
     /// Jump-cache lookup by virtual pc and flags.
     #[inline(always)]
-    pub fn lookup_jump(&self, pc: u64, flags: u32) -> Option<BlockId> {
+    pub fn lookup_jump(&self, pc: VirtAddr, flags: u32) -> Option<BlockId> {
         self.lookup_jump_code(pc, flags).map(|(id, _)| id)
     }
 
@@ -237,13 +246,13 @@ impl<I> BlockCache<I> {
     pub fn lookup(
         &mut self,
         key: BlockKey,
-        second_page: impl FnOnce(u64) -> Option<u64>,
+        second_page: impl FnOnce(VirtAddr) -> Option<RamAddr>,
     ) -> Option<BlockId> {
         let id = *self.map.get(&key)?;
         let b = self.block(id);
         if let Some(p2) = b.pages[1] {
-            let vpage2 = (key.pc & PAGE_MASK).wrapping_add(crate::tlb::PAGE_SIZE);
-            if second_page(vpage2).map(|r| r & PAGE_MASK) != Some(p2) {
+            let vpage2 = key.pc.page().wrapping_add(crate::tlb::PAGE_SIZE);
+            if second_page(vpage2).map(page_of) != Some(p2) {
                 return None;
             }
         }
@@ -259,7 +268,7 @@ impl<I> BlockCache<I> {
         insns: Vec<I>,
         byte_len: u32,
         terminal: Option<u32>,
-        pages: &[u64],
+        pages: &[RamAddr],
     ) -> BlockId {
         if self.live >= MAX_BLOCKS {
             self.flush();
@@ -268,11 +277,12 @@ impl<I> BlockCache<I> {
             self.remove(old);
         }
         let page_list = [
-            pages.first().map(|p| p & PAGE_MASK),
+            pages.first().copied().map(page_of),
             pages
                 .get(1)
-                .map(|p| p & PAGE_MASK)
-                .filter(|p| Some(*p) != pages.first().map(|q| q & PAGE_MASK)),
+                .copied()
+                .map(page_of)
+                .filter(|p| Some(*p) != pages.first().copied().map(page_of)),
         ];
         let block = Block {
             key,
@@ -375,23 +385,20 @@ impl<I> BlockCache<I> {
     }
 
     /// The ids of the blocks registered on ram page `page` (any address in it).
-    pub fn blocks_on_page(&self, page: u64) -> Vec<BlockId> {
-        self.pages
-            .get(&(page & PAGE_MASK))
-            .cloned()
-            .unwrap_or_default()
+    pub fn blocks_on_page(&self, page: RamAddr) -> Vec<BlockId> {
+        self.pages.get(&page_of(page)).cloned().unwrap_or_default()
     }
 
     /// Whether any block is registered on the ram page holding `addr`.
-    pub fn page_has_code(&self, addr: u64) -> bool {
+    pub fn page_has_code(&self, addr: RamAddr) -> bool {
         self.pages
-            .get(&(addr & PAGE_MASK))
+            .get(&page_of(addr))
             .is_some_and(|v| !v.is_empty())
     }
 
     /// Remove every block on the ram page holding `addr`; returns how many.
-    pub fn invalidate_page(&mut self, addr: u64) -> usize {
-        let Some(ids) = self.pages.remove(&(addr & PAGE_MASK)) else {
+    pub fn invalidate_page(&mut self, addr: RamAddr) -> usize {
+        let Some(ids) = self.pages.remove(&page_of(addr)) else {
             return 0;
         };
         let n = ids.len();
@@ -402,12 +409,12 @@ impl<I> BlockCache<I> {
     }
 
     /// Remove every block touching ram addresses `start..start + len`.
-    pub fn invalidate_range(&mut self, start: u64, len: u64) -> usize {
+    pub fn invalidate_range(&mut self, start: RamAddr, len: u64) -> usize {
         let mut n = 0;
-        let mut page = start & PAGE_MASK;
-        let end = start.saturating_add(len.max(1));
+        let mut page = start.0 & PAGE_MASK;
+        let end = start.0.saturating_add(len.max(1));
         while page < end {
-            n += self.invalidate_page(page);
+            n += self.invalidate_page(RamAddr(page));
             page = match page.checked_add(crate::tlb::PAGE_SIZE) {
                 Some(p) => p,
                 None => break,
@@ -508,7 +515,7 @@ impl<I> BlockCache<I> {
     /// Jump-cache lookup returning the block's code too (see
     /// [`BlockCache::lookup_jump`] and [`BlockCache::code`]).
     #[inline(always)]
-    pub fn lookup_jump_code(&self, pc: u64, flags: u32) -> Option<(BlockId, *const [I])> {
+    pub fn lookup_jump_code(&self, pc: VirtAddr, flags: u32) -> Option<(BlockId, *const [I])> {
         // A jump-cache slot only ever names a live block: removing a block
         // clears the one slot its pc hashes to, and a flush clears them all.
         let id = self.jump[jump_hash(pc)];

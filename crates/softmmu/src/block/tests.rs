@@ -4,8 +4,8 @@ use super::*;
 
 fn key(pc: u64) -> BlockKey {
     BlockKey {
-        phys_pc: 0x8000_0000 + pc,
-        pc,
+        phys_pc: RamAddr(0x8000_0000 + pc),
+        pc: VirtAddr(pc),
         flags: 3,
     }
 }
@@ -26,25 +26,25 @@ fn add(c: &mut BlockCache<u32>, pc: u64, n: u32) -> BlockId {
 fn lookup_by_jump_cache_and_map() {
     let mut c = BlockCache::new();
     let a = add(&mut c, 0x1000, 3);
-    assert_eq!(c.lookup_jump(0x1000, 3), Some(a));
+    assert_eq!(c.lookup_jump(VirtAddr(0x1000), 3), Some(a));
     assert_eq!(
-        c.lookup_jump(0x1000, 1),
+        c.lookup_jump(VirtAddr(0x1000), 1),
         None,
         "flags are part of the identity"
     );
-    assert_eq!(c.lookup_jump(0x1004, 3), None);
+    assert_eq!(c.lookup_jump(VirtAddr(0x1004), 3), None);
     c.flush_jump_cache();
-    assert_eq!(c.lookup_jump(0x1000, 3), None);
+    assert_eq!(c.lookup_jump(VirtAddr(0x1000), 3), None);
     assert_eq!(c.lookup(key(0x1000), |_| None), Some(a));
     assert_eq!(
-        c.lookup_jump(0x1000, 3),
+        c.lookup_jump(VirtAddr(0x1000), 3),
         Some(a),
         "map hit refills the jump cache"
     );
     assert_eq!(
         c.lookup(
             BlockKey {
-                phys_pc: 1,
+                phys_pc: RamAddr(1),
                 ..key(0x1000)
             },
             |_| None
@@ -100,13 +100,13 @@ fn invalidate_page_removes_blocks_and_unlinks_chains() {
     c.link(b, 0, a);
     c.link(a, 1, a);
     let epoch = c.epoch();
-    assert_eq!(c.invalidate_page(0x8000_1100 + 0x10), 2);
+    assert_eq!(c.invalidate_page(RamAddr(0x8000_1100 + 0x10)), 2);
     assert!(c.epoch() > epoch);
     assert!(c.get(a).is_none() && c.get(b).is_none());
     assert!(c.get(other).is_some());
     assert_eq!(c.lookup(key(0x1000), |_| None), None);
-    assert_eq!(c.lookup_jump(0x1100, 3), None);
-    assert!(!c.page_has_code(0x8000_1000));
+    assert_eq!(c.lookup_jump(VirtAddr(0x1100), 3), None);
+    assert!(!c.page_has_code(RamAddr(0x8000_1000)));
     assert_eq!(c.len(), 1);
     // A block on another page linked into a victim loses the chain.
     let x = add(&mut c, 0x5100, 1);
@@ -138,17 +138,26 @@ fn reused_ids_do_not_inherit_chains() {
 fn cross_page_blocks_register_both_pages() {
     let mut c: BlockCache<u32> = BlockCache::new();
     let k = BlockKey {
-        phys_pc: 0x8000_0ffc,
-        pc: 0xffc,
+        phys_pc: RamAddr(0x8000_0ffc),
+        pc: VirtAddr(0xffc),
         flags: 3,
     };
-    let id = c.insert(k, vec![1, 2], 8, None, &[0x8000_0ffc, 0x9000_0000]);
+    let id = c.insert(
+        k,
+        vec![1, 2],
+        8,
+        None,
+        &[RamAddr(0x8000_0ffc), RamAddr(0x9000_0000)],
+    );
     assert!(c.block(id).spans_two_pages());
-    assert_eq!(c.blocks_on_page(0x8000_0000), vec![id]);
-    assert_eq!(c.blocks_on_page(0x9000_0abc), vec![id]);
+    assert_eq!(c.blocks_on_page(RamAddr(0x8000_0000)), vec![id]);
+    assert_eq!(c.blocks_on_page(RamAddr(0x9000_0abc)), vec![id]);
     // Found only while the second page still maps to the same ram page.
-    assert_eq!(c.lookup(k, |v| Some(v + 0x9000_0000 - 0x1000)), Some(id));
-    assert_eq!(c.lookup(k, |_| Some(0x7000_0000)), None);
+    assert_eq!(
+        c.lookup(k, |v| Some(RamAddr(v.0 + 0x9000_0000 - 0x1000))),
+        Some(id)
+    );
+    assert_eq!(c.lookup(k, |_| Some(RamAddr(0x7000_0000))), None);
     assert_eq!(c.lookup(k, |_| None), None);
     // A block spanning two pages is a chain target only until the mappings
     // may have changed.
@@ -158,8 +167,8 @@ fn cross_page_blocks_register_both_pages() {
     c.flush_jump_cache();
     assert_eq!(succ(&c, a, 0), None);
     // Invalidating the second page removes it from the first page's list too.
-    assert_eq!(c.invalidate_page(0x9000_0000), 1);
-    assert_eq!(c.blocks_on_page(0x8000_0000), vec![a]);
+    assert_eq!(c.invalidate_page(RamAddr(0x9000_0000)), 1);
+    assert_eq!(c.blocks_on_page(RamAddr(0x8000_0000)), vec![a]);
 }
 
 #[test]
@@ -168,11 +177,11 @@ fn invalidate_range_and_flush() {
     for i in 0..4 {
         add(&mut c, 0x1000 * (i + 1), 1);
     }
-    assert_eq!(c.invalidate_range(0x8000_1800, 0x1000), 2);
+    assert_eq!(c.invalidate_range(RamAddr(0x8000_1800), 0x1000), 2);
     assert_eq!(c.len(), 2);
     c.flush();
     assert!(c.is_empty());
-    assert_eq!(c.lookup_jump(0x3000, 3), None);
+    assert_eq!(c.lookup_jump(VirtAddr(0x3000), 3), None);
 }
 
 #[test]
@@ -192,7 +201,7 @@ fn removed_code_stays_readable_until_garbage_collection() {
     let a = add(&mut c, 0x1000, 3);
     let code = c.code(a);
     assert_eq!(c.block(a).terminal, None);
-    c.invalidate_page(0x8000_1000);
+    c.invalidate_page(RamAddr(0x8000_1000));
     c.flush();
     // SAFETY: no collect_garbage since `code` was taken.
     assert_eq!(unsafe { &*code }, &[0, 1, 2]);

@@ -20,6 +20,9 @@ use ferrite_memory::MemorySystem;
 
 use super::target::{BlockExit, Finish, Target, Translated};
 use super::{ChainState, Cpu};
+use ferrite_memory::RamAddr;
+
+use crate::address::VirtAddr;
 use crate::block::{BlockId, BlockKey};
 use crate::tlb::PAGE_SIZE;
 
@@ -252,7 +255,7 @@ impl<T: Target> Cpu<T> {
             let succ = slot.and_then(|s| self.blocks.successor(cur, usize::from(s)));
             self.chain.cur_block = match succ {
                 Some(s) => s,
-                None => match self.blocks.lookup_jump(next, flags) {
+                None => match self.blocks.lookup_jump(VirtAddr(next), flags) {
                     Some(found) => {
                         if let Some(s) = slot {
                             self.blocks.link(cur, usize::from(s), found);
@@ -275,6 +278,7 @@ impl<T: Target> Cpu<T> {
 
     /// Find (or translate) the block at `pc` for the current target state.
     fn find_block(&mut self, mem: &mut MemorySystem, pc: u64) -> Result<NextBlock, T::Fault> {
+        let pc = VirtAddr(pc);
         let flags = self.arch.block_flags();
         if let Some(id) = self.blocks.lookup_jump(pc, flags) {
             return Ok(NextBlock::Cached(id));
@@ -320,11 +324,11 @@ impl<T: Target> Cpu<T> {
     /// Clear the CODE dirty bit of pages that now hold translated code, so
     /// the next store to them takes the NOTDIRTY path, and apply the
     /// resulting NOTDIRTY re-arm before anything runs.
-    fn protect_code_pages(&mut self, mem: &mut MemorySystem, pages: &[u64]) {
-        use ferrite_memory::{DirtyClient, RamAddr};
+    fn protect_code_pages(&mut self, mem: &mut MemorySystem, pages: &[RamAddr]) {
+        use ferrite_memory::DirtyClient;
         for &p in pages {
-            if mem.ram_dirty(RamAddr(p), DirtyClient::Code) {
-                mem.ram_reset_dirty(RamAddr(p), PAGE_SIZE, DirtyClient::Code);
+            if mem.ram_dirty(p, DirtyClient::Code) {
+                mem.ram_reset_dirty(p, PAGE_SIZE, DirtyClient::Code);
             }
         }
         self.process_events();

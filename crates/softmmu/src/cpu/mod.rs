@@ -34,11 +34,12 @@ pub mod target;
 
 use std::rc::Rc;
 
-use ferrite_memory::{AddressSpaceId, ListenerId, MemTxError, MemorySystem};
+use ferrite_memory::{AddressSpaceId, GuestAddress, ListenerId, MemTxError, MemorySystem, RamAddr};
 
 pub use exec::RunExit;
 pub use target::{ArchState, BlockExit, Finish, StateError, Target, Translated, TranslatedBlock};
 
+use crate::address::{MmuIdx, VirtAddr};
 use crate::block::{BlockCache, BlockId};
 use crate::clock::VirtualClock;
 use crate::events::{EventHub, EventQueue, MemEvent};
@@ -140,17 +141,17 @@ impl<T: Target> TlbFill for Fill<'_, T> {
     fn tlb_fill(
         &mut self,
         mem: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
-        mmu_idx: usize,
+        mmu_idx: MmuIdx,
     ) -> Result<PageMapping, T::Fault> {
         self.arch.tlb_fill(mem, vaddr, size, access, mmu_idx)
     }
 
     fn bus_fault(
         &mut self,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
         error: MemTxError,
@@ -158,7 +159,7 @@ impl<T: Target> TlbFill for Fill<'_, T> {
         self.arch.bus_fault(vaddr, size, access, error)
     }
 
-    fn code_written(&mut self, _mem: &mut MemorySystem, ram_page: u64) {
+    fn code_written(&mut self, _mem: &mut MemorySystem, ram_page: RamAddr) {
         if self.blocks.invalidate_page(ram_page) > 0 {
             *self.end_block = true;
         }
@@ -260,7 +261,7 @@ impl<T: Target> Cpu<T> {
 
     /// Drop the translations of the virtual page of `vaddr` in the modes of
     /// `mode_mask`, and the jump cache with it.
-    pub fn flush_tlb_page(&mut self, vaddr: u64, mode_mask: u32) {
+    pub fn flush_tlb_page(&mut self, vaddr: VirtAddr, mode_mask: u32) {
         self.tlb.flush_page(vaddr, mode_mask);
         self.blocks.flush_jump_cache();
     }
@@ -269,15 +270,15 @@ impl<T: Target> Cpu<T> {
     /// `paddr..paddr + len` behind the memory API's back (a loader writing
     /// host memory directly): drop translated code there. Writes through
     /// the memory API reach the CPU by themselves.
-    pub fn invalidate_code(&mut self, mem: &MemorySystem, paddr: u64, len: u64) {
-        use ferrite_memory::{GuestAddress, SectionKind};
-        let end = paddr.saturating_add(len.max(1));
-        let mut a = paddr & !(PAGE_SIZE - 1);
+    pub fn invalidate_code(&mut self, mem: &MemorySystem, paddr: GuestAddress, len: u64) {
+        use ferrite_memory::SectionKind;
+        let end = paddr.0.saturating_add(len.max(1));
+        let mut a = paddr.0 & !(PAGE_SIZE - 1);
         while a < end {
             if let SectionKind::Ram { ram_addr, .. } | SectionKind::RomDevice { ram_addr, .. } =
                 mem.lookup_section(self.space, GuestAddress(a)).kind
             {
-                self.blocks.invalidate_page(ram_addr.0);
+                self.blocks.invalidate_page(ram_addr);
             }
             a = match a.checked_add(PAGE_SIZE) {
                 Some(n) => n,
@@ -347,8 +348,8 @@ impl<T: Target> Cpu<T> {
     pub fn load_slow(
         &mut self,
         mem: &mut MemorySystem,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
     ) -> Result<(u64, bool), T::Fault> {
@@ -364,8 +365,8 @@ impl<T: Target> Cpu<T> {
     pub fn store_slow(
         &mut self,
         mem: &mut MemorySystem,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         value: u64,
     ) -> Result<bool, T::Fault> {
@@ -382,8 +383,8 @@ impl<T: Target> Cpu<T> {
     pub fn rmw_slow(
         &mut self,
         mem: &mut MemorySystem,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         op: impl FnOnce(u64) -> u64,
     ) -> Result<(u64, bool), T::Fault> {
@@ -399,7 +400,7 @@ impl<T: Target> Cpu<T> {
     pub fn fetch_code<const N: usize>(
         &mut self,
         mem: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
     ) -> Result<u64, T::Fault> {
         let idx = self.arch.fetch_mmu_idx();
         if let Some(v) = self.tlb.fetch_fast::<N>(idx, vaddr) {
@@ -412,7 +413,7 @@ impl<T: Target> Cpu<T> {
     /// The ram address of the code at `vaddr` if its page is in the TLB as
     /// cacheable memory for fetches (no fill).
     #[inline]
-    pub fn code_ram_fast(&self, vaddr: u64) -> Option<u64> {
+    pub fn code_ram_fast(&self, vaddr: VirtAddr) -> Option<RamAddr> {
         self.tlb.code_ram_fast(self.arch.fetch_mmu_idx(), vaddr)
     }
 
@@ -420,7 +421,7 @@ impl<T: Target> Cpu<T> {
     pub fn code_location(
         &mut self,
         mem: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
     ) -> Result<CodeLocation, T::Fault> {
         let idx = self.arch.fetch_mmu_idx();
         let (tlb, mut f) = self.split();

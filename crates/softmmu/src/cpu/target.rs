@@ -12,6 +12,7 @@ use std::fmt;
 use ferrite_memory::{MemTxError, MemorySystem};
 
 use super::Cpu;
+use crate::address::{MmuIdx, VirtAddr};
 use crate::block::BlockKey;
 use crate::tlb::{MmuAccess, PageMapping};
 
@@ -56,7 +57,7 @@ pub struct TranslatedBlock<C> {
     /// last one (see [`crate::Block::terminal`]).
     pub terminal: Option<u32>,
     /// The ram pages the code occupies (one or two).
-    pub pages: Vec<u64>,
+    pub pages: Vec<ferrite_memory::RamAddr>,
 }
 
 /// What [`Target::translate_block`] produced.
@@ -148,23 +149,23 @@ pub trait Target: ArchState + Sized {
     fn tlb_fill(
         &mut self,
         mem: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
-        mmu_idx: usize,
+        mmu_idx: MmuIdx,
     ) -> Result<PageMapping, Self::Fault>;
 
     /// The fault for a bus error on an access that translated fine.
     fn bus_fault(
         &mut self,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
         error: MemTxError,
     ) -> Self::Fault;
 
     /// The MMU mode of instruction fetches.
-    fn fetch_mmu_idx(&self) -> usize;
+    fn fetch_mmu_idx(&self) -> MmuIdx;
 
     /// The target state blocks are translated for (part of [`BlockKey`]):
     /// a block is only run while this is what it was translated under.
@@ -181,7 +182,7 @@ pub trait Target: ArchState + Sized {
 
     /// The fault for starting a block at `pc`, if `pc` cannot hold code
     /// (misaligned).
-    fn check_pc(&self, pc: u64) -> Result<(), Self::Fault>;
+    fn check_pc(&self, pc: VirtAddr) -> Result<(), Self::Fault>;
 
     /// Translate the block at `key.pc` (its code is at ram address
     /// `key.phys_pc`), fetching through [`Cpu::fetch_code`].

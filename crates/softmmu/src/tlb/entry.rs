@@ -11,7 +11,9 @@
 //! therefore sends the access to the slow path, which reads the flags and
 //! acts on them.
 
-use ferrite_memory::{MemTxAttrs, RegionId};
+use ferrite_memory::{GuestAddress, MemTxAttrs, RamAddr, RegionId};
+
+use crate::address::VirtAddr;
 
 /// log2 of the target page size the TLB works in (4 KiB).
 pub const PAGE_BITS: u32 = 12;
@@ -161,7 +163,7 @@ pub enum PageKind {
     /// the page start.
     Ram {
         /// Ram address of the page.
-        ram: u64,
+        ram: RamAddr,
         /// ROM or read-only RAM.
         readonly: bool,
     },
@@ -169,7 +171,7 @@ pub enum PageKind {
     /// through callbacks.
     RomDevice {
         /// Ram address of the page.
-        ram: u64,
+        ram: RamAddr,
     },
     /// Callbacks, or a page shared between sections.
     Io,
@@ -179,7 +181,7 @@ pub enum PageKind {
 
 impl PageKind {
     /// The ram address of the page, if it has host memory.
-    pub fn ram(self) -> Option<u64> {
+    pub fn ram(self) -> Option<RamAddr> {
         match self {
             Self::Ram { ram, .. } | Self::RomDevice { ram } => Some(ram),
             Self::Io | Self::Unassigned => None,
@@ -203,7 +205,7 @@ pub struct IoSection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TlbFull {
     /// Physical address of the page.
-    pub paddr: u64,
+    pub paddr: GuestAddress,
     /// What the page is.
     pub kind: PageKind,
     /// For a page served through callbacks by one section (MMIO, a ROM
@@ -219,7 +221,7 @@ pub struct TlbFull {
 impl TlbFull {
     /// The cold half of an empty slot.
     pub const EMPTY: TlbFull = TlbFull {
-        paddr: 0,
+        paddr: GuestAddress(0),
         kind: PageKind::Io,
         section: None,
         prot: Prot::NONE,
@@ -236,9 +238,9 @@ impl TlbFull {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageMapping {
     /// The virtual address that was translated (any address in the page).
-    pub vaddr: u64,
+    pub vaddr: VirtAddr,
     /// The physical address `vaddr` translates to.
-    pub paddr: u64,
+    pub paddr: GuestAddress,
     /// What the mode may do with the page.
     pub prot: Prot,
     /// log2 of the size of the leaf mapping (12, or a superpage size). Only

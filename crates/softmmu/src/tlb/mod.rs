@@ -41,6 +41,8 @@ use ferrite_memory::{
     AddressSpaceId, GuestAddress, MemorySystem, RamAddr, RamHostRef, SectionKind,
 };
 
+use crate::address::{MmuIdx, VirtAddr};
+
 pub use entry::{
     IoSection, MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot, TLB_DISCARD_WRITE,
     TLB_FLAGS_MASK, TLB_INVALID, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, TLB_WATCHPOINT, TlbEntry,
@@ -267,20 +269,21 @@ impl Tlb {
     }
 
     /// The current fast-table size (slots) of `mmu_idx`.
-    pub fn table_len(&self, mmu_idx: usize) -> usize {
-        self.modes[mmu_idx % MAX_MMU_MODES].table.len()
+    pub fn table_len(&self, mmu_idx: MmuIdx) -> usize {
+        self.modes[mmu_idx.index()].table.len()
     }
 
     /// The hot entry that `vaddr` indexes in `mmu_idx` (for tests and tracing).
-    pub fn entry(&self, mmu_idx: usize, vaddr: u64) -> TlbEntry {
-        *self.modes[mmu_idx % MAX_MMU_MODES].entry(vaddr)
+    pub fn entry(&self, mmu_idx: MmuIdx, vaddr: VirtAddr) -> TlbEntry {
+        *self.modes[mmu_idx.index()].entry(vaddr.0)
     }
 
     /// Fast-path load of `N` bytes: `Some(value)` (zero-extended) when the
     /// page is in the table as plain RAM and the access is aligned.
     #[inline(always)]
-    pub fn load_fast<const N: usize>(&self, mmu_idx: usize, vaddr: u64) -> Option<u64> {
-        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+    pub fn load_fast<const N: usize>(&self, mmu_idx: MmuIdx, vaddr: VirtAddr) -> Option<u64> {
+        let vaddr = vaddr.0;
+        let e = self.modes[mmu_idx.index()].entry(vaddr);
         if e.addr_read == vaddr & (PAGE_MASK | (N as u64 - 1)) {
             let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
             // SAFETY: a flag-free read tag equal to the page means the slot was
@@ -296,8 +299,9 @@ impl Tlb {
 
     /// Fast-path fetch of `N` bytes through the code tag.
     #[inline(always)]
-    pub fn fetch_fast<const N: usize>(&self, mmu_idx: usize, vaddr: u64) -> Option<u64> {
-        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+    pub fn fetch_fast<const N: usize>(&self, mmu_idx: MmuIdx, vaddr: VirtAddr) -> Option<u64> {
+        let vaddr = vaddr.0;
+        let e = self.modes[mmu_idx.index()].entry(vaddr);
         if e.addr_code == vaddr & (PAGE_MASK | (N as u64 - 1)) {
             let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
             // SAFETY: as in `load_fast`, for the code tag.
@@ -309,8 +313,14 @@ impl Tlb {
 
     /// Fast-path store of the low `N` bytes of `value`: true when done.
     #[inline(always)]
-    pub fn store_fast<const N: usize>(&mut self, mmu_idx: usize, vaddr: u64, value: u64) -> bool {
-        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+    pub fn store_fast<const N: usize>(
+        &mut self,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
+        value: u64,
+    ) -> bool {
+        let vaddr = vaddr.0;
+        let e = self.modes[mmu_idx.index()].entry(vaddr);
         if e.addr_write == vaddr & (PAGE_MASK | (N as u64 - 1)) {
             let p = e.addend.wrapping_add(vaddr as usize) as *mut u8;
             // SAFETY: a flag-free write tag means writable RAM that is dirty
@@ -329,11 +339,12 @@ impl Tlb {
     #[inline(always)]
     pub fn rmw_fast<const N: usize>(
         &mut self,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         op: impl FnOnce(u64) -> u64,
     ) -> Option<u64> {
-        let e = self.modes[mmu_idx & (MAX_MMU_MODES - 1)].entry(vaddr);
+        let vaddr = vaddr.0;
+        let e = self.modes[mmu_idx.index()].entry(vaddr);
         let cmp = vaddr & (PAGE_MASK | (N as u64 - 1));
         if e.addr_write == cmp && e.addr_read == cmp {
             let p = e.addend.wrapping_add(vaddr as usize) as *mut u8;
@@ -351,11 +362,14 @@ impl Tlb {
     /// The ram address of `vaddr` if its code tag is present and flag-free:
     /// what a block lookup keys on, without a fill.
     #[inline]
-    pub fn code_ram_fast(&self, mmu_idx: usize, vaddr: u64) -> Option<u64> {
-        let m = &self.modes[mmu_idx & (MAX_MMU_MODES - 1)];
-        let i = m.index(vaddr);
-        if m.table[i].addr_code == vaddr & PAGE_MASK {
-            m.full[i].kind.ram().map(|r| r + (vaddr & !PAGE_MASK))
+    pub fn code_ram_fast(&self, mmu_idx: MmuIdx, vaddr: VirtAddr) -> Option<RamAddr> {
+        let m = &self.modes[mmu_idx.index()];
+        let i = m.index(vaddr.0);
+        if m.table[i].addr_code == vaddr.page().0 {
+            m.full[i]
+                .kind
+                .ram()
+                .map(|r| RamAddr(r.0 + vaddr.page_offset()))
         } else {
             None
         }
@@ -364,8 +378,8 @@ impl Tlb {
     /// Install `map` in `mmu_idx` (QEMU's `tlb_set_page`): resolve the
     /// physical page through the address space's dispatch and set each tag
     /// and its flags. Returns the slot index.
-    pub fn install(&mut self, mem: &MemorySystem, mmu_idx: usize, map: &PageMapping) -> usize {
-        let m = &mut self.modes[mmu_idx % MAX_MMU_MODES];
+    pub fn install(&mut self, mem: &MemorySystem, mmu_idx: MmuIdx, map: &PageMapping) -> usize {
+        let m = &mut self.modes[mmu_idx.index()];
         if m.sizing.wants_growth(m.bits) {
             let sizing = m.sizing;
             *m = ModeTable::new(m.bits + 1);
@@ -375,8 +389,8 @@ impl Tlb {
                 ..sizing
             };
         }
-        let vpage = map.vaddr & PAGE_MASK;
-        let ppage = map.paddr & PAGE_MASK;
+        let vpage = map.vaddr.page().0;
+        let ppage = map.paddr.0 & PAGE_MASK;
         if map.page_size_log2 > PAGE_BITS {
             m.record_large_page(vpage, map.page_size_log2);
         }
@@ -400,7 +414,7 @@ impl Tlb {
                 readonly,
             } if whole_page && self.pin(mem, host, ram_addr) => (
                 PageKind::Ram {
-                    ram: ram_addr.0,
+                    ram: ram_addr,
                     readonly,
                 },
                 Some(host),
@@ -409,14 +423,14 @@ impl Tlb {
             SectionKind::RomDevice { host, ram_addr }
                 if whole_page && self.pin(mem, host, ram_addr) =>
             {
-                (PageKind::RomDevice { ram: ram_addr.0 }, Some(host), section)
+                (PageKind::RomDevice { ram: ram_addr }, Some(host), section)
             }
             SectionKind::Unassigned => (PageKind::Unassigned, None, None),
             SectionKind::Io => (PageKind::Io, None, section),
             // RAM or a ROM device sharing the page with other sections.
             _ => (PageKind::Io, None, None),
         };
-        let m = &mut self.modes[mmu_idx % MAX_MMU_MODES];
+        let m = &mut self.modes[mmu_idx.index()];
         let base = vpage | if map.cacheable { 0 } else { TLB_RECHECK };
         let io = if host.is_some() { 0 } else { TLB_MMIO };
         let tag_if = |allowed: bool, flags: u64| if allowed { base | flags } else { TAG_EMPTY };
@@ -426,7 +440,7 @@ impl Tlb {
                 ram,
                 readonly: false,
             } => {
-                if mem.ram_all_clients_dirty(RamAddr(ram)) {
+                if mem.ram_all_clients_dirty(ram) {
                     0
                 } else {
                     TLB_NOTDIRTY
@@ -441,7 +455,7 @@ impl Tlb {
             addend: host.map_or(0, |h| (h as usize).wrapping_sub(vpage as usize)),
         };
         let full = TlbFull {
-            paddr: ppage,
+            paddr: GuestAddress(ppage),
             kind,
             section,
             prot: map.prot,
@@ -470,12 +484,13 @@ impl Tlb {
     /// on a hit swap it into the fast table and return the slot index.
     pub(crate) fn victim_lookup(
         &mut self,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         access: MmuAccess,
     ) -> Option<usize> {
-        let m = &mut self.modes[mmu_idx % MAX_MMU_MODES];
-        let page = vaddr & PAGE_MASK;
+        let m = &mut self.modes[mmu_idx.index()];
+        let page = vaddr.page().0;
+        let vaddr = vaddr.0;
         let k = m
             .victim
             .iter()
@@ -488,19 +503,19 @@ impl Tlb {
     }
 
     /// Hot and cold halves of slot `i` of `mmu_idx`.
-    pub(crate) fn slot(&self, mmu_idx: usize, i: usize) -> (TlbEntry, TlbFull) {
-        let m = &self.modes[mmu_idx % MAX_MMU_MODES];
+    pub(crate) fn slot(&self, mmu_idx: MmuIdx, i: usize) -> (TlbEntry, TlbFull) {
+        let m = &self.modes[mmu_idx.index()];
         (m.table[i], m.full[i])
     }
 
     /// Clear `flags` from the write tag of slot `i`.
-    pub(crate) fn clear_write_flags(&mut self, mmu_idx: usize, i: usize, flags: u64) {
-        self.modes[mmu_idx % MAX_MMU_MODES].table[i].addr_write &= !flags;
+    pub(crate) fn clear_write_flags(&mut self, mmu_idx: MmuIdx, i: usize, flags: u64) {
+        self.modes[mmu_idx.index()].table[i].addr_write &= !flags;
     }
 
     /// The slot index `vaddr` maps to in `mmu_idx`.
-    pub(crate) fn index(&self, mmu_idx: usize, vaddr: u64) -> usize {
-        self.modes[mmu_idx % MAX_MMU_MODES].index(vaddr)
+    pub(crate) fn index(&self, mmu_idx: MmuIdx, vaddr: VirtAddr) -> usize {
+        self.modes[mmu_idx.index()].index(vaddr.0)
     }
 
     pub(crate) fn count_slow(&mut self) {
@@ -528,10 +543,10 @@ impl Tlb {
     /// named by `mode_mask`. A mode in which a superpage covering `vaddr` was
     /// installed is flushed entirely (only 4 KiB of a superpage is ever in a
     /// slot, so the other slots of the superpage cannot be found cheaply).
-    pub fn flush_page(&mut self, vaddr: u64, mode_mask: u32) {
+    pub fn flush_page(&mut self, vaddr: VirtAddr, mode_mask: u32) {
         self.stats.page_flushes += 1;
         for (i, m) in self.modes.iter_mut().enumerate() {
-            if mode_mask & (1 << i) != 0 && m.flush_page(vaddr) {
+            if mode_mask & (1 << i) != 0 && m.flush_page(vaddr.0) {
                 self.stats.flushes += 1;
             }
         }
@@ -540,9 +555,9 @@ impl Tlb {
     /// Dirty bits were cleared for ram addresses `start..start + len`: put
     /// `NOTDIRTY` back on every writable slot mapping those pages, so the next
     /// store to them takes the slow path (QEMU's `tlb_reset_dirty`).
-    pub fn rearm_notdirty(&mut self, start: u64, len: u64) {
-        let first = start & PAGE_MASK;
-        let end = start.saturating_add(len);
+    pub fn rearm_notdirty(&mut self, start: RamAddr, len: u64) {
+        let first = RamAddr(start.0 & PAGE_MASK);
+        let end = RamAddr(start.0.saturating_add(len));
         let hit = |full: &TlbFull| match full.kind {
             PageKind::Ram {
                 ram,

@@ -7,10 +7,9 @@
 
 use ferrite_memory::{DirtyClient, Endianness, GuestAddress, MemTxError, MemorySystem, RamAddr};
 
-use super::entry::{
-    MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, TlbFull, tag_maps_page,
-};
+use super::entry::{MmuAccess, PAGE_SIZE, PageKind, PageMapping, TlbFull, tag_maps_page};
 use super::{TLB_DISCARD_WRITE, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, Tlb, read_host, write_host};
+use crate::address::{MmuIdx, VirtAddr};
 
 /// What the TLB needs from the target (QEMU's `tlb_fill` and friends).
 pub trait TlbFill {
@@ -23,17 +22,17 @@ pub trait TlbFill {
     fn tlb_fill(
         &mut self,
         mem: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
-        mmu_idx: usize,
+        mmu_idx: MmuIdx,
     ) -> Result<PageMapping, Self::Fault>;
 
     /// The fault for a bus error (`error`) on an access that translated fine
     /// (unassigned physical address, device error).
     fn bus_fault(
         &mut self,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
         error: MemTxError,
@@ -42,17 +41,17 @@ pub trait TlbFill {
     /// A store is about to modify the RAM page at ram address `ram_page`,
     /// whose CODE dirty bit is clean: translated code on it must be
     /// invalidated now, before the write.
-    fn code_written(&mut self, mem: &mut MemorySystem, ram_page: u64);
+    fn code_written(&mut self, mem: &mut MemorySystem, ram_page: RamAddr);
 }
 
 /// Where the code at a virtual address lives, for block translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodeLocation {
     /// Physical address of the byte at the virtual address.
-    pub paddr: u64,
+    pub paddr: GuestAddress,
     /// Its ram address, if the page is plain memory (code there can be
     /// cached); `None` for code in MMIO, which is executed uncached.
-    pub ram: Option<u64>,
+    pub ram: Option<RamAddr>,
 }
 
 impl Tlb {
@@ -62,13 +61,13 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
     ) -> Result<usize, F::Fault> {
         self.count_slow();
-        let page = vaddr & PAGE_MASK;
+        let page = vaddr.page().0;
         let i = self.index(mmu_idx, vaddr);
         let (e, _) = self.slot(mmu_idx, i);
         let tag = e.tag(access);
@@ -90,7 +89,7 @@ impl Tlb {
         if !tag_maps_page(e.tag(access), page) {
             // The fill granted a mapping without the permission it was asked
             // for: a target bug, reported as a bus error rather than a panic.
-            tracing::warn!(target: "guest_errors", vaddr, ?access, "fill returned a mapping without permission");
+            tracing::warn!(target: "guest_errors", vaddr = vaddr.0, ?access, "fill returned a mapping without permission");
             return Err(f.bus_fault(vaddr, size, access, MemTxError::Decode));
         }
         Ok(i)
@@ -102,8 +101,8 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
     ) -> Result<(), F::Fault> {
@@ -119,14 +118,14 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         access: MmuAccess,
     ) -> Result<u64, F::Fault> {
         if crosses_page(vaddr, size) {
             // The first byte on the second page: what a fault there reports.
-            let last = vaddr.wrapping_add(u64::from(size) - 1) & PAGE_MASK;
+            let last = vaddr.wrapping_add(u64::from(size) - 1).page();
             self.probe(mem, f, mmu_idx, vaddr, 1, access)?;
             self.probe(mem, f, mmu_idx, last, 1, access)?;
             let mut v = 0u64;
@@ -141,12 +140,12 @@ impl Tlb {
         let (e, full) = self.slot(mmu_idx, i);
         if e.tag(access) & TLB_MMIO != 0 {
             return self.io_load(mem, &full, vaddr, size).map_err(|err| {
-                let paddr = full.paddr | (vaddr & !PAGE_MASK);
-                tracing::debug!(target: "guest_errors", vaddr, paddr, size, %err, "load failed");
+                let paddr = full.paddr.0 | vaddr.page_offset();
+                tracing::debug!(target: "guest_errors", vaddr = vaddr.0, paddr, size, %err, "load failed");
                 f.bus_fault(vaddr, size, access, err)
             });
         }
-        let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
+        let p = e.addend.wrapping_add(vaddr.0 as usize) as *const u8;
         // SAFETY: the tag is valid and not MMIO, so the slot maps a whole RAM
         // page whose host memory starts at `addend + page`; the access does not
         // cross the page.
@@ -161,14 +160,14 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         value: u64,
     ) -> Result<(), F::Fault> {
         if crosses_page(vaddr, size) {
             // The first byte on the second page: what a fault there reports.
-            let last = vaddr.wrapping_add(u64::from(size) - 1) & PAGE_MASK;
+            let last = vaddr.wrapping_add(u64::from(size) - 1).page();
             // Both pages must accept the store before any byte is written.
             for a in [vaddr, last] {
                 let i = self.resolve(mem, f, mmu_idx, a, 1, MmuAccess::Store)?;
@@ -191,9 +190,9 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
+        mmu_idx: MmuIdx,
         i: usize,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         value: u64,
     ) -> Result<(), F::Fault> {
@@ -201,13 +200,13 @@ impl Tlb {
         let tag = e.addr_write;
         if tag & TLB_MMIO != 0 {
             return self.io_store(mem, &full, vaddr, size, value).map_err(|err| {
-                let paddr = full.paddr | (vaddr & !PAGE_MASK);
-                tracing::debug!(target: "guest_errors", vaddr, paddr, size, %err, "store failed");
+                let paddr = full.paddr.0 | vaddr.page_offset();
+                tracing::debug!(target: "guest_errors", vaddr = vaddr.0, paddr, size, %err, "store failed");
                 f.bus_fault(vaddr, size, MmuAccess::Store, err)
             });
         }
         if tag & TLB_DISCARD_WRITE != 0 {
-            tracing::debug!(target: "guest_errors", vaddr, paddr = full.paddr | (vaddr & !PAGE_MASK), "write to ROM ignored");
+            tracing::debug!(target: "guest_errors", vaddr = vaddr.0, paddr = full.paddr.0 | vaddr.page_offset(), "write to ROM ignored");
             return Ok(());
         }
         let ram_page = match full.kind {
@@ -215,17 +214,17 @@ impl Tlb {
             _ => return Err(f.bus_fault(vaddr, size, MmuAccess::Store, MemTxError::Decode)),
         };
         let notdirty = tag & TLB_NOTDIRTY != 0;
-        if notdirty && !mem.ram_dirty(RamAddr(ram_page), DirtyClient::Code) {
+        if notdirty && !mem.ram_dirty(ram_page, DirtyClient::Code) {
             f.code_written(mem, ram_page);
         }
-        let p = e.addend.wrapping_add(vaddr as usize) as *mut u8;
+        let p = e.addend.wrapping_add(vaddr.0 as usize) as *mut u8;
         // SAFETY: a valid, non-MMIO, non-ROM write tag maps a whole writable RAM
         // page at `addend + page`; the access does not cross the page.
         unsafe { write_sized(p, size, value) };
         if notdirty {
-            let ram = ram_page + (vaddr & !PAGE_MASK);
-            mem.ram_set_dirty(RamAddr(ram), u64::from(size));
-            if mem.ram_all_clients_dirty(RamAddr(ram_page)) {
+            let ram = RamAddr(ram_page.0 + vaddr.page_offset());
+            mem.ram_set_dirty(ram, u64::from(size));
+            if mem.ram_all_clients_dirty(ram_page) {
                 self.clear_write_flags(mmu_idx, i, TLB_NOTDIRTY);
             }
         }
@@ -240,8 +239,8 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
         size: u32,
         op: impl FnOnce(u64) -> u64,
     ) -> Result<u64, F::Fault> {
@@ -251,7 +250,7 @@ impl Tlb {
             self.io_load(mem, &full, vaddr, size)
                 .map_err(|err| f.bus_fault(vaddr, size, MmuAccess::Store, err))?
         } else {
-            let p = e.addend.wrapping_add(vaddr as usize) as *const u8;
+            let p = e.addend.wrapping_add(vaddr.0 as usize) as *const u8;
             // SAFETY: the slot maps a whole RAM page (ROM or RAM) at
             // `addend + page`; the access is inside it.
             unsafe { read_sized(p, size) }
@@ -267,10 +266,10 @@ impl Tlb {
         &self,
         mem: &mut MemorySystem,
         full: &TlbFull,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
     ) -> Result<u64, MemTxError> {
-        let in_page = vaddr & !PAGE_MASK;
+        let in_page = vaddr.page_offset();
         match full.section {
             Some(s) => mem.load_region(
                 s.region,
@@ -281,7 +280,7 @@ impl Tlb {
             ),
             None => mem.load(
                 self.space(),
-                GuestAddress(full.paddr | in_page),
+                GuestAddress(full.paddr.0 | in_page),
                 size,
                 Endianness::Little,
                 full.attrs,
@@ -294,11 +293,11 @@ impl Tlb {
         &self,
         mem: &mut MemorySystem,
         full: &TlbFull,
-        vaddr: u64,
+        vaddr: VirtAddr,
         size: u32,
         value: u64,
     ) -> Result<(), MemTxError> {
-        let in_page = vaddr & !PAGE_MASK;
+        let in_page = vaddr.page_offset();
         match full.section {
             Some(s) => mem.store_region(
                 s.region,
@@ -310,7 +309,7 @@ impl Tlb {
             ),
             None => mem.store(
                 self.space(),
-                GuestAddress(full.paddr | in_page),
+                GuestAddress(full.paddr.0 | in_page),
                 size,
                 value,
                 Endianness::Little,
@@ -324,17 +323,17 @@ impl Tlb {
         &mut self,
         mem: &mut MemorySystem,
         f: &mut F,
-        mmu_idx: usize,
-        vaddr: u64,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
     ) -> Result<CodeLocation, F::Fault> {
         let i = self.resolve(mem, f, mmu_idx, vaddr, 2, MmuAccess::Fetch)?;
         let (e, full) = self.slot(mmu_idx, i);
-        let off = vaddr & !PAGE_MASK;
+        let off = vaddr.page_offset();
         let cached = e.addr_code & (TLB_MMIO | TLB_RECHECK) == 0;
         Ok(CodeLocation {
-            paddr: full.paddr | off,
+            paddr: GuestAddress(full.paddr.0 | off),
             ram: if cached {
-                full.kind.ram().map(|r| r + off)
+                full.kind.ram().map(|r| RamAddr(r.0 + off))
             } else {
                 None
             },
@@ -342,8 +341,8 @@ impl Tlb {
     }
 }
 
-fn crosses_page(vaddr: u64, size: u32) -> bool {
-    (vaddr & !PAGE_MASK) + u64::from(size) > PAGE_SIZE
+fn crosses_page(vaddr: VirtAddr, size: u32) -> bool {
+    vaddr.page_offset() + u64::from(size) > PAGE_SIZE
 }
 
 /// # Safety

@@ -9,6 +9,7 @@ use ferrite_memory::{
 };
 
 use super::*;
+use crate::address::{MmuIdx, VirtAddr};
 
 const RAM_BASE: u64 = 0x8000_0000;
 const RAM_SIZE: u64 = 0x20_0000;
@@ -71,29 +72,29 @@ impl TlbFill for Filler {
     fn tlb_fill(
         &mut self,
         _: &mut MemorySystem,
-        vaddr: u64,
+        vaddr: VirtAddr,
         _: u32,
         access: MmuAccess,
-        _: usize,
+        _: MmuIdx,
     ) -> Result<PageMapping, Fault> {
         self.fills += 1;
         if !self.prot.contains(access.prot()) {
-            return Err(Fault::Page(vaddr));
+            return Err(Fault::Page(vaddr.0));
         }
         Ok(PageMapping {
             vaddr,
-            paddr: vaddr.wrapping_sub(self.offset),
+            paddr: GuestAddress(vaddr.0.wrapping_sub(self.offset)),
             prot: self.prot,
             page_size_log2: self.page_size_log2,
             attrs: MemTxAttrs::default(),
             cacheable: self.cacheable,
         })
     }
-    fn bus_fault(&mut self, vaddr: u64, _: u32, _: MmuAccess, error: MemTxError) -> Fault {
-        Fault::Bus(vaddr, error)
+    fn bus_fault(&mut self, vaddr: VirtAddr, _: u32, _: MmuAccess, error: MemTxError) -> Fault {
+        Fault::Bus(vaddr.0, error)
     }
-    fn code_written(&mut self, _: &mut MemorySystem, ram_page: u64) {
-        self.code_writes.push(ram_page);
+    fn code_written(&mut self, _: &mut MemorySystem, ram_page: RamAddr) {
+        self.code_writes.push(ram_page.0);
     }
 }
 
@@ -152,22 +153,51 @@ fn miss_fill_then_fast_hit() {
     let mut fx = fixture();
     let mut f = Filler::new();
     fx.poke(RAM_BASE + 0x10, 0xdead_beef_cafe_f00d);
-    assert_eq!(fx.tlb.load_fast::<8>(0, RAM_BASE + 0x10), None);
+    assert_eq!(
+        fx.tlb.load_fast::<8>(MmuIdx(0), VirtAddr(RAM_BASE + 0x10)),
+        None
+    );
     let v = fx
         .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE + 0x10, 8, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0x10),
+            8,
+            MmuAccess::Load,
+        )
         .unwrap();
     assert_eq!(v, 0xdead_beef_cafe_f00d);
     assert_eq!(f.fills, 1);
-    assert_eq!(fx.tlb.load_fast::<4>(0, RAM_BASE + 0x14), Some(0xdead_beef));
-    assert_eq!(fx.tlb.load_fast::<1>(0, RAM_BASE + 0x10), Some(0x0d));
+    assert_eq!(
+        fx.tlb.load_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x14)),
+        Some(0xdead_beef)
+    );
+    assert_eq!(
+        fx.tlb.load_fast::<1>(MmuIdx(0), VirtAddr(RAM_BASE + 0x10)),
+        Some(0x0d)
+    );
     // Misaligned never hits the fast path; other modes are separate.
-    assert_eq!(fx.tlb.load_fast::<4>(0, RAM_BASE + 0x12), None);
-    assert_eq!(fx.tlb.load_fast::<4>(1, RAM_BASE + 0x14), None);
+    assert_eq!(
+        fx.tlb.load_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x12)),
+        None
+    );
+    assert_eq!(
+        fx.tlb.load_fast::<4>(MmuIdx(1), VirtAddr(RAM_BASE + 0x14)),
+        None
+    );
     // The slow path finds the present slot without a new fill.
     let v = fx
         .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE + 0x12, 4, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0x12),
+            4,
+            MmuAccess::Load,
+        )
         .unwrap();
     assert_eq!(v, 0xbeef_cafe);
     assert_eq!(f.fills, 1);
@@ -178,13 +208,20 @@ fn store_fast_path_writes_ram() {
     let mut fx = fixture();
     let mut f = Filler::new();
     fx.tlb
-        .store_slow(&mut fx.mem, &mut f, 0, RAM_BASE, 8, 1)
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), VirtAddr(RAM_BASE), 8, 1)
         .unwrap();
-    assert!(fx.tlb.store_fast::<4>(0, RAM_BASE + 8, 0x1234_5678));
-    assert!(fx.tlb.store_fast::<2>(0, RAM_BASE + 12, 0xabcd));
+    assert!(
+        fx.tlb
+            .store_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 8), 0x1234_5678)
+    );
+    assert!(
+        fx.tlb
+            .store_fast::<2>(MmuIdx(0), VirtAddr(RAM_BASE + 12), 0xabcd)
+    );
     assert_eq!(fx.peek(RAM_BASE + 8), 0xabcd_1234_5678);
     assert_eq!(
-        fx.tlb.rmw_fast::<8>(0, RAM_BASE + 8, |v| v + 1),
+        fx.tlb
+            .rmw_fast::<8>(MmuIdx(0), VirtAddr(RAM_BASE + 8), |v| v + 1),
         Some(0xabcd_1234_5678)
     );
     assert_eq!(fx.peek(RAM_BASE + 8), 0xabcd_1234_5679);
@@ -194,36 +231,54 @@ fn store_fast_path_writes_ram() {
 fn victim_table_catches_conflicts() {
     let mut fx = fixture();
     let mut f = Filler::new();
-    let stride = fx.tlb.table_len(0) as u64 * PAGE_SIZE;
+    let stride = fx.tlb.table_len(MmuIdx(0)) as u64 * PAGE_SIZE;
     assert!(stride * 2 <= RAM_SIZE);
     let a = RAM_BASE;
     let b = RAM_BASE + stride;
     fx.poke(a, 11);
     fx.poke(b, 22);
     assert_eq!(
-        fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, a, 8, MmuAccess::Load),
+        fx.tlb.load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(a),
+            8,
+            MmuAccess::Load
+        ),
         Ok(11)
     );
     assert_eq!(
-        fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, b, 8, MmuAccess::Load),
+        fx.tlb.load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(b),
+            8,
+            MmuAccess::Load
+        ),
         Ok(22)
     );
     assert_eq!(f.fills, 2);
     // `b` evicted `a` into the victim table.
-    assert_eq!(fx.tlb.load_fast::<8>(0, a), None);
-    assert_eq!(fx.tlb.load_fast::<8>(0, b), Some(22));
+    assert_eq!(fx.tlb.load_fast::<8>(MmuIdx(0), VirtAddr(a)), None);
+    assert_eq!(fx.tlb.load_fast::<8>(MmuIdx(0), VirtAddr(b)), Some(22));
     assert_eq!(
-        fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, a, 8, MmuAccess::Load),
+        fx.tlb.load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(a),
+            8,
+            MmuAccess::Load
+        ),
         Ok(11)
     );
     assert_eq!(f.fills, 2, "victim hit needs no fill");
     assert_eq!(fx.tlb.stats().victim_hits, 1);
     // Swapped: now `a` is fast and `b` is the victim.
-    assert_eq!(fx.tlb.load_fast::<8>(0, a), Some(11));
-    assert_eq!(fx.tlb.load_fast::<8>(0, b), None);
+    assert_eq!(fx.tlb.load_fast::<8>(MmuIdx(0), VirtAddr(a)), Some(11));
+    assert_eq!(fx.tlb.load_fast::<8>(MmuIdx(0), VirtAddr(b)), None);
 }
 
 #[test]
@@ -232,28 +287,55 @@ fn flush_page_and_flush_by_mode() {
     let mut f = Filler::new();
     for mode in [0, 1, 3] {
         fx.tlb
-            .load_slow(&mut fx.mem, &mut f, mode, RAM_BASE, 8, MmuAccess::Load)
+            .load_slow(
+                &mut fx.mem,
+                &mut f,
+                MmuIdx(mode),
+                VirtAddr(RAM_BASE),
+                8,
+                MmuAccess::Load,
+            )
             .unwrap();
         fx.tlb
             .load_slow(
                 &mut fx.mem,
                 &mut f,
-                mode,
-                RAM_BASE + 0x1000,
+                MmuIdx(mode),
+                VirtAddr(RAM_BASE + 0x1000),
                 8,
                 MmuAccess::Load,
             )
             .unwrap();
     }
-    fx.tlb.flush_page(RAM_BASE + 0x123, 1 << 0);
-    assert_eq!(fx.tlb.load_fast::<8>(0, RAM_BASE), None);
-    assert!(fx.tlb.load_fast::<8>(0, RAM_BASE + 0x1000).is_some());
-    assert!(fx.tlb.load_fast::<8>(1, RAM_BASE).is_some());
+    fx.tlb.flush_page(VirtAddr(RAM_BASE + 0x123), 1 << 0);
+    assert_eq!(fx.tlb.load_fast::<8>(MmuIdx(0), VirtAddr(RAM_BASE)), None);
+    assert!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(0), VirtAddr(RAM_BASE + 0x1000))
+            .is_some()
+    );
+    assert!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(1), VirtAddr(RAM_BASE))
+            .is_some()
+    );
     fx.tlb.flush(1 << 1);
-    assert_eq!(fx.tlb.load_fast::<8>(1, RAM_BASE + 0x1000), None);
-    assert!(fx.tlb.load_fast::<8>(3, RAM_BASE + 0x1000).is_some());
+    assert_eq!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(1), VirtAddr(RAM_BASE + 0x1000)),
+        None
+    );
+    assert!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(3), VirtAddr(RAM_BASE + 0x1000))
+            .is_some()
+    );
     fx.tlb.flush_all();
-    assert_eq!(fx.tlb.load_fast::<8>(3, RAM_BASE + 0x1000), None);
+    assert_eq!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(3), VirtAddr(RAM_BASE + 0x1000)),
+        None
+    );
 }
 
 #[test]
@@ -262,22 +344,33 @@ fn superpage_flush_page_flushes_the_mode() {
     let mut f = Filler::new();
     f.page_size_log2 = 21;
     fx.tlb
-        .load_slow(&mut fx.mem, &mut f, 1, RAM_BASE, 8, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(1),
+            VirtAddr(RAM_BASE),
+            8,
+            MmuAccess::Load,
+        )
         .unwrap();
     fx.tlb
         .load_slow(
             &mut fx.mem,
             &mut f,
-            1,
-            RAM_BASE + 0x5000,
+            MmuIdx(1),
+            VirtAddr(RAM_BASE + 0x5000),
             8,
             MmuAccess::Load,
         )
         .unwrap();
     // An address of the superpage whose slot holds nothing still flushes all of it.
-    fx.tlb.flush_page(RAM_BASE + 0x9000, 1 << 1);
-    assert_eq!(fx.tlb.load_fast::<8>(1, RAM_BASE), None);
-    assert_eq!(fx.tlb.load_fast::<8>(1, RAM_BASE + 0x5000), None);
+    fx.tlb.flush_page(VirtAddr(RAM_BASE + 0x9000), 1 << 1);
+    assert_eq!(fx.tlb.load_fast::<8>(MmuIdx(1), VirtAddr(RAM_BASE)), None);
+    assert_eq!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(1), VirtAddr(RAM_BASE + 0x5000)),
+        None
+    );
 }
 
 #[test]
@@ -286,22 +379,36 @@ fn mmio_goes_to_the_device_with_the_access_size() {
     let mut f = Filler::new();
     let v = fx
         .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, IO_BASE + 4, 4, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(IO_BASE + 4),
+            4,
+            MmuAccess::Load,
+        )
         .unwrap();
     assert_eq!(v, 0x5566_7788);
     assert_eq!(
-        fx.tlb.load_fast::<4>(0, IO_BASE + 4),
+        fx.tlb.load_fast::<4>(MmuIdx(0), VirtAddr(IO_BASE + 4)),
         None,
         "MMIO never takes the fast path"
     );
-    assert!(fx.tlb.entry(0, IO_BASE).addr_read & TLB_MMIO != 0);
+    assert!(fx.tlb.entry(MmuIdx(0), VirtAddr(IO_BASE)).addr_read & TLB_MMIO != 0);
     fx.tlb
-        .store_slow(&mut fx.mem, &mut f, 0, IO_BASE + 8, 2, 7)
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), VirtAddr(IO_BASE + 8), 2, 7)
         .unwrap();
-    assert!(!fx.tlb.store_fast::<1>(0, IO_BASE, 1));
+    assert!(!fx.tlb.store_fast::<1>(MmuIdx(0), VirtAddr(IO_BASE), 1));
     let old = fx
         .tlb
-        .rmw_slow(&mut fx.mem, &mut f, 0, IO_BASE + 16, 8, |v| v + 1)
+        .rmw_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(IO_BASE + 16),
+            8,
+            |v| v + 1,
+        )
         .unwrap();
     assert_eq!(old, 0x1122_3344_5566_7788);
     assert_eq!(
@@ -314,13 +421,23 @@ fn mmio_goes_to_the_device_with_the_access_size() {
 fn unassigned_access_is_a_bus_fault() {
     let mut fx = fixture();
     let mut f = Filler::new();
-    let r = fx
-        .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, 0x4000_0000, 4, MmuAccess::Load);
+    let r = fx.tlb.load_slow(
+        &mut fx.mem,
+        &mut f,
+        MmuIdx(0),
+        VirtAddr(0x4000_0000),
+        4,
+        MmuAccess::Load,
+    );
     assert_eq!(r, Err(Fault::Bus(0x4000_0000, MemTxError::Decode)));
-    let r = fx
-        .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, 0x4000_0000, 2, MmuAccess::Fetch);
+    let r = fx.tlb.load_slow(
+        &mut fx.mem,
+        &mut f,
+        MmuIdx(0),
+        VirtAddr(0x4000_0000),
+        2,
+        MmuAccess::Fetch,
+    );
     assert_eq!(r, Err(Fault::Bus(0x4000_0000, MemTxError::Decode)));
 }
 
@@ -330,15 +447,28 @@ fn rom_writes_are_dropped() {
     let mut f = Filler::new();
     let before = fx
         .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, 0x1000, 8, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(0x1000),
+            8,
+            MmuAccess::Load,
+        )
         .unwrap();
     fx.tlb
-        .store_slow(&mut fx.mem, &mut f, 0, 0x1000, 8, !before)
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), VirtAddr(0x1000), 8, !before)
         .unwrap();
-    assert!(fx.tlb.entry(0, 0x1000).addr_write & TLB_DISCARD_WRITE != 0);
+    assert!(fx.tlb.entry(MmuIdx(0), VirtAddr(0x1000)).addr_write & TLB_DISCARD_WRITE != 0);
     assert_eq!(
-        fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, 0x1000, 8, MmuAccess::Load),
+        fx.tlb.load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(0x1000),
+            8,
+            MmuAccess::Load
+        ),
         Ok(before)
     );
 }
@@ -349,21 +479,35 @@ fn missing_permission_faults_and_fill_is_asked_again() {
     let mut f = Filler::new();
     f.prot = Prot::READ;
     assert_eq!(
-        fx.tlb.store_slow(&mut fx.mem, &mut f, 0, RAM_BASE, 4, 0),
+        fx.tlb
+            .store_slow(&mut fx.mem, &mut f, MmuIdx(0), VirtAddr(RAM_BASE), 4, 0),
         Err(Fault::Page(RAM_BASE))
     );
     assert_eq!(
-        fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE, 4, MmuAccess::Fetch),
+        fx.tlb.load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE),
+            4,
+            MmuAccess::Fetch
+        ),
         Err(Fault::Page(RAM_BASE))
     );
     assert!(
         fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE, 4, MmuAccess::Load)
+            .load_slow(
+                &mut fx.mem,
+                &mut f,
+                MmuIdx(0),
+                VirtAddr(RAM_BASE),
+                4,
+                MmuAccess::Load
+            )
             .is_ok()
     );
     assert!(
-        !fx.tlb.store_fast::<4>(0, RAM_BASE, 0),
+        !fx.tlb.store_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE), 0),
         "read-only slot has no write tag"
     );
 }
@@ -376,19 +520,38 @@ fn page_crossing_accesses_split() {
     fx.poke(RAM_BASE + 0x1000, 0x0f0e_0d0c_0b0a_0908);
     let v = fx
         .tlb
-        .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE + 0xffd, 8, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0xffd),
+            8,
+            MmuAccess::Load,
+        )
         .unwrap();
     assert_eq!(v, 0x0c0b_0a09_0807_0605);
     fx.tlb
-        .store_slow(&mut fx.mem, &mut f, 0, RAM_BASE + 0xffe, 4, 0xaabb_ccdd)
+        .store_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0xffe),
+            4,
+            0xaabb_ccdd,
+        )
         .unwrap();
     assert_eq!(fx.peek(RAM_BASE + 0xff8), 0xccdd_0504_0302_0100);
     assert_eq!(fx.peek(RAM_BASE + 0x1000) & 0xffff, 0xaabb);
     // A crossing store into an unwritable page writes nothing.
     let last = RAM_BASE + RAM_SIZE;
-    let r = fx
-        .tlb
-        .store_slow(&mut fx.mem, &mut f, 0, last - 2, 4, 0xffff_ffff);
+    let r = fx.tlb.store_slow(
+        &mut fx.mem,
+        &mut f,
+        MmuIdx(0),
+        VirtAddr(last - 2),
+        4,
+        0xffff_ffff,
+    );
     assert_eq!(r, Err(Fault::Bus(last, MemTxError::Decode)));
     assert_eq!(fx.peek(last - 8) >> 48, 0);
 }
@@ -402,8 +565,8 @@ fn notdirty_invalidates_code_then_goes_fast() {
         .load_slow(
             &mut fx.mem,
             &mut f,
-            0,
-            RAM_BASE + 0x3000,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0x3000),
             4,
             MmuAccess::Fetch,
         )
@@ -411,27 +574,40 @@ fn notdirty_invalidates_code_then_goes_fast() {
     // Translated code now lives on the page: clear its CODE bit and re-arm.
     fx.mem
         .ram_reset_dirty(RamAddr(page), PAGE_SIZE, DirtyClient::Code);
-    fx.tlb.rearm_notdirty(page, PAGE_SIZE);
+    fx.tlb.rearm_notdirty(RamAddr(page), PAGE_SIZE);
     fx.tlb
         .load_slow(
             &mut fx.mem,
             &mut f,
-            0,
-            RAM_BASE + 0x3000,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0x3000),
             4,
             MmuAccess::Load,
         )
         .unwrap();
-    let e = fx.tlb.entry(0, RAM_BASE + 0x3000);
+    let e = fx.tlb.entry(MmuIdx(0), VirtAddr(RAM_BASE + 0x3000));
     assert!(e.addr_write & TLB_NOTDIRTY != 0 || e.addr_write & TLB_INVALID != 0);
-    assert!(!fx.tlb.store_fast::<4>(0, RAM_BASE + 0x3004, 1));
+    assert!(
+        !fx.tlb
+            .store_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x3004), 1)
+    );
     fx.tlb
-        .store_slow(&mut fx.mem, &mut f, 0, RAM_BASE + 0x3004, 4, 1)
+        .store_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE + 0x3004),
+            4,
+            1,
+        )
         .unwrap();
     assert_eq!(f.code_writes, vec![page]);
     assert!(fx.mem.ram_dirty(RamAddr(page), DirtyClient::Code));
     // Dirty for every client again (VGA and migration were never cleared): fast.
-    assert!(fx.tlb.store_fast::<4>(0, RAM_BASE + 0x3008, 2));
+    assert!(
+        fx.tlb
+            .store_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x3008), 2)
+    );
     assert_eq!(f.code_writes.len(), 1);
 }
 
@@ -441,16 +617,33 @@ fn rearm_only_touches_the_cleared_pages() {
     let mut f = Filler::new();
     for p in [0x5000u64, 0x6000] {
         fx.tlb
-            .store_slow(&mut fx.mem, &mut f, 2, RAM_BASE + p, 8, 0)
+            .store_slow(&mut fx.mem, &mut f, MmuIdx(2), VirtAddr(RAM_BASE + p), 8, 0)
             .unwrap();
-        assert!(fx.tlb.store_fast::<8>(2, RAM_BASE + p, 0));
+        assert!(fx.tlb.store_fast::<8>(MmuIdx(2), VirtAddr(RAM_BASE + p), 0));
     }
-    fx.tlb.rearm_notdirty(fx.ram_addr + 0x5000, PAGE_SIZE);
-    assert!(!fx.tlb.store_fast::<8>(2, RAM_BASE + 0x5000, 0));
-    assert!(fx.tlb.store_fast::<8>(2, RAM_BASE + 0x6000, 0));
-    assert!(fx.tlb.entry(2, RAM_BASE + 0x5000).addr_write & TLB_NOTDIRTY != 0);
+    fx.tlb
+        .rearm_notdirty(RamAddr(fx.ram_addr + 0x5000), PAGE_SIZE);
+    assert!(
+        !fx.tlb
+            .store_fast::<8>(MmuIdx(2), VirtAddr(RAM_BASE + 0x5000), 0)
+    );
+    assert!(
+        fx.tlb
+            .store_fast::<8>(MmuIdx(2), VirtAddr(RAM_BASE + 0x6000), 0)
+    );
+    assert!(
+        fx.tlb
+            .entry(MmuIdx(2), VirtAddr(RAM_BASE + 0x5000))
+            .addr_write
+            & TLB_NOTDIRTY
+            != 0
+    );
     // Reads are unaffected.
-    assert!(fx.tlb.load_fast::<8>(2, RAM_BASE + 0x5000).is_some());
+    assert!(
+        fx.tlb
+            .load_fast::<8>(MmuIdx(2), VirtAddr(RAM_BASE + 0x5000))
+            .is_some()
+    );
 }
 
 #[test]
@@ -460,9 +653,16 @@ fn recheck_slots_fill_on_every_access() {
     f.cacheable = false;
     for _ in 0..3 {
         fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE, 4, MmuAccess::Load)
+            .load_slow(
+                &mut fx.mem,
+                &mut f,
+                MmuIdx(0),
+                VirtAddr(RAM_BASE),
+                4,
+                MmuAccess::Load,
+            )
             .unwrap();
-        assert_eq!(fx.tlb.load_fast::<4>(0, RAM_BASE), None);
+        assert_eq!(fx.tlb.load_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE)), None);
     }
     assert_eq!(f.fills, 3);
 }
@@ -475,20 +675,35 @@ fn translation_with_offset_and_code_location() {
     let va = 0xffff_ffc0_0000_2000u64;
     fx.poke(RAM_BASE + 0x2000, 0x4242);
     assert_eq!(
-        fx.tlb
-            .load_slow(&mut fx.mem, &mut f, 1, va, 2, MmuAccess::Fetch),
+        fx.tlb.load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(1),
+            VirtAddr(va),
+            2,
+            MmuAccess::Fetch
+        ),
         Ok(0x4242)
     );
-    assert_eq!(fx.tlb.fetch_fast::<2>(1, va), Some(0x4242));
+    assert_eq!(
+        fx.tlb.fetch_fast::<2>(MmuIdx(1), VirtAddr(va)),
+        Some(0x4242)
+    );
     let loc = fx
         .tlb
-        .code_location(&mut fx.mem, &mut f, 1, va + 6)
+        .code_location(&mut fx.mem, &mut f, MmuIdx(1), VirtAddr(va + 6))
         .unwrap();
-    assert_eq!(loc.paddr, RAM_BASE + 0x2006);
-    assert_eq!(loc.ram, Some(fx.ram_addr + 0x2006));
-    assert_eq!(fx.tlb.code_ram_fast(1, va + 6), Some(fx.ram_addr + 0x2006));
+    assert_eq!(loc.paddr, GuestAddress(RAM_BASE + 0x2006));
+    assert_eq!(loc.ram, Some(RamAddr(fx.ram_addr + 0x2006)));
+    assert_eq!(
+        fx.tlb.code_ram_fast(MmuIdx(1), VirtAddr(va + 6)),
+        Some(RamAddr(fx.ram_addr + 0x2006))
+    );
     let io_va = IO_BASE.wrapping_add(f.offset);
-    let io = fx.tlb.code_location(&mut fx.mem, &mut f, 1, io_va).unwrap();
+    let io = fx
+        .tlb
+        .code_location(&mut fx.mem, &mut f, MmuIdx(1), VirtAddr(io_va))
+        .unwrap();
     assert_eq!(io.ram, None);
 }
 
@@ -498,7 +713,14 @@ fn slots_keep_their_ram_mapped_after_the_memory_system_is_gone() {
     let mut f = Filler::new();
     fx.poke(RAM_BASE + 0x40, 0xfeed_f00d);
     fx.tlb
-        .load_slow(&mut fx.mem, &mut f, 0, RAM_BASE, 4, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(RAM_BASE),
+            4,
+            MmuAccess::Load,
+        )
         .unwrap();
     let Fixture { tlb, mem, .. } = fx;
     // The memory system (and with it the regions and RAM blocks) goes away;
@@ -506,10 +728,16 @@ fn slots_keep_their_ram_mapped_after_the_memory_system_is_gone() {
     // TLB's pin keeps alive (under a memory checker this would be a
     // use-after-free otherwise).
     drop(mem);
-    assert_eq!(tlb.load_fast::<4>(0, RAM_BASE + 0x40), Some(0xfeed_f00d));
+    assert_eq!(
+        tlb.load_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x40)),
+        Some(0xfeed_f00d)
+    );
     let mut tlb = tlb;
     tlb.flush_all();
-    assert_eq!(tlb.load_fast::<4>(0, RAM_BASE + 0x40), None);
+    assert_eq!(
+        tlb.load_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x40)),
+        None
+    );
 }
 
 #[test]
@@ -517,17 +745,31 @@ fn mmio_slots_dispatch_to_their_section() {
     let mut fx = fixture();
     let mut f = Filler::new();
     fx.tlb
-        .load_slow(&mut fx.mem, &mut f, 0, IO_BASE + 0x10, 4, MmuAccess::Load)
+        .load_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(IO_BASE + 0x10),
+            4,
+            MmuAccess::Load,
+        )
         .unwrap();
-    let i = fx.tlb.index(0, IO_BASE);
-    let (_, full) = fx.tlb.slot(0, i);
+    let i = fx.tlb.index(MmuIdx(0), VirtAddr(IO_BASE));
+    let (_, full) = fx.tlb.slot(MmuIdx(0), i);
     let section = full
         .section
         .expect("a whole-page MMIO slot keeps its section");
     assert_eq!(section.offset, 0);
     assert_eq!(fx.mem.region_name(section.region).unwrap(), "log");
     fx.tlb
-        .store_slow(&mut fx.mem, &mut f, 0, IO_BASE + 0x18, 2, 7)
+        .store_slow(
+            &mut fx.mem,
+            &mut f,
+            MmuIdx(0),
+            VirtAddr(IO_BASE + 0x18),
+            2,
+            7,
+        )
         .unwrap();
     let log = fx.log.0.borrow();
     assert_eq!(&log[log.len() - 2..], &[(false, 0x10, 4), (true, 0x18, 2)]);
@@ -537,7 +779,7 @@ fn mmio_slots_dispatch_to_their_section() {
 fn heavy_use_grows_the_table() {
     let mut fx = fixture();
     let mut f = Filler::new();
-    let before = fx.tlb.table_len(0);
+    let before = fx.tlb.table_len(MmuIdx(0));
     // Touch every page of RAM (512 pages) twice over a 256-slot table.
     for round in 0..2 {
         for p in 0..RAM_SIZE / PAGE_SIZE {
@@ -545,8 +787,8 @@ fn heavy_use_grows_the_table() {
                 .load_slow(
                     &mut fx.mem,
                     &mut f,
-                    0,
-                    RAM_BASE + p * PAGE_SIZE,
+                    MmuIdx(0),
+                    VirtAddr(RAM_BASE + p * PAGE_SIZE),
                     1,
                     MmuAccess::Load,
                 )
@@ -556,9 +798,9 @@ fn heavy_use_grows_the_table() {
     }
     fx.tlb.flush(1);
     assert!(
-        fx.tlb.table_len(0) > before,
+        fx.tlb.table_len(MmuIdx(0)) > before,
         "{} -> {}",
         before,
-        fx.tlb.table_len(0)
+        fx.tlb.table_len(MmuIdx(0))
     );
 }

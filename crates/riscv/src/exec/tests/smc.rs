@@ -58,7 +58,8 @@ fn invalidate_code_drops_blocks_of_a_range() {
     rig.program(&[addi(10, 10, 1), jal(0, -4)]);
     rig.run(10);
     let before = rig.cpu.stats().blocks_invalidated;
-    rig.cpu.invalidate_code(&rig.mem, RAM, 8);
+    rig.cpu
+        .invalidate_code(&rig.mem, ferrite_memory::GuestAddress(RAM), 8);
     assert!(rig.cpu.stats().blocks_invalidated > before);
     rig.run(10);
     assert_eq!(rig.x(10), 10);
