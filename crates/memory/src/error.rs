@@ -1,6 +1,6 @@
 //! Errors of the memory API (host-side mistakes, never guest faults).
 
-use crate::region::RegionId;
+use crate::ids::RegionId;
 
 /// Everything that can go wrong when building or changing the memory tree.
 /// Each variant's message names the problem.

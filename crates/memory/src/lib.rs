@@ -7,59 +7,69 @@
 //!   containers, ...) live in an arena and are named by [`RegionId`].
 //! * An address space has a root region; its [`FlatView`] is the tree
 //!   rendered into sorted, disjoint ranges, shared by every space of that root.
-//! * Each flat view owns a radix dispatch table, so [`MemorySystem::translate`]
+//! * Each flat view owns a radix dispatch table, so [`MemorySystem::lookup_section`]
 //!   costs a few array indexings whatever the number of regions.
 //! * Changes are batched by [`MemorySystem::begin`]/[`MemorySystem::commit`];
 //!   a commit diffs old and new views and tells [`MemoryListener`]s.
 //! * RAM lives in anonymous host mappings laid out in one ram-address space
 //!   ([`RamAddr`]) covered by three dirty bitmaps ([`DirtyClient`]).
 //!
+//! # Parts
+//!
+//! [`MemorySystem`] is a facade over parts with one job each, none of which
+//! knows the others or the facade (the module graph has no cycle):
+//!
+//! | module | holds |
+//! |---|---|
+//! | `ids`, `address`, `ops`, `error` | ids, address newtypes, access types, errors |
+//! | `region` | the region node and its kinds |
+//! | `tree` | the region arena, tree edits, and rendering into flat ranges |
+//! | `view` | address spaces, flat views, sections, dispatch, lookups |
+//! | `ram` | host mappings, RAM blocks, dirty bitmaps |
+//! | `listener` | memory listeners and their registry |
+//! | `iommu`, `discard`, `memory_device` | IOMMU notifiers, RAM discard managers, device memory |
+//! | `mmio` | access-size rules and callback dispatch |
+//! | `system` | the facade: constructors, access, transactions and publishing, dirty log, mtree, region caches |
+//!
 //! See `docs/memory.md` for the model and a worked example.
 #![warn(missing_docs)]
 
-mod access;
 pub mod address;
-mod address_space;
-mod dirty;
-mod dirty_log;
 mod discard;
-mod dispatch;
 mod error;
-mod flatview;
 mod guest_bytes;
+mod ids;
 mod iommu;
 mod listener;
-mod lookup;
 mod memory_device;
 pub mod mmio;
-mod mtree;
 mod ops;
 mod ram;
 mod region;
-mod region_cache;
 mod system;
-mod transaction;
 mod tree;
+mod view;
 
 pub use address::{GuestAddress, PAGE_SHIFT, PAGE_SIZE, RamAddr, RegionSize};
-pub use address_space::AddressSpaceId;
-pub use dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot};
 pub use discard::{RamDiscardListener, RamDiscardListenerId};
 pub use error::{MemoryError, Result};
-pub use flatview::{FlatRange, FlatView};
-pub use guest_bytes::{GuestBytes, GuestBytesError, SpaceBytes, VecMemory};
+pub use guest_bytes::{GuestBytes, GuestBytesError, VecMemory};
+pub use ids::{AddressSpaceId, RegionId};
 pub use iommu::{
     IommuAccess, IommuEvent, IommuEventKind, IommuNotifierFlags, IommuNotifierId, IommuNotify,
     IommuOps, IommuPerm, IommuTlbEntry,
 };
 pub use listener::{ListenerId, MemoryListener, MemoryRegionSection};
-pub use lookup::{SectionKind, SectionLookup};
 pub use memory_device::{MemslotStats, PluggedMemoryDevice};
-pub use mtree::MtreeOptions;
 pub use ops::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult, RegionOps,
 };
-pub use ram::RamHostRef;
-pub use region::RegionId;
-pub use region_cache::RegionCache;
-pub use system::{MemorySystem, RamRangeHook};
+pub use ram::RamRangeHook;
+pub use ram::dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot};
+pub use ram::host::RamHostRef;
+pub use system::MemorySystem;
+pub use system::guest_bytes::SpaceBytes;
+pub use system::mtree::MtreeOptions;
+pub use system::region_cache::RegionCache;
+pub use view::flatview::{FlatRange, FlatView};
+pub use view::lookup::{SectionKind, SectionLookup};

@@ -6,9 +6,9 @@
 //! `log_stop` in address order, then `commit`.
 
 use crate::address::GuestAddress;
-use crate::address_space::AddressSpaceId;
-use crate::flatview::FlatRange;
-use crate::region::RegionId;
+use crate::ids::AddressSpaceId;
+use crate::ids::RegionId;
+use crate::view::flatview::FlatRange;
 
 /// Names a registered listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,4 +94,12 @@ pub(crate) struct ListenerEntry {
     pub(crate) space: AddressSpaceId,
     pub(crate) priority: i32,
     pub(crate) listener: Box<dyn MemoryListener>,
+}
+
+/// The registered listeners, in priority order.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    pub(crate) entries: Vec<ListenerEntry>,
+    /// The id the next registration gets.
+    pub(crate) next: u64,
 }

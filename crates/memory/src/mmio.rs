@@ -19,7 +19,7 @@
 use crate::ops::{
     AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult,
 };
-use crate::ram::RamBlock;
+use crate::ram::blocks::RamBlock;
 use crate::region::{Region, RegionKind};
 
 /// Whether `desc.valid` accepts an access of `size` bytes at `offset`.

@@ -3,22 +3,9 @@
 
 use std::rc::Rc;
 
+pub(crate) use crate::ids::{RegionId, UNASSIGNED};
 use crate::ops::{IoDescriptor, RegionOps};
-use crate::ram::RamBlockIndex;
-
-/// Names a region of one [`MemorySystem`](crate::MemorySystem).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RegionId(pub(crate) u32);
-
-impl RegionId {
-    /// The arena index.
-    pub(crate) fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// The built-in region that answers for unassigned addresses.
-pub(crate) const UNASSIGNED: RegionId = RegionId(0);
+use crate::ram::blocks::RamBlockIndex;
 
 /// What a region is.
 #[derive(Clone, Debug)]

@@ -61,8 +61,9 @@ struct ChainEnd<E> {
 }
 
 impl<T: Target> Cpu<T> {
-    /// Run for at most `budget` instructions. See the
-    /// [module documentation](self).
+    /// Run for at most `budget` instructions: until the budget is consumed,
+    /// the CPU waits for an interrupt, or a device asks for the slice to
+    /// end (see [`RunExit`]). Interrupts are taken at block boundaries.
     pub fn run(&mut self, mem: &mut MemorySystem, budget: u64) -> RunExit {
         self.process_events();
         if self.halted {

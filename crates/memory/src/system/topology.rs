@@ -11,50 +11,53 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::address::GuestAddress;
-use crate::address_space::AddressSpaceId;
-use crate::flatview::{FlatRange, FlatView, SectionBacking, render};
+use crate::error::{MemoryError, Result};
+use crate::ids::AddressSpaceId;
 use crate::listener::{ListenerEntry, ListenerId, MemoryListener, MemoryRegionSection};
 use crate::region::{RegionId, RegionKind};
 use crate::system::MemorySystem;
+use crate::tree::render::render;
+use crate::view::flatview::{FlatRange, FlatView};
+use crate::view::section::SectionBacking;
 
 impl MemorySystem {
     /// Start a transaction. Nestable: only the outermost `commit` publishes.
     pub fn begin(&mut self) {
-        self.transaction_depth += 1;
+        self.tree.transaction_depth += 1;
     }
 
     /// End a transaction; the outermost commit re-renders what changed and
     /// tells listeners. A commit without a `begin` does nothing.
     pub fn commit(&mut self) {
-        if self.transaction_depth == 0 {
+        if self.tree.transaction_depth == 0 {
             return;
         }
-        self.transaction_depth -= 1;
-        if self.transaction_depth == 0 && !self.changed.is_empty() {
+        self.tree.transaction_depth -= 1;
+        if self.tree.transaction_depth == 0 && !self.tree.changed.is_empty() {
             self.publish();
         }
     }
 
     /// Record that `r` changed; publish at once outside a transaction.
     pub(crate) fn mark_changed(&mut self, r: RegionId) {
-        self.changed.insert(r);
-        if self.transaction_depth == 0 {
+        self.tree.changed.insert(r);
+        if self.tree.transaction_depth == 0 {
             self.publish();
         }
     }
 
     /// Render the flat view of `root`.
     pub(crate) fn render_view(&self, root: RegionId) -> FlatView {
-        let ranges = render(&self.regions, root, self.global_dirty_log);
+        let ranges = render(&self.tree.regions, root, self.ram.global_dirty_log);
         FlatView::new(root, ranges, |r| self.backing_of(r))
     }
 
     fn backing_of(&self, r: &FlatRange) -> SectionBacking {
-        let Some(region) = self.regions.get(r.region.index()) else {
+        let Some(region) = self.tree.regions.get(r.region.index()) else {
             return SectionBacking::Io;
         };
         let host_at = |block: usize| {
-            self.ram.get(block).map(|b| {
+            self.ram.blocks.get(block).map(|b| {
                 // The offset is inside the block: ranges never exceed the region's size.
                 (
                     b.mapping.ptr().wrapping_add(r.offset_in_region as usize),
@@ -83,17 +86,17 @@ impl MemorySystem {
 
     /// Roots (with a live view) that can see any changed region.
     fn affected_roots(&mut self) -> Vec<RegionId> {
-        let mut stack: Vec<RegionId> = self.changed.drain().collect();
+        let mut stack: Vec<RegionId> = self.tree.changed.drain().collect();
         let mut seen = HashSet::new();
         let mut roots = Vec::new();
         while let Some(r) = stack.pop() {
             if !seen.insert(r) {
                 continue;
             }
-            if self.views.contains_key(&r) {
+            if self.spaces.views.contains_key(&r) {
                 roots.push(r);
             }
-            let Some(region) = self.regions.get(r.index()) else {
+            let Some(region) = self.tree.regions.get(r.index()) else {
                 continue;
             };
             if let Some(p) = region.parent {
@@ -113,8 +116,8 @@ impl MemorySystem {
         let mut updates: Vec<(AddressSpaceId, Rc<FlatView>, Rc<FlatView>)> = Vec::new();
         for root in roots {
             let new = Rc::new(self.render_view(root));
-            self.views.insert(root, new.clone());
-            for (i, space) in self.spaces.iter_mut().enumerate() {
+            self.spaces.views.insert(root, new.clone());
+            for (i, space) in self.spaces.list.iter_mut().enumerate() {
                 if space.root != root {
                     continue;
                 }
@@ -128,6 +131,7 @@ impl MemorySystem {
         let spaces: HashSet<AddressSpaceId> = updates.iter().map(|u| u.0).collect();
         for e in self
             .listeners
+            .entries
             .iter_mut()
             .filter(|e| spaces.contains(&e.space))
         {
@@ -139,6 +143,7 @@ impl MemorySystem {
         }
         for e in self
             .listeners
+            .entries
             .iter_mut()
             .filter(|e| spaces.contains(&e.space))
         {
@@ -214,9 +219,9 @@ impl MemorySystem {
             }
         };
         if reverse {
-            self.listeners.iter_mut().rev().for_each(&mut call);
+            self.listeners.entries.iter_mut().rev().for_each(&mut call);
         } else {
-            self.listeners.iter_mut().for_each(&mut call);
+            self.listeners.entries.iter_mut().for_each(&mut call);
         }
     }
 
@@ -228,7 +233,7 @@ impl MemorySystem {
         s: &MemoryRegionSection,
         add: bool,
     ) {
-        let Some(region) = self.regions.get(fr.region.index()) else {
+        let Some(region) = self.tree.regions.get(fr.region.index()) else {
             return;
         };
         if region.coalesced.is_empty() {
@@ -247,11 +252,11 @@ impl MemorySystem {
     /// A region's coalesced ranges changed: tell listeners of every view that maps it.
     pub(crate) fn coalescing_changed(&mut self, r: RegionId, add: bool, only: Option<(u64, u64)>) {
         let mut calls = Vec::new();
-        for (i, space) in self.spaces.iter().enumerate() {
+        for (i, space) in self.spaces.list.iter().enumerate() {
             for fr in space.view.ranges.iter().filter(|fr| fr.region == r) {
                 let list = match only {
                     Some(c) => vec![c],
-                    None => self.regions[r.index()].coalesced.clone(),
+                    None => self.tree.regions[r.index()].coalesced.clone(),
                 };
                 let s = MemoryRegionSection::from_range(AddressSpaceId(i as u32), fr);
                 for (addr, len) in coalesced_pieces(&list, fr) {
@@ -275,11 +280,11 @@ impl MemorySystem {
         space: AddressSpaceId,
         mut listener: Box<dyn MemoryListener>,
     ) -> ListenerId {
-        let id = ListenerId(self.next_listener);
-        self.next_listener += 1;
+        let id = ListenerId(self.listeners.next);
+        self.listeners.next += 1;
         if let Ok(sp) = self.space(space) {
             listener.begin();
-            if self.global_dirty_log {
+            if self.ram.global_dirty_log {
                 listener.log_global_start();
             }
             for fr in &sp.view.ranges {
@@ -294,10 +299,11 @@ impl MemorySystem {
         let priority = listener.priority();
         let pos = self
             .listeners
+            .entries
             .iter()
             .position(|e| e.priority > priority)
-            .unwrap_or(self.listeners.len());
-        self.listeners.insert(
+            .unwrap_or(self.listeners.entries.len());
+        self.listeners.entries.insert(
             pos,
             ListenerEntry {
                 id,
@@ -311,8 +317,8 @@ impl MemorySystem {
 
     /// Remove a listener; it hears `region_del` for every range first. Returns it.
     pub fn unregister_listener(&mut self, id: ListenerId) -> Option<Box<dyn MemoryListener>> {
-        let pos = self.listeners.iter().position(|e| e.id == id)?;
-        let mut e = self.listeners.remove(pos);
+        let pos = self.listeners.entries.iter().position(|e| e.id == id)?;
+        let mut e = self.listeners.entries.remove(pos);
         if let Ok(sp) = self.space(e.space) {
             e.listener.begin();
             for fr in &sp.view.ranges {
@@ -330,32 +336,213 @@ impl MemorySystem {
     /// Start global dirty logging (migration): listeners hear
     /// `log_global_start`, and every RAM range gains the MIGRATION client.
     pub fn global_dirty_log_start(&mut self) {
-        if self.global_dirty_log {
+        if self.ram.global_dirty_log {
             return;
         }
         self.begin();
-        self.global_dirty_log = true;
-        for e in self.listeners.iter_mut() {
+        self.ram.global_dirty_log = true;
+        for e in self.listeners.entries.iter_mut() {
             e.listener.log_global_start();
         }
-        let roots: Vec<RegionId> = self.views.keys().copied().collect();
-        self.changed.extend(roots);
+        let roots: Vec<RegionId> = self.spaces.views.keys().copied().collect();
+        self.tree.changed.extend(roots);
         self.commit();
     }
 
     /// Stop global dirty logging.
     pub fn global_dirty_log_stop(&mut self) {
-        if !self.global_dirty_log {
+        if !self.ram.global_dirty_log {
             return;
         }
         self.begin();
-        self.global_dirty_log = false;
-        for e in self.listeners.iter_mut().rev() {
+        self.ram.global_dirty_log = false;
+        for e in self.listeners.entries.iter_mut().rev() {
             e.listener.log_global_stop();
         }
-        let roots: Vec<RegionId> = self.views.keys().copied().collect();
-        self.changed.extend(roots);
+        let roots: Vec<RegionId> = self.spaces.views.keys().copied().collect();
+        self.tree.changed.extend(roots);
         self.commit();
+    }
+}
+
+/// Edits of the region tree (the tree part, `crate::tree::RegionTree`, does
+/// them), published at once outside a transaction.
+impl MemorySystem {
+    /// Publish what the tree recorded as changed, unless a transaction is open.
+    fn publish_unless_batched(&mut self) {
+        if self.tree.transaction_depth == 0 && !self.tree.changed.is_empty() {
+            self.publish();
+        }
+    }
+
+    /// Map `child` at `offset` in `parent` with priority 0, not expected to overlap.
+    pub fn add_subregion(&mut self, parent: RegionId, offset: u64, child: RegionId) -> Result<()> {
+        let r = self
+            .tree
+            .add_subregion_common(parent, offset, child, 0, false);
+        self.publish_unless_batched();
+        r
+    }
+
+    /// Map `child` at `offset` in `parent` with `priority`: among siblings, a
+    /// higher priority hides a lower one, and among equals the later-added wins.
+    pub fn add_subregion_overlap(
+        &mut self,
+        parent: RegionId,
+        offset: u64,
+        child: RegionId,
+        priority: i32,
+    ) -> Result<()> {
+        let r = self
+            .tree
+            .add_subregion_common(parent, offset, child, priority, true);
+        self.publish_unless_batched();
+        r
+    }
+
+    /// Unmap `child` from `parent`.
+    pub fn del_subregion(&mut self, parent: RegionId, child: RegionId) -> Result<()> {
+        let r = self.tree.del_subregion(parent, child);
+        self.publish_unless_batched();
+        r
+    }
+
+    /// Enable or disable a region (a disabled region and its subtree show nothing).
+    /// Unknown ids are ignored.
+    pub fn set_enabled(&mut self, r: RegionId, on: bool) {
+        self.tree.set_enabled(r, on);
+        self.publish_unless_batched();
+    }
+
+    /// Move a mapped region to `addr` within its parent (it is re-added, so it
+    /// becomes the most recent among its priority, as in QEMU). An unmapped
+    /// region just records the address.
+    pub fn set_address(&mut self, r: RegionId, addr: u64) -> Result<()> {
+        let res = self.tree.set_address(r, addr);
+        self.publish_unless_batched();
+        res
+    }
+
+    /// Change a mapped region's priority (it is re-added, as in QEMU).
+    pub fn set_priority(&mut self, r: RegionId, priority: i32) -> Result<()> {
+        let res = self.tree.set_priority(r, priority);
+        self.publish_unless_batched();
+        res
+    }
+
+    /// Change the offset of an alias's window in its target.
+    pub fn set_alias_offset(&mut self, r: RegionId, offset: u64) -> Result<()> {
+        let res = self.tree.set_alias_offset(r, offset);
+        self.publish_unless_batched();
+        res
+    }
+
+    /// Mark a region read-only (writes refused) or writable. Unknown ids are ignored.
+    pub fn set_readonly(&mut self, r: RegionId, readonly: bool) {
+        self.tree.set_readonly(r, readonly);
+        self.publish_unless_batched();
+    }
+
+    /// Mark a region non-volatile. Unknown ids are ignored.
+    pub fn set_nonvolatile(&mut self, r: RegionId, nonvolatile: bool) {
+        self.tree.set_nonvolatile(r, nonvolatile);
+        self.publish_unless_batched();
+    }
+
+    /// Keep the flat ranges of this region (and everything it contains or
+    /// aliases) separate from their neighbours. Unknown ids are ignored.
+    pub fn set_unmergeable(&mut self, r: RegionId, unmergeable: bool) {
+        self.tree.set_unmergeable(r, unmergeable);
+        self.publish_unless_batched();
+    }
+
+    /// Switch a ROM device between ROMD mode (reads from memory) and I/O mode
+    /// (all accesses to callbacks).
+    pub fn set_rom_device_mode(&mut self, r: RegionId, romd: bool) -> Result<()> {
+        let res = self.tree.set_rom_device_mode(r, romd);
+        self.publish_unless_batched();
+        res
+    }
+
+    /// Declare `[offset, offset + len)` of the region as coalesced MMIO.
+    pub fn add_coalescing(&mut self, r: RegionId, offset: u64, len: u64) -> Result<()> {
+        let region = self.tree.region_mut(r)?;
+        if u128::from(offset) + u128::from(len) > region.size {
+            return Err(MemoryError::OutOfRange {
+                name: region.name.clone(),
+                offset,
+                len,
+            });
+        }
+        region.coalesced.push((offset, len));
+        self.coalescing_changed(r, true, Some((offset, len)));
+        Ok(())
+    }
+
+    /// Drop every coalesced range of the region.
+    pub fn clear_coalescing(&mut self, r: RegionId) -> Result<()> {
+        self.tree.region(r)?;
+        self.coalescing_changed(r, false, None);
+        self.tree.region_mut(r)?.coalesced.clear();
+        Ok(())
+    }
+
+    /// Resize a resizeable RAM region (created by
+    /// [`MemorySystem::new_ram_resizeable`]) to `size` bytes, at most its maximum.
+    /// Its host address does not change; new pages start dirty.
+    pub fn ram_resize(&mut self, r: RegionId, size: u64) -> Result<()> {
+        let region = self.tree.region(r)?;
+        let name = region.name.clone();
+        let RegionKind::Ram { block } = region.kind else {
+            return Err(MemoryError::WrongKind {
+                name,
+                expected: "RAM",
+            });
+        };
+        if size == 0 {
+            return Err(MemoryError::InvalidSize {
+                name,
+                size: 0,
+                reason: "must not be zero",
+            });
+        }
+        let b = self
+            .ram
+            .blocks
+            .get_mut(block)
+            .ok_or(MemoryError::NoSuchRegion(r))?;
+        if size > b.max_length {
+            return Err(MemoryError::InvalidSize {
+                name,
+                size: u128::from(size),
+                reason: "larger than the maximum size",
+            });
+        }
+        if let Some(parent) = self.tree.regions[r.index()].parent {
+            let p = &self.tree.regions[parent.index()];
+            if u128::from(self.tree.regions[r.index()].addr) + u128::from(size) > p.size {
+                return Err(MemoryError::OutOfContainer {
+                    child: name,
+                    parent: p.name.clone(),
+                    offset: self.tree.regions[r.index()].addr,
+                    size: u128::from(size),
+                    parent_size: p.size,
+                });
+            }
+        }
+        let old = b.used_length;
+        b.used_length = size;
+        let ram_start = b.offset;
+        if size > old {
+            self.ram.dirty.set(
+                crate::RamAddr(ram_start.0 + old),
+                size - old,
+                crate::ram::dirty::DIRTY_CLIENTS_ALL,
+            );
+        }
+        self.tree.regions[r.index()].size = u128::from(size);
+        self.mark_changed(r);
+        Ok(())
     }
 }
 

@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::rc::Rc;
 
-use crate::address_space::AddressSpaceId;
-use crate::flatview::{FlatView, SectionBacking};
+use crate::ids::AddressSpaceId;
 use crate::region::{Region, RegionId, RegionKind};
 use crate::system::MemorySystem;
+use crate::view::flatview::FlatView;
+use crate::view::section::SectionBacking;
 
 /// What `mtree` prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl MemorySystem {
         let mut cur = r;
         for _ in 0..64 {
             match cur.kind {
-                RegionKind::Alias { target, .. } => match self.regions.get(target.index()) {
+                RegionKind::Alias { target, .. } => match self.tree.regions.get(target.index()) {
                     Some(t) => cur = t,
                     None => break,
                 },
@@ -60,12 +61,18 @@ impl MemorySystem {
         let mut out = String::new();
         let mut aliased: BTreeSet<RegionId> = BTreeSet::new();
         let mut printed_roots: Vec<RegionId> = Vec::new();
-        for (i, sp) in self.spaces.iter().enumerate() {
+        for (i, sp) in self.spaces.list.iter().enumerate() {
             if printed_roots.contains(&sp.root) {
                 continue;
             }
             printed_roots.push(sp.root);
-            for other in self.spaces.iter().skip(i).filter(|o| o.root == sp.root) {
+            for other in self
+                .spaces
+                .list
+                .iter()
+                .skip(i)
+                .filter(|o| o.root == sp.root)
+            {
                 let _ = writeln!(out, "address-space: {}", other.name);
             }
             self.mtree_region(&mut out, sp.root, 0, 1, &mut aliased);
@@ -78,7 +85,11 @@ impl MemorySystem {
             if self.in_some_space(r) {
                 continue;
             }
-            let name = self.regions.get(r.index()).map_or("", |x| x.name.as_str());
+            let name = self
+                .tree
+                .regions
+                .get(r.index())
+                .map_or("", |x| x.name.as_str());
             let _ = writeln!(out, "memory-region: {name}");
             self.mtree_region(&mut out, r, 0, 1, &mut aliased);
             out.push('\n');
@@ -89,10 +100,10 @@ impl MemorySystem {
     fn in_some_space(&self, r: RegionId) -> bool {
         let mut cur = r;
         for _ in 0..256 {
-            if self.spaces.iter().any(|s| s.root == cur) {
+            if self.spaces.list.iter().any(|s| s.root == cur) {
                 return true;
             }
-            match self.regions.get(cur.index()).and_then(|x| x.parent) {
+            match self.tree.regions.get(cur.index()).and_then(|x| x.parent) {
                 Some(p) => cur = p,
                 None => return false,
             }
@@ -108,7 +119,7 @@ impl MemorySystem {
         level: usize,
         aliased: &mut BTreeSet<RegionId>,
     ) {
-        let Some(mr) = self.regions.get(r.index()) else {
+        let Some(mr) = self.tree.regions.get(r.index()) else {
             return;
         };
         let start = base + u128::from(mr.addr);
@@ -125,6 +136,7 @@ impl MemorySystem {
         if let RegionKind::Alias { target, offset } = mr.kind {
             aliased.insert(target);
             let tname = self
+                .tree
                 .regions
                 .get(target.index())
                 .map_or("", |x| x.name.as_str());
@@ -141,7 +153,7 @@ impl MemorySystem {
         // Children sorted by address, then by priority (higher first), as QEMU prints them.
         let mut children: Vec<RegionId> = mr.subregions.clone();
         children.sort_by_key(|c| {
-            let x = &self.regions[c.index()];
+            let x = &self.tree.regions[c.index()];
             (x.addr, std::cmp::Reverse(x.priority))
         });
         for c in children {
@@ -153,7 +165,7 @@ impl MemorySystem {
         let mut out = String::new();
         let mut seen: Vec<RegionId> = Vec::new();
         let mut n = 0;
-        for sp in &self.spaces {
+        for sp in &self.spaces.list {
             if seen.contains(&sp.root) {
                 continue;
             }
@@ -164,8 +176,8 @@ impl MemorySystem {
             }
             let _ = writeln!(out, "FlatView #{n}");
             n += 1;
-            let root_name = self.name_of(sp.root);
-            for other in self.spaces.iter().filter(|o| o.root == sp.root) {
+            let root_name = self.tree.name_of(sp.root);
+            for other in self.spaces.list.iter().filter(|o| o.root == sp.root) {
                 let _ = writeln!(out, " AS \"{}\", root: {}", other.name, root_name);
             }
             let _ = writeln!(out, " Root memory region: {root_name}");
@@ -173,7 +185,7 @@ impl MemorySystem {
                 let _ = writeln!(out, "  No rendered FlatView");
             }
             for fr in &view.ranges {
-                let Some(mr) = self.regions.get(fr.region.index()) else {
+                let Some(mr) = self.tree.regions.get(fr.region.index()) else {
                     continue;
                 };
                 let nv = if fr.nonvolatile { "nv-" } else { "" };
@@ -207,7 +219,7 @@ impl MemorySystem {
         let _ = writeln!(out, "    Physical sections");
         for (i, s) in view.sections.iter().enumerate() {
             let name = match view.range_of(s) {
-                Some(fr) => self.name_of(fr.region),
+                Some(fr) => self.tree.name_of(fr.region),
                 None => "(noname)".to_string(),
             };
             let what = match s.backing(&view.blocks) {
@@ -271,6 +283,8 @@ impl MemorySystem {
 
     /// The address spaces, by id order (for tools that print them).
     pub fn address_spaces(&self) -> Vec<AddressSpaceId> {
-        (0..self.spaces.len() as u32).map(AddressSpaceId).collect()
+        (0..self.spaces.list.len() as u32)
+            .map(AddressSpaceId)
+            .collect()
     }
 }

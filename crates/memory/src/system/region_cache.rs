@@ -6,11 +6,11 @@
 //! the ordinary access path.
 
 use crate::address::{GuestAddress, RamAddr};
-use crate::address_space::AddressSpaceId;
-use crate::lookup::SectionKind;
+use crate::ids::AddressSpaceId;
 use crate::ops::{MemTxAttrs, MemTxError, MemTxResult};
-use crate::ram::RamHostRef;
+use crate::ram::host::RamHostRef;
 use crate::system::MemorySystem;
+use crate::view::lookup::SectionKind;
 
 /// A cached translation of `[addr, addr + len)` in one address space.
 #[derive(Clone, Debug)]

@@ -10,8 +10,8 @@
 //! indexings plus one for a sub-page, whatever the number of regions.
 
 use crate::address::{PAGE_SHIFT, PAGE_SIZE};
-use crate::flatview::Section;
-use crate::ram::Table;
+use crate::view::section::Section;
+use crate::view::table::Table;
 
 const BITS: u32 = 9;
 const FANOUT: usize = 1 << BITS;

@@ -2,12 +2,13 @@
 //! queries, clearing with notification, snapshots, and listener sync.
 
 use crate::address::{PAGE_SHIFT, PAGE_SIZE, RamAddr};
-use crate::address_space::AddressSpaceId;
-use crate::dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot, page_span};
 use crate::error::{MemoryError, Result};
+use crate::ids::AddressSpaceId;
 use crate::listener::MemoryRegionSection;
+use crate::ram::RamRangeHook;
+use crate::ram::dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot, page_span};
 use crate::region::{RegionId, RegionKind};
-use crate::system::{MemorySystem, RamRangeHook};
+use crate::system::MemorySystem;
 
 impl MemorySystem {
     /// The RAM block range behind `[offset, offset + len)` of `r` (following
@@ -16,14 +17,14 @@ impl MemorySystem {
         let mut id = r;
         let mut off = offset;
         for _ in 0..64 {
-            let region = self.regions.get(id.index())?;
+            let region = self.tree.regions.get(id.index())?;
             match region.kind {
                 RegionKind::Alias { target, offset: o } => {
                     off = off.checked_add(o)?;
                     id = target;
                 }
                 _ => {
-                    let block = self.ram.get(region.ram_block()?)?;
+                    let block = self.ram.blocks.get(region.ram_block()?)?;
                     if off >= block.used_length {
                         return None;
                     }
@@ -35,23 +36,11 @@ impl MemorySystem {
         None
     }
 
-    /// The terminal region behind `r` (following aliases).
-    fn terminal(&self, r: RegionId) -> RegionId {
-        let mut id = r;
-        for _ in 0..64 {
-            match self.regions.get(id.index()).map(|x| &x.kind) {
-                Some(RegionKind::Alias { target, .. }) => id = *target,
-                _ => break,
-            }
-        }
-        id
-    }
-
     /// Start or stop dirty logging of `client` on the region (its terminal region
     /// if `r` is an alias). Listeners hear `log_start`/`log_stop` at commit.
     pub fn set_log(&mut self, r: RegionId, client: DirtyClient, on: bool) {
-        let t = self.terminal(r);
-        if let Ok(region) = self.region_mut(t) {
+        let t = self.tree.terminal(r);
+        if let Ok(region) = self.tree.region_mut(t) {
             let old = region.dirty_log_mask;
             if on {
                 region.dirty_log_mask |= client.bit();
@@ -67,13 +56,13 @@ impl MemorySystem {
     /// Whether any page of `[offset, offset + len)` of the region is dirty for `client`.
     pub fn get_dirty(&self, r: RegionId, offset: u64, len: u64, client: DirtyClient) -> bool {
         self.ram_range(r, offset, len)
-            .is_some_and(|(ram, len)| self.dirty.any(ram, len, client))
+            .is_some_and(|(ram, len)| self.ram.dirty.any(ram, len, client))
     }
 
     /// Mark `[offset, offset + len)` of the region dirty for every client.
     pub fn set_dirty(&mut self, r: RegionId, offset: u64, len: u64) {
         if let Some((ram, len)) = self.ram_range(r, offset, len) {
-            self.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
+            self.ram.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
         }
     }
 
@@ -99,8 +88,9 @@ impl MemorySystem {
             return DirtySnapshot::empty();
         };
         let (first, end) = page_span(ram.0, len);
-        let bits = self.dirty.take(first, end, client);
-        self.notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
+        let bits = self.ram.dirty.take(first, end, client);
+        self.ram
+            .notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
         DirtySnapshot::new(
             ram.0.wrapping_sub(offset),
             RamAddr(first << PAGE_SHIFT),
@@ -118,8 +108,9 @@ impl MemorySystem {
         client: DirtyClient,
     ) -> DirtySnapshot {
         let (first, end) = page_span(ram.0, len);
-        let bits = self.dirty.take(first, end, client);
-        self.notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
+        let bits = self.ram.dirty.take(first, end, client);
+        self.ram
+            .notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
         DirtySnapshot::new(0, RamAddr(first << PAGE_SHIFT), bits)
     }
 
@@ -145,52 +136,35 @@ impl MemorySystem {
     /// Whether the page holding `ram` is dirty for `client`.
     #[inline]
     pub fn ram_dirty(&self, ram: RamAddr, client: DirtyClient) -> bool {
-        self.dirty.page(ram.page(), client)
+        self.ram.page_dirty(ram, client)
     }
 
     /// Whether the page holding `ram` is dirty for every client.
     #[inline]
     pub fn ram_all_clients_dirty(&self, ram: RamAddr) -> bool {
-        let p = ram.page();
-        self.dirty.page(p, DirtyClient::Vga)
-            && self.dirty.page(p, DirtyClient::Code)
-            && self.dirty.page(p, DirtyClient::Migration)
+        self.ram.page_dirty_for_all(ram)
     }
 
     /// Mark `[ram, ram + len)` dirty for VGA, CODE and MIGRATION.
     pub fn ram_set_dirty(&mut self, ram: RamAddr, len: u64) {
-        self.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
+        self.ram.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
     }
 
     /// Clear `client`'s bits over `[ram, ram + len)` and tell the dirty-clear
     /// notifiers (the softmmu re-arms its slow write path for those pages).
     pub fn ram_reset_dirty(&mut self, ram: RamAddr, len: u64, client: DirtyClient) {
-        if len == 0 {
-            return;
-        }
-        self.dirty.clear(ram, len, client);
-        let (first, end) = page_span(ram.0, len);
-        self.notify_cleared(RamAddr(first << PAGE_SHIFT), (end - first) << PAGE_SHIFT);
-    }
-
-    fn notify_cleared(&mut self, start: RamAddr, len: u64) {
-        if len == 0 {
-            return;
-        }
-        for n in &mut self.dirty_clear_notifiers {
-            n(start, len);
-        }
+        self.ram.reset_dirty(ram, len, client);
     }
 
     /// Be told `(start, len)` (whole pages) of every clear of dirty bits.
     pub fn add_dirty_clear_notifier(&mut self, f: RamRangeHook) {
-        self.dirty_clear_notifiers.push(f);
+        self.ram.dirty_clear_notifiers.push(f);
     }
 
     /// Be told `(start, len)` when a write from outside the CPU (through
     /// `write`/`store`) hits pages whose CODE bit is clean, before the bits are set.
     pub fn set_code_write_hook(&mut self, f: RamRangeHook) {
-        self.code_write_hook = Some(f);
+        self.ram.code_write_hook = Some(f);
     }
 
     /// The ram address of byte 0 of a RAM-backed region (following aliases).
@@ -198,7 +172,7 @@ impl MemorySystem {
         self.ram_range(r, 0, 1)
             .map(|x| x.0)
             .ok_or_else(|| MemoryError::WrongKind {
-                name: self.name_of(r),
+                name: self.tree.name_of(r),
                 expected: "RAM-backed",
             })
     }
@@ -208,6 +182,7 @@ impl MemorySystem {
     pub fn ram_host_ptr(&self, r: RegionId) -> Result<*mut u8> {
         let ram = self.ram_addr_of(r)?;
         self.ram
+            .blocks
             .iter()
             .find(|b| b.offset.0 <= ram.0 && ram.0 < b.offset.0 + b.used_length)
             .map(|b| b.mapping.ptr().wrapping_add((ram.0 - b.offset.0) as usize))
@@ -218,17 +193,17 @@ impl MemorySystem {
     /// `ram` mapped (see [`RamHostRef`](crate::RamHostRef)); `None` when no
     /// RAM block holds it.
     pub fn ram_host_ref(&self, ram: RamAddr) -> Option<crate::RamHostRef> {
-        self.ram.host_ref(ram)
+        self.ram.blocks.host_ref(ram)
     }
 
     /// Give `[offset, offset + len)` of a RAM region back to the host (whole
     /// pages inside the range); it reads as zero afterwards and is marked dirty.
     pub fn ram_discard(&mut self, r: RegionId, offset: u64, len: u64) -> Result<()> {
-        let t = self.terminal(r);
-        let region = self.region(t)?;
+        let t = self.tree.terminal(r);
+        let region = self.tree.region(t)?;
         let block = region
             .ram_block()
-            .and_then(|b| self.ram.get(b))
+            .and_then(|b| self.ram.blocks.get(b))
             .ok_or_else(|| MemoryError::WrongKind {
                 name: region.name.clone(),
                 expected: "RAM-backed",
@@ -242,12 +217,12 @@ impl MemorySystem {
         }
         block.mapping.discard(offset, len);
         let ram = RamAddr(block.offset.0 + offset);
-        self.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
+        self.ram.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
         Ok(())
     }
 
     /// Size of the ram-address space laid out so far, in bytes (a multiple of the page size).
     pub fn ram_space_size(&self) -> u64 {
-        self.ram.ram_space_size().next_multiple_of(PAGE_SIZE)
+        self.ram.blocks.ram_space_size().next_multiple_of(PAGE_SIZE)
     }
 }

@@ -1,31 +1,98 @@
-//! Tree operations: adding, removing, moving and changing regions.
+//! The region tree: the arena of regions, how they nest, and every edit of
+//! the tree (adding, removing, moving and changing regions).
 //!
-//! Every change marks the regions it touches; outside a transaction it is
-//! committed at once, inside one it waits for the outermost `commit`.
+//! Every edit records the regions it touches in `changed`; the memory
+//! system publishes the change (re-renders the affected flat views and
+//! tells listeners) at once outside a transaction, at the outermost
+//! `commit` inside one. Rendering the tree into flat ranges is [`render`].
+
+pub(crate) mod render;
+
+use std::collections::HashSet;
 
 use crate::error::{MemoryError, Result};
-use crate::region::{RegionId, RegionKind};
-use crate::system::MemorySystem;
+use crate::region::{Region, RegionId, RegionKind, UNASSIGNED};
 
-impl MemorySystem {
-    /// Map `child` at `offset` in `parent` with priority 0, not expected to overlap.
-    pub fn add_subregion(&mut self, parent: RegionId, offset: u64, child: RegionId) -> Result<()> {
-        self.add_subregion_common(parent, offset, child, 0, false)
+/// The region arena and what changed in it since the last commit.
+#[derive(Debug)]
+pub(crate) struct RegionTree {
+    /// Every region, indexed by [`RegionId`]; index 0 is `unassigned`.
+    pub(crate) regions: Vec<Region>,
+    /// Regions changed since the last commit.
+    pub(crate) changed: HashSet<RegionId>,
+    /// Nesting of open transactions.
+    pub(crate) transaction_depth: u32,
+}
+
+impl RegionTree {
+    /// A tree holding only the built-in `unassigned` region.
+    pub(crate) fn new() -> Self {
+        Self {
+            regions: vec![Region::new(
+                "unassigned",
+                1u128 << 64,
+                RegionKind::Container,
+            )],
+            changed: HashSet::new(),
+            transaction_depth: 0,
+        }
+    }
+}
+
+impl RegionTree {
+    /// The region `r` (not the built-in `unassigned` one).
+    pub(crate) fn region(&self, r: RegionId) -> Result<&Region> {
+        match self.regions.get(r.index()) {
+            Some(region) if r != UNASSIGNED => Ok(region),
+            _ => Err(MemoryError::NoSuchRegion(r)),
+        }
     }
 
-    /// Map `child` at `offset` in `parent` with `priority`: among siblings, a
-    /// higher priority hides a lower one, and among equals the later-added wins.
-    pub fn add_subregion_overlap(
-        &mut self,
-        parent: RegionId,
-        offset: u64,
-        child: RegionId,
-        priority: i32,
-    ) -> Result<()> {
-        self.add_subregion_common(parent, offset, child, priority, true)
+    /// The region `r`, mutably (not the built-in `unassigned` one).
+    pub(crate) fn region_mut(&mut self, r: RegionId) -> Result<&mut Region> {
+        match self.regions.get_mut(r.index()) {
+            Some(region) if r != UNASSIGNED => Ok(region),
+            _ => Err(MemoryError::NoSuchRegion(r)),
+        }
     }
 
-    fn add_subregion_common(
+    /// Add a region to the arena.
+    pub(crate) fn push(&mut self, region: Region) -> RegionId {
+        self.regions.push(region);
+        RegionId((self.regions.len() - 1) as u32)
+    }
+
+    /// The region's name, or its id for an unknown one (for messages).
+    pub(crate) fn name_of(&self, r: RegionId) -> String {
+        self.regions
+            .get(r.index())
+            .map_or_else(|| format!("{r:?}"), |x| x.name.clone())
+    }
+
+    /// The terminal region behind `r` (following aliases).
+    pub(crate) fn terminal(&self, r: RegionId) -> RegionId {
+        let mut id = r;
+        for _ in 0..64 {
+            match self.regions.get(id.index()).map(|x| &x.kind) {
+                Some(RegionKind::Alias { target, .. }) => id = *target,
+                _ => break,
+            }
+        }
+        id
+    }
+
+    /// The first region created with `name`.
+    pub(crate) fn find(&self, name: &str) -> Option<RegionId> {
+        self.regions
+            .iter()
+            .skip(1)
+            .position(|r| r.name == name)
+            .map(|i| RegionId(i as u32 + 1))
+    }
+
+    /// Map `child` at `offset` in `parent` with `priority` (see
+    /// `MemorySystem::add_subregion_overlap`).
+    pub(crate) fn add_subregion_common(
         &mut self,
         parent: RegionId,
         offset: u64,
@@ -60,7 +127,7 @@ impl MemorySystem {
         c.priority = priority;
         c.may_overlap = may_overlap;
         self.insert_in_parent(parent, child);
-        self.mark_changed(child);
+        self.changed.insert(child);
         Ok(())
     }
 
@@ -123,7 +190,7 @@ impl MemorySystem {
     }
 
     /// Unmap `child` from `parent`.
-    pub fn del_subregion(&mut self, parent: RegionId, child: RegionId) -> Result<()> {
+    pub(crate) fn del_subregion(&mut self, parent: RegionId, child: RegionId) -> Result<()> {
         let c = self.region(child)?;
         self.region(parent)?;
         if c.parent != Some(parent) {
@@ -134,25 +201,25 @@ impl MemorySystem {
         }
         self.remove_from_parent(parent, child);
         self.regions[child.index()].parent = None;
-        self.mark_changed(parent);
+        self.changed.insert(parent);
         Ok(())
     }
 
     /// Enable or disable a region (a disabled region and its subtree show nothing).
     /// Unknown ids are ignored.
-    pub fn set_enabled(&mut self, r: RegionId, on: bool) {
+    pub(crate) fn set_enabled(&mut self, r: RegionId, on: bool) {
         if let Ok(region) = self.region_mut(r)
             && region.enabled != on
         {
             region.enabled = on;
-            self.mark_changed(r);
+            self.changed.insert(r);
         }
     }
 
     /// Move a mapped region to `addr` within its parent (it is re-added, so it
     /// becomes the most recent among its priority, as in QEMU). An unmapped
     /// region just records the address.
-    pub fn set_address(&mut self, r: RegionId, addr: u64) -> Result<()> {
+    pub(crate) fn set_address(&mut self, r: RegionId, addr: u64) -> Result<()> {
         let region = self.region(r)?;
         let Some(parent) = region.parent else {
             self.region_mut(r)?.addr = addr;
@@ -162,29 +229,27 @@ impl MemorySystem {
             return Ok(());
         }
         self.check_fits(parent, addr, r)?;
-        self.begin();
         self.remove_from_parent(parent, r);
         self.regions[r.index()].addr = addr;
         self.insert_in_parent(parent, r);
-        self.mark_changed(r);
-        self.commit();
+        self.changed.insert(r);
         Ok(())
     }
 
     /// Change a mapped region's priority (it is re-added, as in QEMU).
-    pub fn set_priority(&mut self, r: RegionId, priority: i32) -> Result<()> {
+    pub(crate) fn set_priority(&mut self, r: RegionId, priority: i32) -> Result<()> {
         let region = self.region_mut(r)?;
         region.priority = priority;
         if let Some(parent) = region.parent {
             self.remove_from_parent(parent, r);
             self.insert_in_parent(parent, r);
-            self.mark_changed(r);
+            self.changed.insert(r);
         }
         Ok(())
     }
 
     /// Change the offset of an alias's window in its target.
-    pub fn set_alias_offset(&mut self, r: RegionId, offset: u64) -> Result<()> {
+    pub(crate) fn set_alias_offset(&mut self, r: RegionId, offset: u64) -> Result<()> {
         let region = self.region(r)?;
         let RegionKind::Alias { target, .. } = region.kind else {
             return Err(MemoryError::WrongKind {
@@ -203,44 +268,44 @@ impl MemorySystem {
             });
         }
         self.regions[r.index()].kind = RegionKind::Alias { target, offset };
-        self.mark_changed(r);
+        self.changed.insert(r);
         Ok(())
     }
 
     /// Mark a region read-only (writes refused) or writable. Unknown ids are ignored.
-    pub fn set_readonly(&mut self, r: RegionId, readonly: bool) {
+    pub(crate) fn set_readonly(&mut self, r: RegionId, readonly: bool) {
         if let Ok(region) = self.region_mut(r)
             && region.readonly != readonly
         {
             region.readonly = readonly;
-            self.mark_changed(r);
+            self.changed.insert(r);
         }
     }
 
     /// Mark a region non-volatile. Unknown ids are ignored.
-    pub fn set_nonvolatile(&mut self, r: RegionId, nonvolatile: bool) {
+    pub(crate) fn set_nonvolatile(&mut self, r: RegionId, nonvolatile: bool) {
         if let Ok(region) = self.region_mut(r)
             && region.nonvolatile != nonvolatile
         {
             region.nonvolatile = nonvolatile;
-            self.mark_changed(r);
+            self.changed.insert(r);
         }
     }
 
     /// Keep the flat ranges of this region (and everything it contains or
     /// aliases) separate from their neighbours. Unknown ids are ignored.
-    pub fn set_unmergeable(&mut self, r: RegionId, unmergeable: bool) {
+    pub(crate) fn set_unmergeable(&mut self, r: RegionId, unmergeable: bool) {
         if let Ok(region) = self.region_mut(r)
             && region.unmergeable != unmergeable
         {
             region.unmergeable = unmergeable;
-            self.mark_changed(r);
+            self.changed.insert(r);
         }
     }
 
     /// Switch a ROM device between ROMD mode (reads from memory) and I/O mode
     /// (all accesses to callbacks).
-    pub fn set_rom_device_mode(&mut self, r: RegionId, romd: bool) -> Result<()> {
+    pub(crate) fn set_rom_device_mode(&mut self, r: RegionId, romd: bool) -> Result<()> {
         let region = self.region_mut(r)?;
         let RegionKind::RomDevice {
             romd: ref mut mode, ..
@@ -253,88 +318,8 @@ impl MemorySystem {
         };
         if *mode != romd {
             *mode = romd;
-            self.mark_changed(r);
+            self.changed.insert(r);
         }
-        Ok(())
-    }
-
-    /// Declare `[offset, offset + len)` of the region as coalesced MMIO.
-    pub fn add_coalescing(&mut self, r: RegionId, offset: u64, len: u64) -> Result<()> {
-        let region = self.region_mut(r)?;
-        if u128::from(offset) + u128::from(len) > region.size {
-            return Err(MemoryError::OutOfRange {
-                name: region.name.clone(),
-                offset,
-                len,
-            });
-        }
-        region.coalesced.push((offset, len));
-        self.coalescing_changed(r, true, Some((offset, len)));
-        Ok(())
-    }
-
-    /// Drop every coalesced range of the region.
-    pub fn clear_coalescing(&mut self, r: RegionId) -> Result<()> {
-        self.region(r)?;
-        self.coalescing_changed(r, false, None);
-        self.region_mut(r)?.coalesced.clear();
-        Ok(())
-    }
-
-    /// Resize a resizeable RAM region (created by
-    /// [`MemorySystem::new_ram_resizeable`]) to `size` bytes, at most its maximum.
-    /// Its host address does not change; new pages start dirty.
-    pub fn ram_resize(&mut self, r: RegionId, size: u64) -> Result<()> {
-        let region = self.region(r)?;
-        let name = region.name.clone();
-        let RegionKind::Ram { block } = region.kind else {
-            return Err(MemoryError::WrongKind {
-                name,
-                expected: "RAM",
-            });
-        };
-        if size == 0 {
-            return Err(MemoryError::InvalidSize {
-                name,
-                size: 0,
-                reason: "must not be zero",
-            });
-        }
-        let b = self
-            .ram
-            .get_mut(block)
-            .ok_or(MemoryError::NoSuchRegion(r))?;
-        if size > b.max_length {
-            return Err(MemoryError::InvalidSize {
-                name,
-                size: u128::from(size),
-                reason: "larger than the maximum size",
-            });
-        }
-        if let Some(parent) = self.regions[r.index()].parent {
-            let p = &self.regions[parent.index()];
-            if u128::from(self.regions[r.index()].addr) + u128::from(size) > p.size {
-                return Err(MemoryError::OutOfContainer {
-                    child: name,
-                    parent: p.name.clone(),
-                    offset: self.regions[r.index()].addr,
-                    size: u128::from(size),
-                    parent_size: p.size,
-                });
-            }
-        }
-        let old = b.used_length;
-        b.used_length = size;
-        let ram_start = b.offset;
-        if size > old {
-            self.dirty.set(
-                crate::RamAddr(ram_start.0 + old),
-                size - old,
-                crate::dirty::DIRTY_CLIENTS_ALL,
-            );
-        }
-        self.regions[r.index()].size = u128::from(size);
-        self.mark_changed(r);
         Ok(())
     }
 }

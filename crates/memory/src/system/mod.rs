@@ -1,44 +1,50 @@
 //! The memory system: the region arena, address spaces, RAM blocks, dirty
 //! memory and listeners, and the constructors of regions.
 
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::address::RegionSize;
-use crate::address_space::{AddressSpace, AddressSpaceId};
-use crate::dirty::DirtyMemory;
+use crate::discard::DiscardManagers;
 use crate::error::{MemoryError, Result};
-use crate::flatview::FlatView;
-use crate::listener::ListenerEntry;
+use crate::iommu::IommuNotifiers;
+use crate::listener::Listeners;
 use crate::ops::RegionOps;
-use crate::ram::RamBlocks;
-use crate::region::{Region, RegionId, RegionKind, UNASSIGNED};
+use crate::ram::RamMemory;
+use crate::region::{Region, RegionId, RegionKind};
+use crate::tree::RegionTree;
+use crate::view::{AddressSpace, AddressSpaceId, AddressSpaces};
 
-/// A callback told of a range of ram addresses.
-pub type RamRangeHook = Box<dyn FnMut(crate::RamAddr, u64)>;
+mod access;
+mod dirty_log;
+mod discard;
+pub(crate) mod guest_bytes;
+mod iommu;
+mod lookup;
+mod memory_device;
+pub(crate) mod mtree;
+pub(crate) mod region_cache;
+mod topology;
 
-/// Everything the memory API manages: regions in an arena, address spaces and
-/// their flat views, RAM blocks, dirty memory and listeners.
+/// Everything the memory API manages, as parts with one job each: the
+/// region tree, the address spaces with their flat views and dispatch, RAM
+/// with its dirty memory, the listeners, IOMMU notifiers, RAM discard
+/// managers and the device-memory window. The parts know nothing of each
+/// other; the methods of this type coordinate them.
 pub struct MemorySystem {
-    pub(crate) regions: Vec<Region>,
-    pub(crate) spaces: Vec<AddressSpace>,
-    /// Flat views by root region, shared by the spaces of that root.
-    pub(crate) views: HashMap<RegionId, Rc<FlatView>>,
-    pub(crate) ram: RamBlocks,
-    pub(crate) dirty: DirtyMemory,
-    pub(crate) listeners: Vec<ListenerEntry>,
-    pub(crate) next_listener: u64,
-    pub(crate) transaction_depth: u32,
-    /// Regions changed since the last commit.
-    pub(crate) changed: HashSet<RegionId>,
-    pub(crate) global_dirty_log: bool,
-    pub(crate) code_write_hook: Option<RamRangeHook>,
-    pub(crate) dirty_clear_notifiers: Vec<RamRangeHook>,
-    pub(crate) iommu_notifiers: Vec<crate::iommu::IommuNotifier>,
-    pub(crate) discard_managers: Vec<crate::discard::RamDiscardManager>,
+    /// Regions and how they nest; what changed since the last commit.
+    pub(crate) tree: RegionTree,
+    /// Address spaces, their flat views and dispatch tables.
+    pub(crate) spaces: AddressSpaces,
+    /// RAM blocks, dirty bitmaps and their notifications.
+    pub(crate) ram: RamMemory,
+    /// Memory listeners.
+    pub(crate) listeners: Listeners,
+    /// IOMMU notifiers and the nesting of IOMMU translations.
+    pub(crate) iommu: IommuNotifiers,
+    /// RAM discard managers.
+    pub(crate) discard: DiscardManagers,
+    /// The device-memory window, once initialised.
     pub(crate) device_memory: Option<crate::memory_device::DeviceMemory>,
-    /// How many IOMMU translations the current access is nested in.
-    pub(crate) iommu_depth: u32,
 }
 
 impl Default for MemorySystem {
@@ -50,9 +56,9 @@ impl Default for MemorySystem {
 impl std::fmt::Debug for MemorySystem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemorySystem")
-            .field("regions", &self.regions.len())
-            .field("spaces", &self.spaces.len())
-            .field("listeners", &self.listeners.len())
+            .field("regions", &self.tree.regions.len())
+            .field("spaces", &self.spaces.list.len())
+            .field("listeners", &self.listeners.entries.len())
             .finish()
     }
 }
@@ -60,50 +66,15 @@ impl std::fmt::Debug for MemorySystem {
 impl MemorySystem {
     /// An empty memory system (holding only the built-in `unassigned` region).
     pub fn new() -> Self {
-        let unassigned = Region::new("unassigned", 1u128 << 64, RegionKind::Container);
         MemorySystem {
-            regions: vec![unassigned],
-            spaces: Vec::new(),
-            views: HashMap::new(),
-            ram: RamBlocks::default(),
-            dirty: DirtyMemory::default(),
-            listeners: Vec::new(),
-            next_listener: 0,
-            transaction_depth: 0,
-            changed: HashSet::new(),
-            global_dirty_log: false,
-            code_write_hook: None,
-            dirty_clear_notifiers: Vec::new(),
-            iommu_notifiers: Vec::new(),
-            iommu_depth: 0,
-            discard_managers: Vec::new(),
+            tree: RegionTree::new(),
+            spaces: AddressSpaces::default(),
+            ram: RamMemory::default(),
+            listeners: Listeners::default(),
+            iommu: IommuNotifiers::default(),
+            discard: DiscardManagers::default(),
             device_memory: None,
         }
-    }
-
-    pub(crate) fn push_region(&mut self, region: Region) -> RegionId {
-        self.regions.push(region);
-        RegionId((self.regions.len() - 1) as u32)
-    }
-
-    pub(crate) fn region(&self, r: RegionId) -> Result<&Region> {
-        match self.regions.get(r.index()) {
-            Some(region) if r != UNASSIGNED => Ok(region),
-            _ => Err(MemoryError::NoSuchRegion(r)),
-        }
-    }
-
-    pub(crate) fn region_mut(&mut self, r: RegionId) -> Result<&mut Region> {
-        match self.regions.get_mut(r.index()) {
-            Some(region) if r != UNASSIGNED => Ok(region),
-            _ => Err(MemoryError::NoSuchRegion(r)),
-        }
-    }
-
-    pub(crate) fn name_of(&self, r: RegionId) -> String {
-        self.regions
-            .get(r.index())
-            .map_or_else(|| format!("{r:?}"), |x| x.name.clone())
     }
 
     fn check_size(name: &str, size: u64) -> Result<()> {
@@ -125,14 +96,17 @@ impl MemorySystem {
         kind: impl FnOnce(usize) -> RegionKind,
     ) -> Result<RegionId> {
         Self::check_size(name, size)?;
-        let block = self.ram.alloc(name, size, max)?;
-        self.dirty.grow(self.ram.ram_space_size());
-        Ok(self.push_region(Region::new(name, u128::from(size), kind(block))))
+        let block = self.ram.blocks.alloc(name, size, max)?;
+        self.ram.dirty.grow(self.ram.blocks.ram_space_size());
+        Ok(self
+            .tree
+            .push(Region::new(name, u128::from(size), kind(block))))
     }
 
     /// A container of `size` bytes: holds subregions, serves nothing itself.
     pub fn new_container(&mut self, name: &str, size: RegionSize) -> RegionId {
-        self.push_region(Region::new(name, size.get(), RegionKind::Container))
+        self.tree
+            .push(Region::new(name, size.get(), RegionKind::Container))
     }
 
     /// RAM of `size` bytes: an anonymous host mapping, zero-filled, backed lazily,
@@ -162,7 +136,8 @@ impl MemorySystem {
 
     /// MMIO: every access goes to `ops`, shaped by `ops.descriptor()`.
     pub fn new_io(&mut self, name: &str, size: u64, ops: Rc<dyn RegionOps>) -> RegionId {
-        self.push_region(Region::new(name, u128::from(size), RegionKind::Io { ops }))
+        self.tree
+            .push(Region::new(name, u128::from(size), RegionKind::Io { ops }))
     }
 
     /// A ROM device: in ROMD mode (the initial mode) reads come from host memory
@@ -195,7 +170,7 @@ impl MemorySystem {
         offset: u64,
         size: u64,
     ) -> Result<RegionId> {
-        let t = self.region(target)?;
+        let t = self.tree.region(target)?;
         if u128::from(offset) + u128::from(size) > t.size {
             return Err(MemoryError::AliasOutOfBounds {
                 alias: name.into(),
@@ -205,40 +180,41 @@ impl MemorySystem {
                 target_size: t.size,
             });
         }
-        let id = self.push_region(Region::new(
+        let id = self.tree.push(Region::new(
             name,
             u128::from(size),
             RegionKind::Alias { target, offset },
         ));
-        self.regions[target.index()].alias_users.push(id);
+        self.tree.regions[target.index()].alias_users.push(id);
         Ok(id)
     }
 
     /// A new address space rooted at `root`. Spaces with the same root share
     /// one flat view.
     pub fn new_address_space(&mut self, name: &str, root: RegionId) -> AddressSpaceId {
-        if let Some(r) = self.regions.get_mut(root.index()) {
+        if let Some(r) = self.tree.regions.get_mut(root.index()) {
             r.is_root = true;
         }
-        let view = match self.views.get(&root) {
+        let view = match self.spaces.views.get(&root) {
             Some(v) => v.clone(),
             None => {
                 let v = Rc::new(self.render_view(root));
-                self.views.insert(root, v.clone());
+                self.spaces.views.insert(root, v.clone());
                 v
             }
         };
-        self.spaces.push(AddressSpace {
+        self.spaces.list.push(AddressSpace {
             name: name.to_string(),
             root,
             view,
             generation: 0,
         });
-        AddressSpaceId((self.spaces.len() - 1) as u32)
+        AddressSpaceId((self.spaces.list.len() - 1) as u32)
     }
 
     pub(crate) fn space(&self, s: AddressSpaceId) -> Result<&AddressSpace> {
         self.spaces
+            .list
             .get(s.0 as usize)
             .ok_or(MemoryError::NoSuchAddressSpace)
     }
@@ -255,35 +231,31 @@ impl MemorySystem {
 
     /// The region's name.
     pub fn region_name(&self, r: RegionId) -> Result<&str> {
-        Ok(&self.region(r)?.name)
+        Ok(&self.tree.region(r)?.name)
     }
 
     /// The region's size in bytes (up to 2^64).
     pub fn region_size(&self, r: RegionId) -> Result<u128> {
-        Ok(self.region(r)?.size)
+        Ok(self.tree.region(r)?.size)
     }
 
     /// The region's address within its parent.
     pub fn region_address(&self, r: RegionId) -> Result<u64> {
-        Ok(self.region(r)?.addr)
+        Ok(self.tree.region(r)?.addr)
     }
 
     /// The region's parent, if mapped.
     pub fn region_parent(&self, r: RegionId) -> Result<Option<RegionId>> {
-        Ok(self.region(r)?.parent)
+        Ok(self.tree.region(r)?.parent)
     }
 
     /// Whether the region is enabled.
     pub fn region_enabled(&self, r: RegionId) -> Result<bool> {
-        Ok(self.region(r)?.enabled)
+        Ok(self.tree.region(r)?.enabled)
     }
 
     /// Find a region by name (the first created with that name).
     pub fn find_region(&self, name: &str) -> Option<RegionId> {
-        self.regions
-            .iter()
-            .skip(1)
-            .position(|r| r.name == name)
-            .map(|i| RegionId(i as u32 + 1))
+        self.tree.find(name)
     }
 }

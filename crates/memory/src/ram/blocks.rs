@@ -12,82 +12,7 @@ use std::rc::Rc;
 use crate::address::{PAGE_SIZE, RamAddr};
 use crate::error::{MemoryError, Result};
 
-/// One anonymous host mapping.
-#[derive(Debug)]
-pub(crate) struct HostMapping {
-    ptr: *mut u8,
-    len: usize,
-}
-
-impl HostMapping {
-    /// Reserve `len` bytes (rounded up to a page, at least one page), zero-filled,
-    /// backed lazily.
-    pub(crate) fn new(name: &str, len: u64) -> Result<Self> {
-        let err = |reason: String| MemoryError::HostMemory {
-            name: name.to_string(),
-            size: len,
-            reason,
-        };
-        let rounded = len
-            .max(1)
-            .checked_next_multiple_of(PAGE_SIZE)
-            .ok_or_else(|| err("size overflows".into()))?;
-        let rounded = usize::try_from(rounded)
-            .map_err(|_| err("larger than the host address space".into()))?;
-        // SAFETY: an anonymous private mapping with a null hint touches no existing
-        // memory; the result is checked against MAP_FAILED before use.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                rounded,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(err(std::io::Error::last_os_error().to_string()));
-        }
-        Ok(HostMapping {
-            ptr: ptr.cast(),
-            len: rounded,
-        })
-    }
-
-    /// The host address of byte 0.
-    pub(crate) fn ptr(&self) -> *mut u8 {
-        self.ptr
-    }
-
-    /// Give the pages of `[offset, offset + len)` back to the host; they read as
-    /// zero afterwards. The range is shrunk to whole pages.
-    pub(crate) fn discard(&self, offset: u64, len: u64) {
-        let start = offset.next_multiple_of(PAGE_SIZE);
-        let end = offset.saturating_add(len) / PAGE_SIZE * PAGE_SIZE;
-        if end <= start || end > self.len as u64 {
-            return;
-        }
-        // SAFETY: [start, end) is page aligned and inside our own mapping; the
-        // mapping stays valid, MADV_DONTNEED only drops its contents.
-        unsafe {
-            libc::madvise(
-                self.ptr.add(start as usize).cast(),
-                (end - start) as usize,
-                libc::MADV_DONTNEED,
-            );
-        }
-    }
-}
-
-impl Drop for HostMapping {
-    fn drop(&mut self) {
-        // SAFETY: ptr/len came from a successful mmap and are unmapped exactly once.
-        unsafe {
-            libc::munmap(self.ptr.cast(), self.len);
-        }
-    }
-}
+use super::host::{HostMapping, RamHostRef};
 
 /// One load of a `T` at `p`: volatile when aligned, unaligned otherwise.
 ///
@@ -116,32 +41,6 @@ unsafe fn sized_store<T: Copy>(p: *mut u8, v: T) {
     } else {
         // SAFETY: valid (caller); no alignment needed.
         unsafe { p.write_unaligned(v) }
-    }
-}
-
-/// A counted reference to the host memory of one RAM block.
-///
-/// Whoever keeps a raw host pointer into guest RAM beyond the call that
-/// produced it (the softmmu TLB, a region cache) keeps one of these beside
-/// it: the mapping is unmapped only when the last reference goes, so such a
-/// pointer can never outlive the memory it points at, whatever happens to
-/// the [`MemorySystem`](crate::MemorySystem) that made it.
-#[derive(Clone, Debug)]
-pub struct RamHostRef(Rc<HostMapping>);
-
-impl RamHostRef {
-    /// Whether `len` bytes from host address `p` lie inside this mapping.
-    pub fn contains(&self, p: *const u8, len: usize) -> bool {
-        let base = self.0.ptr as usize;
-        let p = p as usize;
-        p >= base
-            && p.checked_add(len)
-                .is_some_and(|end| end <= base + self.0.len)
-    }
-
-    /// Whether two references keep the same mapping alive.
-    pub fn same_mapping(&self, other: &RamHostRef) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -253,7 +152,7 @@ impl RamBlocks {
         self.blocks
             .iter()
             .find(|b| b.offset.0 <= ram.0 && ram.0 - b.offset.0 < b.max_length.max(1))
-            .map(|b| RamHostRef(Rc::clone(&b.mapping)))
+            .map(|b| RamHostRef::new(Rc::clone(&b.mapping)))
     }
 
     /// End of the ram-address space laid out so far (bytes).
@@ -264,93 +163,6 @@ impl RamBlocks {
     /// All blocks in ram-address order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &RamBlock> {
         self.blocks.iter()
-    }
-}
-
-/// Size of a transparent huge page on the hosts we run on.
-const HUGE_PAGE: usize = 2 << 20;
-
-/// A table of `Copy` values copied into its own mapping, aligned to and
-/// advised for transparent huge pages. Large lookup tables (dispatch nodes,
-/// sections) are read at random; with 4 KiB pages every lookup may miss the
-/// host TLB, with 2 MiB pages a few entries cover the whole table.
-pub(crate) struct HugeTable<T: Copy> {
-    _mapping: HostMapping,
-    ptr: *const T,
-    len: usize,
-}
-
-impl<T: Copy> HugeTable<T> {
-    /// Copy `items` into a new table, or `None` if the mapping fails.
-    fn new(items: &[T]) -> Option<Self> {
-        let bytes = std::mem::size_of_val(items);
-        let span = bytes.checked_next_multiple_of(HUGE_PAGE)?;
-        let mapping =
-            HostMapping::new("table", u64::try_from(span.checked_add(HUGE_PAGE)?).ok()?).ok()?;
-        let base = mapping.ptr() as usize;
-        let offset = base.next_multiple_of(HUGE_PAGE) - base;
-        // SAFETY: `offset + span <= span + HUGE_PAGE`, the mapping's length, so
-        // the advised and written range lies inside our own fresh mapping, which
-        // is aligned for `T` (2 MiB alignment) and not yet shared with anyone.
-        let ptr = unsafe {
-            let start = mapping.ptr().add(offset);
-            libc::madvise(start.cast(), span, libc::MADV_HUGEPAGE);
-            std::ptr::copy_nonoverlapping(items.as_ptr(), start.cast::<T>(), items.len());
-            start.cast::<T>().cast_const()
-        };
-        Some(HugeTable {
-            _mapping: mapping,
-            ptr,
-            len: items.len(),
-        })
-    }
-}
-
-impl<T: Copy> std::ops::Deref for HugeTable<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        // SAFETY: `ptr` points at `len` initialised values inside the mapping,
-        // which lives as long as `self` and is never written after `new`.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-    }
-}
-
-impl<T: Copy> std::fmt::Debug for HugeTable<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HugeTable({} entries)", self.len)
-    }
-}
-
-/// A read-only lookup table: on the heap when small, in a [`HugeTable`] when
-/// large enough for huge pages to matter.
-#[derive(Debug)]
-pub(crate) enum Table<T: Copy> {
-    Heap(Vec<T>),
-    Huge(HugeTable<T>),
-}
-
-impl<T: Copy> Table<T> {
-    /// Tables smaller than this stay on the heap.
-    const HUGE_THRESHOLD: usize = 1 << 20;
-
-    pub(crate) fn from_vec(items: Vec<T>) -> Self {
-        if std::mem::size_of_val(items.as_slice()) >= Self::HUGE_THRESHOLD
-            && let Some(t) = HugeTable::new(&items)
-        {
-            return Table::Huge(t);
-        }
-        Table::Heap(items)
-    }
-}
-
-impl<T: Copy> std::ops::Deref for Table<T> {
-    type Target = [T];
-    #[inline]
-    fn deref(&self) -> &[T] {
-        match self {
-            Table::Heap(v) => v,
-            Table::Huge(t) => t,
-        }
     }
 }
 
@@ -378,18 +190,6 @@ mod tests {
         unsafe { assert_eq!(*p.add(5), 0) };
         assert!(blocks.get(b).unwrap().contains(0, 3 * PAGE_SIZE));
         assert!(!blocks.get(b).unwrap().contains(1, 3 * PAGE_SIZE));
-    }
-
-    #[test]
-    fn tables_keep_their_contents_heap_or_huge() {
-        let small = Table::from_vec(vec![1u32, 2, 3]);
-        assert!(matches!(small, Table::Heap(_)));
-        assert_eq!(&small[..], &[1, 2, 3]);
-        let items: Vec<u64> = (0..300_000).collect();
-        let big = Table::from_vec(items.clone());
-        assert!(matches!(big, Table::Huge(_)));
-        assert_eq!(&big[..], &items[..]);
-        assert_eq!(big.as_ptr() as usize % HUGE_PAGE, 0);
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! `translate`: what an address of an address space resolves to. This is the
-//! softmmu's TLB-fill lookup, so it touches only the flat view: the MRU
-//! section, else the dispatch table.
+//! What an address of an address space resolves to ([`SectionLookup`]).
+//! This is the softmmu's TLB-fill lookup, so it touches only the flat view:
+//! the MRU section, else the dispatch table.
 
+use super::{AddressSpaceId, AddressSpaces};
 use crate::address::{GuestAddress, RamAddr};
-use crate::address_space::AddressSpaceId;
-use crate::flatview::{FlatRange, Section, SectionBacking};
-use crate::region::{RegionId, UNASSIGNED};
-use crate::system::MemorySystem;
+use crate::ids::{RegionId, UNASSIGNED};
+use crate::view::flatview::FlatRange;
+use crate::view::section::{Section, SectionBacking};
 
 /// How a translated section is reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,11 +84,15 @@ pub(crate) fn translation_of(
     }
 }
 
-impl MemorySystem {
+impl AddressSpaces {
     /// Resolve `addr` in `space`. An unknown space resolves to `Unassigned`.
     #[inline]
-    pub fn lookup_section(&self, space: AddressSpaceId, addr: GuestAddress) -> SectionLookup {
-        match self.spaces.get(space.0 as usize) {
+    pub(crate) fn lookup_section(
+        &self,
+        space: AddressSpaceId,
+        addr: GuestAddress,
+    ) -> SectionLookup {
+        match self.list.get(space.0 as usize) {
             Some(sp) => {
                 let v = &sp.view;
                 translation_of(v.section(addr.0), &v.blocks, addr.0)
@@ -102,24 +106,26 @@ impl MemorySystem {
         }
     }
 
-    /// A counter that changes whenever the space's flat view changes (0 for an unknown space).
-    pub fn generation(&self, space: AddressSpaceId) -> u64 {
-        self.spaces
-            .get(space.0 as usize)
-            .map_or(0, |s| s.generation)
+    /// A counter that changes whenever the space's flat view changes (0 for
+    /// an unknown space).
+    pub(crate) fn generation(&self, space: AddressSpaceId) -> u64 {
+        self.list.get(space.0 as usize).map_or(0, |s| s.generation)
     }
 
     /// The current flat ranges of `space` (empty for an unknown space).
-    pub fn flat_ranges(&self, space: AddressSpaceId) -> Vec<FlatRange> {
-        self.spaces
+    pub(crate) fn flat_ranges(&self, space: AddressSpaceId) -> Vec<FlatRange> {
+        self.list
             .get(space.0 as usize)
             .map_or_else(Vec::new, |s| s.view.ranges.clone())
     }
 
-    /// The flat range serving `addr` in `space`, found by binary search rather
-    /// than the dispatch table (a cross-check for tests and debuggers).
-    pub fn flat_range_at(&self, space: AddressSpaceId, addr: GuestAddress) -> Option<FlatRange> {
-        let v = &self.spaces.get(space.0 as usize)?.view;
+    /// The flat range serving `addr` in `space`, found by binary search.
+    pub(crate) fn flat_range_at(
+        &self,
+        space: AddressSpaceId,
+        addr: GuestAddress,
+    ) -> Option<FlatRange> {
+        let v = &self.list.get(space.0 as usize)?.view;
         let s = v.section_by_search(addr.0);
         v.range_of(s).copied()
     }

@@ -11,14 +11,13 @@
 //! fill ROM and ROM-device memory.
 
 use crate::address::{GuestAddress, RamAddr};
-use crate::address_space::AddressSpaceId;
-use crate::dirty::{DIRTY_CLIENTS_ALL, DirtyClient};
+use crate::ids::AddressSpaceId;
+use crate::ids::RegionId;
 use crate::iommu::IommuAccess;
-use crate::lookup::SectionKind;
 use crate::mmio::{access_size_for, dispatch_read, dispatch_write};
 use crate::ops::{Endianness, MemTxAttrs, MemTxError, MemTxResult};
-use crate::region::RegionId;
 use crate::system::MemorySystem;
+use crate::view::lookup::SectionKind;
 
 impl MemorySystem {
     /// Read `buf.len()` bytes at `addr`. Callback regions are read in pieces
@@ -50,9 +49,9 @@ impl MemorySystem {
                         IommuAccess::Read,
                         attrs,
                     )?;
-                    self.iommu_depth += 1;
+                    self.iommu.depth += 1;
                     let r = self.read(target, out, &mut buf[done..done + n as usize], attrs);
-                    self.iommu_depth -= 1;
+                    self.iommu.depth -= 1;
                     r?;
                     done += n as usize;
                 }
@@ -112,9 +111,9 @@ impl MemorySystem {
                         IommuAccess::Write,
                         attrs,
                     )?;
-                    self.iommu_depth += 1;
+                    self.iommu.depth += 1;
                     let r = self.write(target, out, &data[done..done + n as usize], attrs);
-                    self.iommu_depth -= 1;
+                    self.iommu.depth -= 1;
                     r?;
                     done += n as usize;
                 }
@@ -239,20 +238,12 @@ impl MemorySystem {
     /// A non-CPU write to `[ram, ram + len)`: code-write hook if any page holds
     /// translated code, then dirty for every client.
     pub(crate) fn note_ram_write(&mut self, ram: RamAddr, len: u64) {
-        if len == 0 {
-            return;
-        }
-        if !self.dirty.all(ram, len, DirtyClient::Code)
-            && let Some(hook) = self.code_write_hook.as_mut()
-        {
-            hook(ram, len);
-        }
-        self.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
+        self.ram.note_write(ram, len);
     }
 
     /// The piece size for a buffer access of `len` bytes at `offset` of a callback region.
     fn io_piece(&self, r: RegionId, offset: u64, len: u64) -> u32 {
-        match self.regions.get(r.index()) {
+        match self.tree.regions.get(r.index()) {
             Some(region) => access_size_for(&region.descriptor, len, offset),
             None => 1,
         }
@@ -277,13 +268,13 @@ impl MemorySystem {
             if n < u64::from(size) {
                 return Err(MemTxError::Decode);
             }
-            self.iommu_depth += 1;
+            self.iommu.depth += 1;
             let v = self.load(target, out, size, endian, attrs);
-            self.iommu_depth -= 1;
+            self.iommu.depth -= 1;
             return v;
         }
-        let region = self.regions.get(r.index()).ok_or(MemTxError::Decode)?;
-        let block = region.ram_block().and_then(|b| self.ram.get(b));
+        let region = self.tree.regions.get(r.index()).ok_or(MemTxError::Decode)?;
+        let block = region.ram_block().and_then(|b| self.ram.blocks.get(b));
         dispatch_read(region, block, offset, size, endian, attrs)
     }
 
@@ -305,13 +296,13 @@ impl MemorySystem {
             if n < u64::from(size) {
                 return Err(MemTxError::Decode);
             }
-            self.iommu_depth += 1;
+            self.iommu.depth += 1;
             let v = self.store(target, out, size, value, endian, attrs);
-            self.iommu_depth -= 1;
+            self.iommu.depth -= 1;
             return v;
         }
-        let region = self.regions.get(r.index()).ok_or(MemTxError::Decode)?;
-        let block = region.ram_block().and_then(|b| self.ram.get(b));
+        let region = self.tree.regions.get(r.index()).ok_or(MemTxError::Decode)?;
+        let block = region.ram_block().and_then(|b| self.ram.blocks.get(b));
         dispatch_write(region, block, offset, value, size, endian, attrs)
     }
 }
