@@ -62,7 +62,8 @@ pub use iommu::{
 pub use listener::{ListenerId, MemoryListener, MemoryRegionSection};
 pub use memory_device::{MemslotStats, PluggedMemoryDevice};
 pub use ops::{
-    AccessConstraints, Endianness, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult, RegionOps,
+    AccessConstraints, Endianness, Engaged, IoDescriptor, MemTxAttrs, MemTxError, MemTxResult,
+    ReentrancyGuard, RegionOps,
 };
 pub use ram::RamRangeHook;
 pub use ram::dirty::{DIRTY_CLIENTS_ALL, DirtyClient, DirtySnapshot};

@@ -149,6 +149,24 @@ pub(crate) fn host_write(b: &RamBlock, offset: u64, value: u64, size: u32) -> Me
     b.write_sized(offset, value, size).ok_or(MemTxError::Decode)
 }
 
+/// Refuse an access to a device that is moving data itself (see
+/// [`ReentrancyGuard`](crate::ReentrancyGuard)).
+fn refuse_reentry(region: &Region, offset: u64) -> MemTxResult<()> {
+    let ops = match &region.kind {
+        RegionKind::Io { ops } | RegionKind::RomDevice { ops, .. } => ops,
+        _ => return Ok(()),
+    };
+    if ops.reentrancy_guard().is_some_and(|g| g.is_engaged()) {
+        tracing::warn!(
+            target: "guest_errors",
+            "blocked re-entrant I/O to {} at offset {offset:#x}",
+            region.name
+        );
+        return Err(MemTxError::Device);
+    }
+    Ok(())
+}
+
 /// Read `size` bytes at `offset` of a callback region, in `endian` order.
 pub(crate) fn dispatch_read(
     region: &Region,
@@ -162,6 +180,7 @@ pub(crate) fn dispatch_read(
     if !matches!(size, 1 | 2 | 4 | 8) || !access_valid(desc, offset, size) {
         return Err(MemTxError::Decode);
     }
+    refuse_reentry(region, offset)?;
     let (access, list) = pieces(&desc.implementation, desc.endianness, size);
     let mask = mask_of(access);
     let mut value = 0u64;
@@ -212,6 +231,7 @@ pub(crate) fn dispatch_write(
     if !matches!(size, 1 | 2 | 4 | 8) || !access_valid(desc, offset, size) {
         return Err(MemTxError::Decode);
     }
+    refuse_reentry(region, offset)?;
     let value = value & mask_of(size);
     let value = if desc.endianness != endian {
         bswap(value, size)

@@ -90,6 +90,58 @@ pub trait RegionOps {
     fn descriptor(&self) -> IoDescriptor {
         IoDescriptor::default()
     }
+    /// The device's re-entrancy guard, for a device that moves data itself
+    /// (DMA): while the guard is engaged, accesses to this region are
+    /// refused (see [`ReentrancyGuard`]). Devices without DMA keep the
+    /// default, none.
+    fn reentrancy_guard(&self) -> Option<&ReentrancyGuard> {
+        None
+    }
+}
+
+/// A device's guard against its own DMA reaching its registers (QEMU's
+/// `MemReentrancyGuard`).
+///
+/// A device engages the guard for as long as it moves data through guest
+/// memory; an access that reaches one of its regions meanwhile (a buffer or
+/// ring placed inside its own register window) is refused with
+/// [`MemTxError::Device`] and logged as a guest error, so the device's code
+/// is never re-entered while it is in the middle of a request. The device
+/// then fails the request as its specification says.
+#[derive(Debug, Default)]
+pub struct ReentrancyGuard {
+    engaged: std::cell::Cell<bool>,
+}
+
+impl ReentrancyGuard {
+    /// A guard not engaged.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the device is moving data now.
+    pub fn is_engaged(&self) -> bool {
+        self.engaged.get()
+    }
+
+    /// Engage the guard until the returned token is dropped; `None` if it is
+    /// engaged already (the device is being re-entered).
+    pub fn engage(&self) -> Option<Engaged<'_>> {
+        if self.engaged.replace(true) {
+            return None;
+        }
+        Some(Engaged(self))
+    }
+}
+
+/// An engaged [`ReentrancyGuard`]; dropping it disengages the guard.
+#[derive(Debug)]
+pub struct Engaged<'a>(&'a ReentrancyGuard);
+
+impl Drop for Engaged<'_> {
+    fn drop(&mut self) {
+        self.0.engaged.set(false);
+    }
 }
 
 impl fmt::Debug for dyn RegionOps {

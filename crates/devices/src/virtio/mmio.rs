@@ -21,7 +21,7 @@
 
 use std::cell::RefCell;
 
-use ferrite_memory::{IoDescriptor, MemTxAttrs, MemTxResult, RegionOps};
+use ferrite_memory::{IoDescriptor, MemTxAttrs, MemTxResult, ReentrancyGuard, RegionOps};
 
 use super::queue::Virtqueue;
 use super::{MAGIC_VALUE, QEMU_VENDOR_ID, VIRTIO_F_VERSION_1, VirtioDevice, status};
@@ -94,11 +94,24 @@ impl TransportState {
     }
 }
 
+/// Bytes of buffers one service of the transport's kicked queues may take
+/// before it yields to the run loop (the rest waits for the next service,
+/// one execution slice later). 8 MiB is a few milliseconds of copying.
+pub const BYTES_PER_ROUND: u64 = 8 << 20;
+
 /// A virtio device on the MMIO transport.
+///
+/// No `RefCell` borrow is held while the device moves data through guest
+/// memory: [`VirtioMmio::process`] copies the queue out of the transport
+/// state and takes the device out of its cell for the duration, and engages
+/// the transport's [`ReentrancyGuard`], so DMA that reaches the transport's
+/// own registers is refused by the memory API instead of re-entering it.
 pub struct VirtioMmio {
     state: RefCell<TransportState>,
-    device: RefCell<Box<dyn VirtioDevice>>,
+    /// The device; `None` only while [`VirtioMmio::process`] runs it.
+    device: RefCell<Option<Box<dyn VirtioDevice>>>,
     irq: IrqLine,
+    guard: ReentrancyGuard,
 }
 
 impl VirtioMmio {
@@ -110,8 +123,9 @@ impl VirtioMmio {
         let queues = device.num_queues();
         VirtioMmio {
             state: RefCell::new(TransportState::new(queues)),
-            device: RefCell::new(device),
+            device: RefCell::new(Some(device)),
             irq,
+            guard: ReentrancyGuard::new(),
         }
     }
 
@@ -124,37 +138,65 @@ impl VirtioMmio {
 
     /// Serves every kicked queue, moving data through `mem`, and interrupts
     /// the driver if buffers were used. A driver that breaks the queue
-    /// protocol gets DEVICE_NEEDS_RESET and a configuration interrupt.
+    /// protocol gets DEVICE_NEEDS_RESET and a configuration interrupt. A
+    /// queue with more buffers than [`BYTES_PER_ROUND`] stays kicked and is
+    /// served further on the next call.
     pub fn process(&self, mem: &mut dyn GuestBytes) {
+        // Re-entered (a device's DMA cannot reach here through the memory
+        // API, but a caller could): the outer call is serving the queues.
+        let Some(_engaged) = self.guard.engage() else {
+            return;
+        };
+        let Some(mut device) = self.device.borrow_mut().take() else {
+            return;
+        };
         let mut raise = false;
-        {
-            let mut s = self.state.borrow_mut();
-            if !s.running() {
-                return;
-            }
-            let mut device = self.device.borrow_mut();
-            for index in 0..s.queues.len() {
-                if !std::mem::take(&mut s.notified[index]) {
+        let queues = self.state.borrow().queues.len();
+        for index in 0..queues {
+            let mut queue = {
+                let mut s = self.state.borrow_mut();
+                if !s.running() || !std::mem::take(&mut s.notified[index]) {
                     continue;
                 }
-                match device.process_queue(index, &mut s.queues[index], mem) {
-                    Ok(true) => {
+                s.queues[index].clone()
+            };
+            queue.begin_round(BYTES_PER_ROUND);
+            let result = device.process_queue(index, &mut queue, mem);
+            let mut s = self.state.borrow_mut();
+            match result {
+                Ok(used) => {
+                    if used {
                         s.interrupt_status |= INT_USED_BUFFER;
                         raise = true;
                     }
-                    Ok(false) => {}
-                    Err(err) => {
-                        tracing::warn!(target: GUEST_ERRORS, "virtio: queue {index}: {err}");
-                        s.status |= status::DEVICE_NEEDS_RESET;
-                        s.interrupt_status |= INT_CONFIG_CHANGE;
-                        raise = true;
-                        break;
+                    if queue.yielded() {
+                        s.notified[index] = true;
                     }
                 }
+                Err(err) => {
+                    tracing::warn!(target: GUEST_ERRORS, "virtio: queue {index}: {err}");
+                    s.status |= status::DEVICE_NEEDS_RESET;
+                    s.interrupt_status |= INT_CONFIG_CHANGE;
+                    raise = true;
+                }
+            }
+            s.queues[index] = queue;
+            if s.status & status::DEVICE_NEEDS_RESET != 0 {
+                break;
             }
         }
+        *self.device.borrow_mut() = Some(device);
         if raise {
             self.irq.raise();
+        }
+    }
+
+    /// Runs `f` on the device (`default` while [`VirtioMmio::process`] has
+    /// it out, which a guarded access never observes).
+    fn with_device<R>(&self, default: R, f: impl FnOnce(&mut dyn VirtioDevice) -> R) -> R {
+        match self.device.borrow_mut().as_deref_mut() {
+            Some(d) => f(d),
+            None => default,
         }
     }
 
@@ -162,13 +204,13 @@ impl VirtioMmio {
         let mut s = self.state.borrow_mut();
         let queues = s.queues.len();
         *s = TransportState::new(queues);
-        self.device.borrow_mut().reset();
+        self.with_device((), |d| d.reset());
         drop(s);
         self.irq.lower();
     }
 
     fn device_features(&self) -> u64 {
-        self.device.borrow().device_features() | VIRTIO_F_VERSION_1
+        self.with_device(0, |d| d.device_features()) | VIRTIO_F_VERSION_1
     }
 
     fn read_register(&self, offset: u64) -> Option<u32> {
@@ -177,7 +219,7 @@ impl VirtioMmio {
         Some(match offset {
             MAGIC => MAGIC_VALUE,
             VERSION => 2,
-            DEVICE_ID => self.device.borrow().device_id(),
+            DEVICE_ID => self.with_device(0, |d| d.device_id()),
             VENDOR_ID => QEMU_VENDOR_ID,
             DEVICE_FEATURES => match s.device_features_sel {
                 0 => self.device_features() as u32,
@@ -186,7 +228,7 @@ impl VirtioMmio {
             },
             QUEUE_NUM_MAX => {
                 if queue.is_some() {
-                    u32::from(self.device.borrow().queue_max_size())
+                    u32::from(self.with_device(0, |d| d.queue_max_size()))
                 } else {
                     0
                 }
@@ -212,7 +254,7 @@ impl VirtioMmio {
             return true;
         }
         let mut s = self.state.borrow_mut();
-        let max_size = self.device.borrow().queue_max_size();
+        let max_size = self.with_device(0, |d| d.queue_max_size());
         match offset {
             DEVICE_FEATURES_SEL => s.device_features_sel = value,
             DRIVER_FEATURES_SEL => s.driver_features_sel = value,
@@ -283,7 +325,7 @@ impl VirtioMmio {
                 // Refuse: the driver sees FEATURES_OK stay clear.
                 value &= !status::FEATURES_OK;
             } else {
-                self.device.borrow_mut().set_driver_features(wanted);
+                self.with_device((), |d| d.set_driver_features(wanted));
             }
         }
         s.status = value | (s.status & status::DEVICE_NEEDS_RESET);
@@ -295,9 +337,7 @@ impl RegionOps for VirtioMmio {
         if offset >= CONFIG {
             let mut bytes = [0u8; 8];
             let n = (size as usize).min(8);
-            self.device
-                .borrow()
-                .read_config(offset - CONFIG, &mut bytes[..n]);
+            self.with_device((), |d| d.read_config(offset - CONFIG, &mut bytes[..n]));
             return Ok(u64::from_le_bytes(bytes));
         }
         if size != 4 {
@@ -317,9 +357,7 @@ impl RegionOps for VirtioMmio {
         if offset >= CONFIG {
             let bytes = value.to_le_bytes();
             let n = (size as usize).min(8);
-            self.device
-                .borrow_mut()
-                .write_config(offset - CONFIG, &bytes[..n]);
+            self.with_device((), |d| d.write_config(offset - CONFIG, &bytes[..n]));
             return Ok(());
         }
         if size != 4 {
@@ -336,6 +374,10 @@ impl RegionOps for VirtioMmio {
     /// accesses are split), little endian.
     fn descriptor(&self) -> IoDescriptor {
         IoDescriptor::default()
+    }
+
+    fn reentrancy_guard(&self) -> Option<&ReentrancyGuard> {
+        Some(&self.guard)
     }
 }
 

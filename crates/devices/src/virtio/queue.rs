@@ -46,6 +46,18 @@ pub enum QueueError {
         /// The chain's head.
         head: u16,
     },
+    /// The driver published more buffers than the queue holds.
+    #[error(
+        "available index {avail_idx} runs {pending} entries ahead of the device (queue size {size})"
+    )]
+    AvailOverrun {
+        /// The available ring's index.
+        avail_idx: u16,
+        /// Entries published and not yet taken.
+        pending: u16,
+        /// The queue size.
+        size: u16,
+    },
     /// A request too short for its header or status.
     #[error("request in chain from {head} is malformed: {what}")]
     Malformed {
@@ -201,7 +213,7 @@ impl<'a> ChainWriter<'a> {
 }
 
 /// One split virtqueue as the transport configures it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Virtqueue {
     /// Number of entries the driver chose.
     pub size: u16,
@@ -215,6 +227,33 @@ pub struct Virtqueue {
     pub used_ring: u64,
     next_avail: u16,
     next_used: u16,
+    /// Bytes of buffers the current round may still take (see
+    /// [`Virtqueue::begin_round`]).
+    round_bytes: u64,
+    /// A pop found buffers waiting but the round's budget spent.
+    yielded: bool,
+}
+
+/// What one chain costs against a round's budget at the least, so that
+/// rounds of empty buffers are bounded too.
+const MIN_CHAIN_COST: u64 = 4096;
+
+impl Default for Virtqueue {
+    /// No configuration; a round without limit until
+    /// [`Virtqueue::begin_round`] sets one.
+    fn default() -> Self {
+        Virtqueue {
+            size: 0,
+            ready: false,
+            desc_table: 0,
+            avail_ring: 0,
+            used_ring: 0,
+            next_avail: 0,
+            next_used: 0,
+            round_bytes: u64::MAX,
+            yielded: false,
+        }
+    }
 }
 
 impl Virtqueue {
@@ -237,19 +276,58 @@ impl Virtqueue {
         self.ready = ready;
     }
 
-    /// Takes the next available chain, if the driver has published one.
+    /// Start a round of work (one service of a kick) that may take chains
+    /// whose buffers add up to about `bytes`: once they do, [`Virtqueue::pop`]
+    /// answers `None` and [`Virtqueue::yielded`] says buffers are left for
+    /// the next round. This bounds the host work one notify can cause, so
+    /// the run loop (its time-out, its instruction limit) stays in control
+    /// during heavy I/O.
+    pub fn begin_round(&mut self, bytes: u64) {
+        self.round_bytes = bytes;
+        self.yielded = false;
+    }
+
+    /// Whether the last round stopped with buffers still waiting.
+    pub fn yielded(&self) -> bool {
+        self.yielded
+    }
+
+    /// Takes the next available chain, if the driver has published one and
+    /// the round's budget allows. An available index that runs more than
+    /// the queue size ahead of the device is an error (the driver cannot
+    /// have published that many buffers).
     pub fn pop(&mut self, mem: &mut dyn GuestBytes) -> Result<Option<DescriptorChain>> {
         if !self.ready || self.size == 0 {
             return Ok(None);
         }
         let avail_idx = mem.read_u16(self.avail_ring + 2)?;
-        if avail_idx == self.next_avail {
+        let pending = avail_idx.wrapping_sub(self.next_avail);
+        if pending == 0 {
+            return Ok(None);
+        }
+        if pending > self.size {
+            return Err(QueueError::AvailOverrun {
+                avail_idx,
+                pending,
+                size: self.size,
+            });
+        }
+        if self.round_bytes == 0 {
+            self.yielded = true;
             return Ok(None);
         }
         let slot = u64::from(self.next_avail % self.size);
         let head = mem.read_u16(self.avail_ring + 4 + 2 * slot)?;
         self.next_avail = self.next_avail.wrapping_add(1);
-        self.walk_chain(mem, head).map(Some)
+        let chain = self.walk_chain(mem, head)?;
+        let bytes: u64 = chain
+            .readable
+            .iter()
+            .chain(&chain.writable)
+            .map(|b| u64::from(b.len))
+            .sum();
+        self.round_bytes = self.round_bytes.saturating_sub(bytes.max(MIN_CHAIN_COST));
+        Ok(Some(chain))
     }
 
     fn walk_chain(&self, mem: &mut dyn GuestBytes, head: u16) -> Result<DescriptorChain> {
