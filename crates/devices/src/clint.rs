@@ -146,13 +146,20 @@ impl Clint {
 
     /// The earliest time, in [`TimeSource`] ticks, at which some armed hart's
     /// `mtimecmp` will be reached; `None` if none is still in the future.
+    ///
+    /// A compare value the time base can never reach before it runs out —
+    /// `mtimecmp = 2^64 - 1` (what software writes to mean "no timer"), or
+    /// one further ahead than the time source's remaining range — is no
+    /// deadline at all, as on QEMU, so a hart waiting for it sleeps instead
+    /// of time jumping to the end of the 64-bit range.
     pub fn next_deadline(&self) -> Option<u64> {
         let now = self.time.now();
         let mtime = self.mtime();
         self.timers
             .iter()
-            .filter(|t| t.armed.get() && t.mtimecmp.get() > mtime)
-            .map(|t| now.saturating_add(t.mtimecmp.get() - mtime))
+            .filter(|t| t.armed.get() && t.mtimecmp.get() > mtime && t.mtimecmp.get() != u64::MAX)
+            .filter_map(|t| now.checked_add(t.mtimecmp.get() - mtime))
+            .filter(|&deadline| deadline != u64::MAX)
             .min()
     }
 
@@ -465,6 +472,25 @@ mod tests {
         r.clint.update();
         assert!(r.mtip.level(1));
         assert_eq!(r.clint.next_deadline(), Some(1000 + 10_000));
+    }
+
+    #[test]
+    fn compare_values_at_the_end_of_time_are_no_deadline() {
+        let r = rig(2);
+        let mt = r.clint.mtimer();
+        r.clock.set(1000);
+        // "No timer", as software writes it: never a deadline, never MTIP.
+        mt.write(0, u64::MAX, 8, A).unwrap();
+        assert_eq!(r.clint.next_deadline(), None);
+        // Reachable only past the end of the time source's range: none either.
+        mt.write(MTIME_OFFSET, 0, 8, A).unwrap(); // mtime = clock - 1000
+        mt.write(8, u64::MAX - 10, 8, A).unwrap();
+        assert_eq!(r.clint.next_deadline(), None);
+        assert!(!r.mtip.level(0) && !r.mtip.level(1));
+        // An ordinary far deadline still counts.
+        mt.write(8, 1 << 40, 8, A).unwrap();
+        assert_eq!(r.clint.next_deadline(), Some(1000 + (1 << 40)));
+        assert_eq!(r.clint.mtime(), 0, "mtime is not moved by any of this");
     }
 
     #[test]

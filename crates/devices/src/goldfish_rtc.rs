@@ -98,16 +98,27 @@ impl GoldfishRtc {
     }
 
     /// When the running alarm is due, in [`TimeSource`] ticks (rounded up).
+    ///
+    /// An alarm the RTC can never reach — its nanosecond counter would wrap
+    /// past 2^64 - 1 before reading the alarm time, or the tick would be past
+    /// the time source's range — is no deadline: the alarm can never fire,
+    /// so a guest waiting for it sleeps (QEMU idles) rather than time
+    /// jumping to the end of its range.
     pub fn next_deadline(&self) -> Option<u64> {
         if !self.alarm_running.get() {
             return None;
         }
-        let remaining_ns = self.alarm_next.get().saturating_sub(self.now_ns());
-        Some(
-            self.time
-                .now()
-                .saturating_add(remaining_ns.div_ceil(NS_PER_TICK)),
-        )
+        let now_ns = self.now_ns();
+        let remaining_ns = self.alarm_next.get().saturating_sub(now_ns);
+        let ticks = remaining_ns.div_ceil(NS_PER_TICK);
+        let ns_then = u128::from(now_ns) + u128::from(ticks) * u128::from(NS_PER_TICK);
+        if ns_then > u128::from(u64::MAX) {
+            return None;
+        }
+        self.time
+            .now()
+            .checked_add(ticks)
+            .filter(|&deadline| deadline != u64::MAX)
     }
 
     /// Device reset: alarm and interrupt state cleared; the time keeps going.
@@ -240,6 +251,21 @@ mod tests {
         let low = rtc.read(RTC_TIME_LOW, 4, A).unwrap();
         let high = rtc.read(RTC_TIME_HIGH, 4, A).unwrap();
         (high << 32) | low
+    }
+
+    #[test]
+    fn an_alarm_the_counter_cannot_reach_is_no_deadline() {
+        let (rtc, clock, _) = rig();
+        clock.set(5);
+        rtc.write(RTC_ALARM_HIGH, 0xffff_ffff, 4, A).unwrap();
+        rtc.write(RTC_ALARM_LOW, 0xffff_ffff, 4, A).unwrap();
+        assert_eq!(rtc.read(RTC_ALARM_STATUS, 4, A).unwrap(), 1, "armed");
+        assert_eq!(rtc.next_deadline(), None, "2^64 - 1 ns is never reached");
+        // One a microsecond ahead is 10 ticks ahead.
+        let soon = rtc.now_ns() + 1000;
+        rtc.write(RTC_ALARM_HIGH, soon >> 32, 4, A).unwrap();
+        rtc.write(RTC_ALARM_LOW, soon & 0xffff_ffff, 4, A).unwrap();
+        assert_eq!(rtc.next_deadline(), Some(5 + 10));
     }
 
     #[test]

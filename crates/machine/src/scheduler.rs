@@ -131,16 +131,21 @@ impl Scheduler<'_> {
         }
     }
 
-    /// The earliest armed timer deadline, in ticks.
+    /// The earliest timer deadline still ahead, in ticks. A deadline that is
+    /// not ahead (a device that reports one it does not act on) or that is
+    /// the last tick of the clock's range (time would stop there) counts as
+    /// none, so the idle rule below can end a run that cannot progress
+    /// instead of spinning.
     fn next_timer_deadline(&self) -> Option<u64> {
         let clint = self.board.clint.next_deadline();
         let rtc = self.board.rtc.as_ref().and_then(|r| r.next_deadline());
+        let now = self.clock.ticks();
         self.harts
             .iter()
             .filter_map(|h| h.timer_deadline())
-            .filter(|&t| t > self.clock.ticks())
             .chain(clint)
             .chain(rtc)
+            .filter(|&t| t > now && t != u64::MAX)
             .min()
     }
 

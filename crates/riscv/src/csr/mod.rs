@@ -275,7 +275,11 @@ impl Csrs {
     /// if it is enabled and has not fired yet. The machine uses this to wake
     /// a hart waiting in `wfi`.
     pub fn next_stimecmp_deadline(&self) -> Option<u64> {
-        (self.sstc_enabled() && !self.stimecmp_reached).then_some(self.stimecmp)
+        // 2^64 - 1 is what software writes for "no timer": `time` never
+        // reaches it, so it is no deadline (the hart sleeps, time does not
+        // jump to the end of its range).
+        (self.sstc_enabled() && !self.stimecmp_reached && self.stimecmp != u64::MAX)
+            .then_some(self.stimecmp)
     }
 
     /// Whether some interrupt is pending and enabled in `mie`, ignoring the
