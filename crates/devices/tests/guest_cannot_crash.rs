@@ -143,3 +143,46 @@ fn every_device_survives_a_full_sweep() {
         blk.process(&mut mem);
     }
 }
+
+#[test]
+fn random_timer_values_give_deadlines_ahead_or_none() {
+    use ferrite_devices::TimeSource;
+    let mut values = Values(0x2545_f491_4f6c_dd1d);
+    let irqs = IrqLevels::new();
+    let clock = Rc::new(ManualClock::new());
+    let clint = Clint::new(clock.clone(), irqs.lines(2), irqs.lines(2)).unwrap();
+    let mtimer = clint.mtimer();
+    let rtc = GoldfishRtc::new(clock.clone(), values.next(), irqs.line(11));
+    let a = MemTxAttrs::default();
+    for round in 0..2000u64 {
+        // Clock, mtime, compare values and alarms anywhere in 64 bits,
+        // with the edges of the range over-represented.
+        let edge = |v: u64, r: u64| match r % 4 {
+            0 => u64::MAX - (v & 0xff),
+            1 => v & 0xffff,
+            _ => v,
+        };
+        clock.set(edge(values.next(), round));
+        mtimer
+            .write(0x7ff8, edge(values.next(), round + 1), 8, a)
+            .unwrap();
+        mtimer
+            .write(8 * (round % 2), edge(values.next(), round + 2), 8, a)
+            .unwrap();
+        clint.update();
+        let alarm = edge(values.next(), round + 3);
+        rtc.write(0x0c, alarm >> 32, 4, a).unwrap();
+        rtc.write(0x08, alarm & 0xffff_ffff, 4, a).unwrap();
+        rtc.update();
+        let now = clock.now();
+        for deadline in [clint.next_deadline(), rtc.next_deadline()]
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                deadline > now && deadline != u64::MAX,
+                "round {round}: deadline {deadline:#x} at time {now:#x}"
+            );
+        }
+    }
+}

@@ -300,7 +300,7 @@ impl Virtqueue {
         if !self.ready || self.size == 0 {
             return Ok(None);
         }
-        let avail_idx = mem.read_u16(self.avail_ring + 2)?;
+        let avail_idx = mem.read_u16(self.avail_ring.wrapping_add(2))?;
         let pending = avail_idx.wrapping_sub(self.next_avail);
         if pending == 0 {
             return Ok(None);
@@ -317,7 +317,7 @@ impl Virtqueue {
             return Ok(None);
         }
         let slot = u64::from(self.next_avail % self.size);
-        let head = mem.read_u16(self.avail_ring + 4 + 2 * slot)?;
+        let head = mem.read_u16(self.avail_ring.wrapping_add(4 + 2 * slot))?;
         self.next_avail = self.next_avail.wrapping_add(1);
         let chain = self.walk_chain(mem, head)?;
         let bytes: u64 = chain
@@ -344,11 +344,13 @@ impl Virtqueue {
                     size: self.size,
                 });
             }
-            let at = self.desc_table + DESC_SIZE * u64::from(index);
+            // Ring addresses wrap as the guest's own arithmetic does; an access
+            // that lands nowhere fails in `mem`.
+            let at = self.desc_table.wrapping_add(DESC_SIZE * u64::from(index));
             let addr = mem.read_u64(at)?;
-            let len = mem.read_u32(at + 8)?;
-            let flags = mem.read_u16(at + 12)?;
-            let next = mem.read_u16(at + 14)?;
+            let len = mem.read_u32(at.wrapping_add(8))?;
+            let flags = mem.read_u16(at.wrapping_add(12))?;
+            let next = mem.read_u16(at.wrapping_add(14))?;
             if flags & VIRTQ_DESC_F_INDIRECT != 0 {
                 return Err(QueueError::Indirect { head });
             }
@@ -371,13 +373,13 @@ impl Virtqueue {
     /// Returns chain `head` to the driver with `len` bytes written into it.
     pub fn push_used(&mut self, mem: &mut dyn GuestBytes, head: u16, len: u32) -> Result<()> {
         let slot = u64::from(self.next_used % self.size.max(1));
-        let entry = self.used_ring + 4 + 8 * slot;
+        let entry = self.used_ring.wrapping_add(4 + 8 * slot);
         mem.write_u32(entry, u32::from(head))?;
-        mem.write_u32(entry + 4, len)?;
+        mem.write_u32(entry.wrapping_add(4), len)?;
         self.next_used = self.next_used.wrapping_add(1);
         // The entry must be visible before the index that publishes it; the
         // guest runs only between our calls, so program order is enough.
-        mem.write_u16(self.used_ring + 2, self.next_used)?;
+        mem.write_u16(self.used_ring.wrapping_add(2), self.next_used)?;
         Ok(())
     }
 }
