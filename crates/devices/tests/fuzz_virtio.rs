@@ -297,7 +297,6 @@ fn round(m: &mut Machine, r: &mut Rng, blk: bool, named: &mut Vec<(u64, u64)>) -
         (false, _) => (if blk { entries / 3 } else { entries }).max(1) as u16,
     };
     let _ = g.write_u16(avail.wrapping_add(2), idx);
-    drop(g);
     reg(0x050, 0);
     // Serve until the device says it has nothing left; one kick must not
     // take more than a few rounds.
@@ -308,9 +307,10 @@ fn round(m: &mut Machine, r: &mut Rng, blk: bool, named: &mut Vec<(u64, u64)>) -
         assert!(services < 64, "one kick kept the device busy for ever");
     }
     // Whether the device used a buffer (the fuzz must reach real work).
-    let mut g = SpaceBytes::new(&mut m.mem, m.space);
-    let served = g.read_u16(used.wrapping_add(2)).is_ok_and(|i| i != 0) && status(&dev) & 0x40 == 0;
-    drop(g);
+    let served = SpaceBytes::new(&mut m.mem, m.space)
+        .read_u16(used.wrapping_add(2))
+        .is_ok_and(|i| i != 0)
+        && status(&dev) & 0x40 == 0;
     // Random register traffic of every width and offset.
     for _ in 0..8 {
         let offset = r.below(VirtioMmio::REGION_SIZE);

@@ -532,7 +532,10 @@ mod tests {
         c.write(MENVCFG, MENVCFG_STCE, M, &CTX).unwrap();
         assert_eq!(c.read(MIP, M, &CTX), Ok(0));
         assert!(!c.update_stimecmp(u64::MAX - 1));
-        assert_eq!(c.next_stimecmp_deadline(), Some(u64::MAX));
+        // The reset value, all ones, is "no timer": no deadline at all.
+        assert_eq!(c.next_stimecmp_deadline(), None);
+        c.write(STIMECMP, u64::MAX - 1, M, &CTX).unwrap();
+        assert_eq!(c.next_stimecmp_deadline(), Some(u64::MAX - 1));
     }
 
     #[test]
