@@ -35,6 +35,7 @@ use crate::hart::{Hart, HartExit};
 use crate::htif::HtifStatus;
 use crate::outcome::RunOutcome;
 use ferrite_memory::SpaceBytes;
+use ferrite_softmmu::TIMER_HORIZON_TICKS;
 
 /// Instructions one hart runs before the next hart's turn (and before the
 /// devices are serviced again). Small enough that a guest waiting on HTIF or
@@ -132,10 +133,10 @@ impl Scheduler<'_> {
     }
 
     /// The earliest timer deadline still ahead, in ticks. A deadline that is
-    /// not ahead (a device that reports one it does not act on) or that is
-    /// the last tick of the clock's range (time would stop there) counts as
-    /// none, so the idle rule below can end a run that cannot progress
-    /// instead of spinning.
+    /// not ahead (a device that reports one it does not act on), or further
+    /// ahead than [`TIMER_HORIZON_TICKS`] (QEMU's "never"), counts as none, so
+    /// the idle rule below can end a run that cannot progress instead of
+    /// spinning, and time never jumps to the end of its range.
     fn next_timer_deadline(&self) -> Option<u64> {
         let clint = self.board.clint.next_deadline();
         let rtc = self.board.rtc.as_ref().and_then(|r| r.next_deadline());
@@ -145,7 +146,7 @@ impl Scheduler<'_> {
             .filter_map(|h| h.timer_deadline())
             .chain(clint)
             .chain(rtc)
-            .filter(|&t| t > now && t != u64::MAX)
+            .filter(|&t| t > now && t - now <= TIMER_HORIZON_TICKS)
             .min()
     }
 

@@ -131,6 +131,25 @@ fn stimecmp_at_the_end_of_time_never_fires() {
 }
 
 #[test]
+fn a_timer_centuries_ahead_is_never_as_on_qemu() {
+    // mtimecmp = 2^62 ticks (about 14,600 years at 10 MHz): past the
+    // horizon of QEMU's timers, so no deadline.
+    let (outcome, took, mut m) = run(&[
+        lui(T0, CLINT_MTIMECMP0 as u32 >> 12),
+        addi(T1, 0, 1),
+        slli(T1, T1, 62),
+        store(3, T1, T0, 0),
+        addi(T2, 0, 0x80),
+        csrrs(CSR_MIE, T2),
+        WFI,
+        BACK,
+    ]);
+    assert_eq!(outcome, RunOutcome::Stuck);
+    assert!(took < Duration::from_secs(5), "the run spun for {took:?}");
+    assert!(read_u64(&mut m, CLINT_MTIME) < 1_000_000);
+}
+
+#[test]
 fn an_ordinary_timer_still_wakes_the_hart() {
     // mtimecmp = mtime + 1000 ticks, then wfi: the timer fires, the hart
     // traps to mtvec = 0 (unmapped) and the trap loop keeps it busy until

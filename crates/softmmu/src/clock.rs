@@ -26,6 +26,13 @@ pub const TICKS_PER_SECOND: u64 = 10_000_000;
 /// a UART timeout) behave about as they would on QEMU.
 pub const DEFAULT_INSNS_PER_TICK: u64 = 10;
 
+/// How far ahead a timer deadline may lie and still count, in ticks: 2^63 - 1
+/// nanoseconds, about 292 years, as QEMU's timers (a deadline further out
+/// overflows QEMU's signed nanosecond clock and becomes "never"). A guest
+/// arming a timer further ahead sleeps as on QEMU, and the clock never has
+/// to jump to the end of its 64-bit range.
+pub const TIMER_HORIZON_TICKS: u64 = i64::MAX as u64 / (1_000_000_000 / TICKS_PER_SECOND);
+
 /// A shared, instruction-driven clock. Single-threaded: state is in `Cell`s.
 #[derive(Debug)]
 pub struct VirtualClock {

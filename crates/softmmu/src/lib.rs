@@ -30,7 +30,7 @@ pub mod tlb;
 
 pub use address::{MmuIdx, VirtAddr};
 pub use block::{Block, BlockCache, BlockId, BlockKey, BlockStats};
-pub use clock::VirtualClock;
+pub use clock::{TIMER_HORIZON_TICKS, VirtualClock};
 pub use cpu::{
     ArchState, BlockExit, ChainState, Cpu, CpuStats, Finish, RunExit, StateError, Target,
     Translated, TranslatedBlock,
