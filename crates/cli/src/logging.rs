@@ -7,9 +7,9 @@
 //! subscriber is installed at all, which keeps start-up cheap.
 
 use std::fs::File;
-use std::io::IsTerminal;
-use std::path::Path;
-use std::sync::Mutex;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use tracing_subscriber::EnvFilter;
@@ -51,6 +51,57 @@ pub fn filter_for_items(items: &str) -> Result<String> {
     Ok(directives.join(","))
 }
 
+/// The `-D` file: buffered, and failing once. After the first error (a full
+/// disk, a closed pipe) every further event is dropped instead of each one
+/// printing an error, and [`finish`] reports the failure once.
+struct LogSink {
+    out: BufWriter<File>,
+    path: PathBuf,
+    failed: Option<String>,
+}
+
+static LOG_FILE: OnceLock<Mutex<LogSink>> = OnceLock::new();
+
+/// What the subscriber writes through: the `-D` file.
+struct LogFileWriter;
+
+impl Write for LogFileWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(sink) = LOG_FILE.get()
+            && let Ok(mut s) = sink.lock()
+            && s.failed.is_none()
+            && let Err(e) = s.out.write_all(buf)
+        {
+            s.failed = Some(e.to_string());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Flushes the `-D` file; an error if any write to it failed (once, with
+/// the reason).
+pub fn finish() -> Result<()> {
+    let Some(sink) = LOG_FILE.get() else {
+        return Ok(());
+    };
+    let mut s = sink
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the log file writer panicked"))?;
+    if s.failed.is_none()
+        && let Err(e) = s.out.flush()
+    {
+        s.failed = Some(e.to_string());
+    }
+    match &s.failed {
+        Some(reason) => bail!("cannot write the log to {}: {reason}", s.path.display()),
+        None => Ok(()),
+    }
+}
+
 /// Installs the subscriber for `-d`/`-D` (or `RUST_LOG`).
 pub fn init(items: Option<&str>, file: Option<&Path>) -> Result<()> {
     let filter = match items {
@@ -78,9 +129,17 @@ pub fn init(items: Option<&str>, file: Option<&Path>) -> Result<()> {
         Some(path) => {
             let f = File::create(path)
                 .with_context(|| format!("cannot create log file {}", path.display()))?;
+            let sink = LogSink {
+                out: BufWriter::with_capacity(1 << 16, f),
+                path: path.to_owned(),
+                failed: None,
+            };
+            if LOG_FILE.set(Mutex::new(sink)).is_err() {
+                bail!("the log is already set up");
+            }
             builder
                 .with_ansi(false)
-                .with_writer(Mutex::new(f))
+                .with_writer(|| LogFileWriter)
                 .try_init()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }

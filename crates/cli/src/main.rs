@@ -50,6 +50,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to standard output, flushed; a closed pipe or a full disk
+/// is an error with its reason (`print!` would panic).
+pub(crate) fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))
+}
+
 /// The error and its causes on one line, each cause after a colon, skipping
 /// a cause whose text the message already contains (typed errors often
 /// include their source's text).

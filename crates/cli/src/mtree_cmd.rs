@@ -50,6 +50,6 @@ pub fn run(args: MtreeArgs) -> Result<u8> {
         dispatch: args.dispatch,
         hide_empty: false,
     });
-    print!("{text}");
+    crate::write_stdout(&text)?;
     Ok(0)
 }

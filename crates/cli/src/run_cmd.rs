@@ -16,6 +16,10 @@ use crate::size::parse_mem_size;
 /// firmware's hello program (prints one line on the console, exits 0).
 const DEFAULT_GUEST: &[u8] = include_bytes!("../../../firmware/bin/hello.elf");
 
+/// The longest `--timeout`, in seconds: about 31 years, far beyond any run
+/// and well inside what the host's clock can add to the present.
+const MAX_TIMEOUT_SECS: f64 = 1e9;
+
 /// Options of `ferrite run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -103,7 +107,7 @@ pub struct RunArgs {
 /// Runs `ferrite run`; returns the process exit status.
 pub fn run(args: RunArgs) -> Result<u8> {
     if args.log_items.as_deref() == Some("help") {
-        print!("{}", logging::help_text());
+        crate::write_stdout(&logging::help_text())?;
         return Ok(0);
     }
     logging::init(args.log_items.as_deref(), args.log_file.as_deref())?;
@@ -122,7 +126,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
 
     let timeout = match args.timeout {
         None => None,
-        Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
+            Some(Duration::from_secs_f64(secs))
+        }
+        Some(secs) if secs > MAX_TIMEOUT_SECS => bail!(
+            "--timeout {secs} is too long: at most {MAX_TIMEOUT_SECS} seconds (about 31 years)"
+        ),
         Some(secs) => bail!("--timeout must be a positive number of seconds, not {secs}"),
     };
     let limits = RunLimits {
@@ -132,6 +141,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     let started = Instant::now();
     let outcome = machine.run(&limits)?;
     let elapsed = started.elapsed();
+    logging::finish()?;
 
     match outcome {
         RunOutcome::InstructionLimit => {
@@ -144,6 +154,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
         RunOutcome::Stuck => {
             eprintln!("ferrite: every hart waits for an interrupt that nothing can raise; stopping")
         }
+        RunOutcome::ConsoleFailed => eprintln!(
+            "ferrite: cannot write the guest's console output: {}",
+            machine
+                .console_error()
+                .unwrap_or_else(|| "unknown error".into())
+        ),
         _ => {}
     }
     if args.stats {

@@ -366,3 +366,68 @@ fn bad_serial_backend() {
     let o = ferrite(&["run", "--serial", "tcp:1234"]);
     assert_one_line_error(&o, "unknown serial backend");
 }
+
+#[test]
+fn huge_timeouts_are_refused_in_seconds_not_panics() {
+    for t in ["1e20", "9.3e18", "1000000001"] {
+        let o = ferrite(&["run", "--timeout", t, "--serial", "null"]);
+        assert_one_line_error(&o, "at most 1000000000 seconds");
+    }
+    let o = ferrite(&["run", "--timeout", "999999999", "--serial", "null"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Runs ferrite with standard output on `/dev/full` (Linux).
+fn ferrite_to_full_disk(args: &[&str]) -> Option<Output> {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .ok()?;
+    Some(
+        Command::new(FERRITE)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(full)
+            .output()
+            .expect("ferrite runs"),
+    )
+}
+
+#[test]
+fn a_full_stdout_is_one_error_not_a_panic() {
+    let Some(o) = ferrite_to_full_disk(&["mtree", "-d"]) else {
+        eprintln!("no /dev/full here: skipped");
+        return;
+    };
+    assert_one_line_error(&o, "cannot write to standard output");
+    let o = ferrite_to_full_disk(&["run", "-d", "help"]).unwrap();
+    assert_one_line_error(&o, "cannot write to standard output");
+}
+
+#[test]
+fn console_output_that_cannot_be_written_is_not_lost_silently() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("no /dev/full here: skipped");
+        return;
+    }
+    let o = ferrite(&["run", "--serial", "file:/dev/full"]);
+    assert_one_line_error(&o, "cannot write the guest's console output");
+}
+
+#[test]
+fn a_log_file_that_fills_up_is_one_error() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("no /dev/full here: skipped");
+        return;
+    }
+    let o = ferrite(&[
+        "run",
+        "--serial",
+        "null",
+        "-d",
+        "exec,in_asm",
+        "-D",
+        "/dev/full",
+    ]);
+    assert_one_line_error(&o, "cannot write the log to /dev/full");
+}

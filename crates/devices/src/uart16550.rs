@@ -63,6 +63,10 @@ pub enum UartPoll {
     Continue,
     /// The user asked to quit (`Ctrl-A x` on a terminal).
     Quit,
+    /// The backend could not take output (a full disk, a closed pipe):
+    /// what the guest writes from now on would be lost, so the run should
+    /// stop. [`Uart16550::output_error`] says why.
+    OutputFailed,
 }
 
 /// An NS16550A UART.
@@ -75,6 +79,8 @@ pub struct Uart16550 {
     reg_shift: u32,
     /// A backend failure has been logged.
     backend_failed: Cell<bool>,
+    /// Why output to the backend failed, once it has.
+    output_error: RefCell<Option<String>>,
 }
 
 impl Uart16550 {
@@ -96,6 +102,7 @@ impl Uart16550 {
             host_queue: RefCell::new(VecDeque::new()),
             reg_shift: reg_shift.min(3),
             backend_failed: Cell::new(false),
+            output_error: RefCell::new(None),
         }
     }
 
@@ -196,7 +203,15 @@ impl Uart16550 {
             }
         }
         self.deliver_host_input();
+        if outcome == UartPoll::Continue && self.output_error.borrow().is_some() {
+            outcome = UartPoll::OutputFailed;
+        }
         outcome
+    }
+
+    /// Why output to the backend failed, if it has.
+    pub fn output_error(&self) -> Option<String> {
+        self.output_error.borrow().clone()
     }
 
     /// Logs a backend failure; only the first, so a closed terminal or pipe
@@ -252,6 +267,9 @@ impl Uart16550 {
             self.update_irq(regs);
         } else if let Err(err) = self.backend.borrow_mut().write(&[byte]) {
             self.report_backend_error("output", &err);
+            self.output_error
+                .borrow_mut()
+                .get_or_insert(err.to_string());
         }
         regs.lsr |= UART_LSR_TEMT;
     }

@@ -151,6 +151,12 @@ impl Machine {
         }
     }
 
+    /// Why the console could not take output, after a run that ended with
+    /// [`RunOutcome::ConsoleFailed`].
+    pub fn console_error(&self) -> Option<String> {
+        self.board.uart.as_ref().and_then(|u| u.output_error())
+    }
+
     /// Counters summed over all harts; `insns` is the shared clock's count.
     pub fn stats(&self) -> HartStats {
         let mut total = HartStats::default();
@@ -171,14 +177,22 @@ impl Machine {
     /// images, the configuration and the console input (and on host time
     /// only through `limits.timeout`).
     pub fn run(&mut self, limits: &RunLimits) -> Result<RunOutcome> {
-        let deadline = limits.timeout.map(|t| Instant::now() + t);
+        // A time-out too far ahead for the host clock to represent is no
+        // deadline at all.
+        let deadline = limits.timeout.and_then(|t| Instant::now().checked_add(t));
         let mut scheduler = Scheduler {
             board: &mut self.board,
             harts: &mut self.harts,
             clock: &self.clock,
             interactive: self.interactive,
         };
-        Ok(scheduler.run(limits.max_insns, deadline))
+        let outcome = scheduler.run(limits.max_insns, deadline);
+        // Output the console could not take is never lost silently, however
+        // the run ended (a guest that prints and powers off at once included).
+        if self.console_error().is_some() {
+            return Ok(RunOutcome::ConsoleFailed);
+        }
+        Ok(outcome)
     }
 }
 

@@ -29,6 +29,10 @@ pub enum RunOutcome {
     Stuck,
     /// The user quit from the console (`Ctrl-A x`).
     Quit,
+    /// The console's backend could not take the guest's output (a full disk,
+    /// a closed pipe); the run stopped rather than lose output silently.
+    /// `Machine::console_error` says why. Exit status: host error.
+    ConsoleFailed,
 }
 
 /// Process exit statuses `ferrite run` uses besides the guest's own.
@@ -55,6 +59,7 @@ impl RunOutcome {
         match self {
             RunOutcome::Exited(code) => u8::try_from(code).unwrap_or(exit_status::GUEST_STATUS_MAX),
             RunOutcome::Reset | RunOutcome::Quit => 0,
+            RunOutcome::ConsoleFailed => exit_status::HOST_ERROR,
             RunOutcome::InstructionLimit => exit_status::INSTRUCTION_LIMIT,
             RunOutcome::Timeout => exit_status::TIMEOUT,
             RunOutcome::Stuck => exit_status::STUCK,

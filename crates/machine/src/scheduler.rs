@@ -159,10 +159,12 @@ impl Scheduler<'_> {
             rtc.update();
         }
         self.serve_virtio();
-        if let Some(uart) = &self.board.uart
-            && uart.poll() == UartPoll::Quit
-        {
-            return Some(RunOutcome::Quit);
+        if let Some(uart) = &self.board.uart {
+            match uart.poll() {
+                UartPoll::Continue => {}
+                UartPoll::Quit => return Some(RunOutcome::Quit),
+                UartPoll::OutputFailed => return Some(RunOutcome::ConsoleFailed),
+            }
         }
         self.check_finisher()
     }

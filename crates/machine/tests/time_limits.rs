@@ -179,3 +179,22 @@ fn an_ordinary_timer_still_wakes_the_hart() {
     assert_eq!(outcome, RunOutcome::InstructionLimit);
     assert!(read_u64(&mut m, CLINT_MTIME) >= 1000);
 }
+
+#[test]
+fn a_timeout_past_what_the_host_clock_holds_is_no_limit() {
+    // The library never panics on a huge time-out: it is no deadline.
+    let config = MachineConfig::new(BoardKind::Virt)
+        .with_kernel(ImageSource::Bytes {
+            name: "kernel.bin".into(),
+            bytes: [WFI, BACK].iter().flat_map(|w| w.to_le_bytes()).collect(),
+        })
+        .with_captured_serial(b"");
+    let mut m = Machine::new(config).unwrap();
+    let outcome = m
+        .run(&RunLimits {
+            max_insns: Some(1000),
+            timeout: Some(Duration::MAX),
+        })
+        .unwrap();
+    assert_eq!(outcome, RunOutcome::Stuck);
+}
