@@ -255,6 +255,30 @@ mod tests {
     }
 
     #[test]
+    fn an_htif_program_exits_through_tohost_on_virt_too() {
+        // auipc t0, 0; addi t1, x0, 7; sd t1, 0x100(t0) (tohost); j .
+        let code: Vec<u8> = [0x0000_0297u32, 0x0070_0313, 0x1062_b023, 0x0000_006f]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let elf = crate::elf::tests::build_elf(0x8000_0000, &code, 0x1000);
+        let config = MachineConfig::new(BoardKind::Virt)
+            .with_kernel(ImageSource::Bytes {
+                name: "riscv-test.elf".into(),
+                bytes: elf,
+            })
+            .with_captured_serial(b"");
+        let mut m = Machine::new(config).unwrap();
+        let outcome = m
+            .run(&RunLimits {
+                max_insns: Some(1_000_000),
+                timeout: None,
+            })
+            .unwrap();
+        assert_eq!(outcome, RunOutcome::Exited(3), "payload 7 is exit code 3");
+    }
+
+    #[test]
     fn configuration_errors_are_typed() {
         let mut c = MachineConfig::new(BoardKind::Virt);
         c.ram_size = 0;

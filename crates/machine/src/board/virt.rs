@@ -37,6 +37,7 @@ use crate::console::Console;
 use crate::error::{MachineError, Result};
 use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
 use crate::hart::{mip, pin_sink};
+use crate::htif::HtifFrontEnd;
 use crate::layout::{MIB, MemoryRange, virt};
 
 /// Where QEMU puts the next stage after the bios on rv64: the bios end
@@ -197,6 +198,18 @@ pub(crate) fn build(
         &virt_rom(start, fdt_addr, next_stage),
     )?;
 
+    // A bare-metal program built for the HTIF mailbox (riscv-tests style:
+    // it has `tohost`) would spin for ever on a board without one; its
+    // mailbox is served here too, exactly as on spike. Programs that use the
+    // UART and the test finisher never write it, so nothing changes for them.
+    let htif = match (&images.bios, &images.kernel) {
+        (None, Some(kernel)) => kernel.elf().and_then(|elf| {
+            elf.symbol("tohost")
+                .map(|tohost| HtifFrontEnd::new(tohost, elf.symbol("fromhost"), console.writer()))
+        }),
+        _ => None,
+    };
+
     Ok(Board {
         mem: memory.mem,
         space: memory.space,
@@ -205,7 +218,7 @@ pub(crate) fn build(
         finisher: Some(finisher),
         rtc: Some(rtc),
         virtio,
-        htif: None,
+        htif,
         console,
         fdt,
         reset_pc: virt::MROM.start(),
