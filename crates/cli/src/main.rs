@@ -7,6 +7,7 @@
 
 mod logging;
 mod mtree_cmd;
+mod qemu_args;
 mod run_cmd;
 mod size;
 
@@ -36,7 +37,14 @@ enum Command {
 const HOST_ERROR_STATUS: u8 = ferrite_machine::exit_status::HOST_ERROR;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match qemu_args::rewrite(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("ferrite: {err}");
+            return ExitCode::from(HOST_ERROR_STATUS);
+        }
+    };
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(*args),
         Command::Mtree(args) => mtree_cmd::run(args),

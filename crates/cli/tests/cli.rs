@@ -431,3 +431,31 @@ fn a_log_file_that_fills_up_is_one_error() {
     ]);
     assert_one_line_error(&o, "cannot write the log to /dev/full");
 }
+
+#[test]
+fn a_qemu_command_line_runs() {
+    let elf = hello_elf();
+    let o = ferrite(&[
+        "-machine",
+        "virt",
+        "-m",
+        "1.5G",
+        "-smp",
+        "1",
+        "-nographic",
+        "-bios",
+        "none",
+        "-kernel",
+        elf.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Hello from Ferrite!"), "{}", stdout(&o));
+    let o = ferrite(&["run", "-machine", "virt", "-s"]);
+    assert_one_line_error(&o, "QEMU option `-s` is not supported");
+}
+
+#[test]
+fn sizes_in_errors_read_in_human_units() {
+    let o = ferrite(&["run", "-m", "10000T"]);
+    assert_one_line_error(&o, "invalid memory size 10000 TiB");
+}

@@ -53,7 +53,7 @@ pub enum MachineError {
         source: FdtError,
     },
     /// The memory size cannot work.
-    #[error("invalid memory size {size:#x}: {reason}")]
+    #[error("invalid memory size {}: {reason}", human_size(*size))]
     RamSize {
         /// The size asked for.
         size: u64,
@@ -127,3 +127,41 @@ pub enum MachineError {
 
 /// Result of building or running a board.
 pub type Result<T> = std::result::Result<T, MachineError>;
+
+/// `bytes` in binary units, as a person reads them: `128 MiB`, `1.5 GiB`,
+/// `10000 TiB`, `4097 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [(&str, u32); 5] = [
+        ("EiB", 60),
+        ("PiB", 50),
+        ("TiB", 40),
+        ("GiB", 30),
+        ("MiB", 20),
+    ];
+    for (unit, shift) in UNITS.into_iter().chain([("KiB", 10)]) {
+        let unit_bytes = 1u64 << shift;
+        if bytes >= unit_bytes {
+            if bytes % unit_bytes == 0 {
+                return format!("{} {unit}", bytes >> shift);
+            }
+            if bytes % (unit_bytes / 2) == 0 && shift >= 20 {
+                return format!("{}.5 {unit}", bytes >> shift);
+            }
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+#[cfg(test)]
+mod human_size_tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_size(128 << 20), "128 MiB");
+        assert_eq!(human_size(3 << 29), "1.5 GiB");
+        assert_eq!(human_size(10_000 << 40), "10000 TiB");
+        assert_eq!(human_size(4097), "4097 bytes");
+        assert_eq!(human_size(8 << 10), "8 KiB");
+    }
+}

@@ -1,0 +1,513 @@
+//! QEMU's command line: the `qemu-system-riscv64` spellings a QEMU user
+//! types, rewritten into Ferrite's options before parsing.
+//!
+//! `ferrite run -M virt -m 1.5G -bios none -kernel prog.elf -nographic`
+//! works, and so does `ferrite -M virt -kernel prog.elf` (arguments that
+//! start with an option are a `run`). Each QEMU option maps to Ferrite's own
+//! (see `docs/usage.md`, "QEMU options"); an option Ferrite cannot honour is
+//! refused by name rather than ignored, and Ferrite's own options pass
+//! through unchanged.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+
+/// Why a QEMU-style command line cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QemuArgError {
+    /// A QEMU option Ferrite does not have.
+    #[error("QEMU option `{option}` is not supported by Ferrite{hint}")]
+    Unsupported {
+        /// The option as typed.
+        option: String,
+        /// What to do instead, starting with a separator, or empty.
+        hint: &'static str,
+    },
+    /// A value or property of a supported option that Ferrite cannot honour.
+    #[error("`{option} {value}`: {reason}")]
+    BadValue {
+        /// The option.
+        option: String,
+        /// Its value as typed.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An option given without its value.
+    #[error("QEMU option `{0}` needs a value")]
+    MissingValue(String),
+}
+
+/// The subcommands and top-level flags that mean "not a QEMU command line".
+const OWN_FIRST_WORDS: &[&str] = &["run", "mtree", "help", "--help", "-h", "--version", "-V"];
+
+/// Rewrite `args` (the whole command line, program name first).
+pub fn rewrite(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> {
+    let mut it = args.into_iter();
+    let Some(program) = it.next() else {
+        return Ok(Vec::new());
+    };
+    let rest: Vec<OsString> = it.collect();
+    let first = rest.first().and_then(|a| a.to_str()).unwrap_or("");
+    let (prefix, tail) = if first == "run" {
+        (vec!["run".into()], rest[1..].to_vec())
+    } else if first.starts_with('-') && !OWN_FIRST_WORDS.contains(&first) {
+        // QEMU-style arguments straight after the program name: a run.
+        (vec!["run".into()], rest)
+    } else {
+        let mut all = vec![program];
+        all.extend(rest);
+        return Ok(all);
+    };
+    let mut out = vec![program];
+    out.extend(prefix);
+    out.extend(rewrite_run_args(tail)?);
+    Ok(out)
+}
+
+/// Rewrite the arguments of a run.
+fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> {
+    let mut out: Vec<OsString> = Vec::new();
+    // `-drive if=none,id=X,file=...` waits for a `-device ...,drive=X`.
+    let mut pending_drives: HashMap<String, String> = HashMap::new();
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let Some(text) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        let option = text.to_string();
+        let mut value = || {
+            it.next()
+                .map(|v| v.to_string_lossy().into_owned())
+                .ok_or_else(|| QemuArgError::MissingValue(option.clone()))
+        };
+        let mut push = |flag: &str, v: String| {
+            out.push(flag.into());
+            out.push(v.into());
+        };
+        match text {
+            "-machine" | "-M" => {
+                let v = value()?;
+                push("--machine", machine_name(text, &v)?);
+            }
+            "-m" => {
+                let v = value()?;
+                push("--memory", memory_size(&v)?);
+            }
+            "-smp" => {
+                let v = value()?;
+                push("--smp", smp_count(&v)?);
+            }
+            "-bios" => push("--bios", value()?),
+            "-kernel" => push("--kernel", value()?),
+            "-append" => push("--append", value()?),
+            "-dtb" => push("--dtb", value()?),
+            "-serial" => push("--serial", value()?),
+            "-drive" => {
+                let v = value()?;
+                if let Some(spec) = drive(&v, &mut pending_drives)? {
+                    push("--drive", spec);
+                }
+            }
+            "-device" => {
+                let v = value()?;
+                for (flag, val) in device(&v, &mut pending_drives)? {
+                    push(flag, val);
+                }
+            }
+            "-nographic" | "-no-reboot" => {
+                // Ferrite's console is on stdio unless told otherwise, and a
+                // guest reset ends the run: both are what these ask for.
+            }
+            "-display" => {
+                let v = value()?;
+                if v != "none" {
+                    return Err(QemuArgError::BadValue {
+                        option: option.clone(),
+                        value: v,
+                        reason: "Ferrite has no display; only `-display none` is accepted".into(),
+                    });
+                }
+            }
+            "-icount" => {
+                // Guest time always follows retired instructions in Ferrite,
+                // so every `-icount` setting is how it already runs.
+                value()?;
+            }
+            "-monitor" => {
+                let v = value()?;
+                if v != "none" {
+                    return Err(QemuArgError::Unsupported {
+                        option: format!("-monitor {v}"),
+                        hint: " (there is no monitor yet; `-monitor none` is accepted)",
+                    });
+                }
+            }
+            "-s" | "-S" | "-gdb" => {
+                return Err(QemuArgError::Unsupported {
+                    option,
+                    hint: " (there is no gdb stub yet)",
+                });
+            }
+            "-initrd" => {
+                return Err(QemuArgError::Unsupported {
+                    option,
+                    hint: " (initrd loading is not there yet)",
+                });
+            }
+            "-cpu"
+            | "-accel"
+            | "-enable-kvm"
+            | "-netdev"
+            | "-nic"
+            | "-net"
+            | "-usb"
+            | "-vga"
+            | "-object"
+            | "-global"
+            | "-rtc"
+            | "-chardev"
+            | "-semihosting"
+            | "-semihosting-config" => {
+                return Err(QemuArgError::Unsupported { option, hint: "" });
+            }
+            _ => out.push(arg),
+        }
+    }
+    if let Some(id) = pending_drives.keys().next() {
+        return Err(QemuArgError::BadValue {
+            option: "-drive".into(),
+            value: format!("id={id}"),
+            reason: "no `-device virtio-blk-device,drive=...` uses this drive".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// `key=value` properties after an optional leading bare word.
+fn properties(value: &str) -> (Option<&str>, Vec<(&str, &str)>) {
+    let mut parts = value.split(',');
+    let mut head = None;
+    let mut props = Vec::new();
+    if let Some(first) = parts.next() {
+        match first.split_once('=') {
+            Some(kv) => props.push(kv),
+            None => head = Some(first),
+        }
+    }
+    for p in parts {
+        props.push(p.split_once('=').unwrap_or((p, "")));
+    }
+    (head, props)
+}
+
+fn bad(option: &str, value: &str, reason: impl Into<String>) -> QemuArgError {
+    QemuArgError::BadValue {
+        option: option.into(),
+        value: value.into(),
+        reason: reason.into(),
+    }
+}
+
+/// `-machine virt[,prop=...]`: the board; properties Ferrite has as fixed
+/// behaviour are accepted, others refused.
+fn machine_name(option: &str, value: &str) -> Result<String, QemuArgError> {
+    let (head, props) = properties(value);
+    let mut name = head.map(str::to_string);
+    for (k, v) in props {
+        match (k, v) {
+            ("type", v) => name = Some(v.to_string()),
+            // Ferrite's virt always has the ACLINT timer and software
+            // interrupts and no AIA; these ask for what it has.
+            ("aclint", "on") | ("aia", "none") | ("accel", "tcg") => {}
+            _ => {
+                return Err(bad(
+                    option,
+                    value,
+                    format!("unsupported machine property `{k}`"),
+                ));
+            }
+        }
+    }
+    name.ok_or_else(|| bad(option, value, "no machine name"))
+}
+
+/// `-m [size=]SIZE[,slots=N][,maxmem=SIZE]`: the RAM size. Ferrite has no
+/// memory hot-plug, so `slots` and `maxmem` change nothing.
+fn memory_size(value: &str) -> Result<String, QemuArgError> {
+    let (head, props) = properties(value);
+    let mut size = head.map(str::to_string);
+    for (k, v) in props {
+        match k {
+            "size" => size = Some(v.to_string()),
+            "slots" | "maxmem" => {}
+            _ => return Err(bad("-m", value, format!("unknown property `{k}`"))),
+        }
+    }
+    size.ok_or_else(|| bad("-m", value, "no size"))
+}
+
+/// `-smp N[,cpus=N,...]`: the hart count. Topology properties must agree
+/// with one socket of N cores of one thread.
+fn smp_count(value: &str) -> Result<String, QemuArgError> {
+    let (head, props) = properties(value);
+    let mut cpus = head.map(str::to_string);
+    for (k, v) in props {
+        match k {
+            "cpus" | "maxcpus" => cpus = Some(v.to_string()),
+            "sockets" | "dies" | "clusters" | "threads" | "books" | "drawers" if v == "1" => {}
+            "cores" => {}
+            _ => {
+                return Err(bad(
+                    "-smp",
+                    value,
+                    format!("unsupported topology `{k}={v}`"),
+                ));
+            }
+        }
+    }
+    cpus.ok_or_else(|| bad("-smp", value, "no hart count"))
+}
+
+/// `-drive file=PATH[,format=raw][,if=virtio|none][,id=ID][,readonly=on]`:
+/// a Ferrite `--drive` now, or later for `if=none` (kept by id).
+fn drive(
+    value: &str,
+    pending: &mut HashMap<String, String>,
+) -> Result<Option<String>, QemuArgError> {
+    let (head, props) = properties(value);
+    if let Some(h) = head {
+        return Err(bad(
+            "-drive",
+            value,
+            format!("`{h}`: expected key=value properties"),
+        ));
+    }
+    let (mut file, mut interface, mut id, mut readonly) = (None, "virtio", None, false);
+    for (k, v) in props {
+        match (k, v) {
+            ("file", v) => file = Some(v),
+            ("format", "raw") | ("media", "disk") | ("cache", _) | ("discard", _) => {}
+            ("format", f) => {
+                return Err(bad(
+                    "-drive",
+                    value,
+                    format!("format `{f}` is not supported (only raw)"),
+                ));
+            }
+            ("if", i @ ("virtio" | "none")) => interface = i,
+            ("if", i) => {
+                return Err(bad(
+                    "-drive",
+                    value,
+                    format!("interface `{i}` is not supported (virtio or none)"),
+                ));
+            }
+            ("id", v) => id = Some(v),
+            ("readonly", "on" | "true" | "yes") => readonly = true,
+            ("readonly", "off" | "false" | "no") => readonly = false,
+            _ => return Err(bad("-drive", value, format!("unsupported property `{k}`"))),
+        }
+    }
+    let file = file.ok_or_else(|| bad("-drive", value, "no file="))?;
+    let spec = if readonly {
+        format!("{file},readonly")
+    } else {
+        file.to_string()
+    };
+    if interface == "none" {
+        let id = id.ok_or_else(|| bad("-drive", value, "if=none needs an id="))?;
+        pending.insert(id.to_string(), spec);
+        return Ok(None);
+    }
+    Ok(Some(spec))
+}
+
+/// `-device virtio-blk-device,drive=ID` and `-device virtio-rng-device`.
+fn device(
+    value: &str,
+    pending: &mut HashMap<String, String>,
+) -> Result<Vec<(&'static str, String)>, QemuArgError> {
+    let (head, props) = properties(value);
+    match head {
+        Some("virtio-blk-device") => {
+            let mut drive = None;
+            for (k, v) in props {
+                match k {
+                    "drive" => drive = Some(v),
+                    _ => return Err(bad("-device", value, format!("unsupported property `{k}`"))),
+                }
+            }
+            let id = drive.ok_or_else(|| bad("-device", value, "no drive="))?;
+            let spec = pending.remove(id).ok_or_else(|| {
+                bad(
+                    "-device",
+                    value,
+                    format!("no `-drive if=none,id={id}` before it"),
+                )
+            })?;
+            Ok(vec![("--drive", spec)])
+        }
+        Some("virtio-rng-device") => Ok(vec![("--virtio-rng", "0".to_string())]),
+        Some(other) => Err(QemuArgError::Unsupported {
+            option: format!("-device {other}"),
+            hint: " (devices: virtio-blk-device, virtio-rng-device)",
+        }),
+        None => Err(bad("-device", value, "no device name")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rw(args: &[&str]) -> Result<Vec<String>, QemuArgError> {
+        let mut v: Vec<OsString> = vec!["ferrite".into()];
+        v.extend(args.iter().map(OsString::from));
+        rewrite(v).map(|out| {
+            out.into_iter()
+                .skip(1)
+                .map(|s| s.into_string().unwrap())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_qemu_command_line_becomes_a_run() {
+        assert_eq!(
+            rw(&[
+                "-machine",
+                "virt",
+                "-m",
+                "1.5G",
+                "-smp",
+                "2",
+                "-bios",
+                "none",
+                "-kernel",
+                "k.elf",
+                "-nographic",
+                "-serial",
+                "mon:stdio",
+            ])
+            .unwrap(),
+            [
+                "run",
+                "--machine",
+                "virt",
+                "--memory",
+                "1.5G",
+                "--smp",
+                "2",
+                "--bios",
+                "none",
+                "--kernel",
+                "k.elf",
+                "--serial",
+                "mon:stdio",
+            ]
+        );
+        assert_eq!(
+            rw(&["run", "-M", "spike", "-append", "console=ttyS0", "x.elf"]).unwrap(),
+            [
+                "run",
+                "--machine",
+                "spike",
+                "--append",
+                "console=ttyS0",
+                "x.elf"
+            ]
+        );
+        // Ferrite's own command lines are untouched.
+        assert_eq!(rw(&["mtree", "-f"]).unwrap(), ["mtree", "-f"]);
+        assert_eq!(rw(&["--version"]).unwrap(), ["--version"]);
+        assert_eq!(
+            rw(&["run", "--machine", "virt", "-d", "int", "-D", "log"]).unwrap(),
+            ["run", "--machine", "virt", "-d", "int", "-D", "log"]
+        );
+    }
+
+    #[test]
+    fn properties_map_or_are_refused_by_name() {
+        assert_eq!(
+            rw(&[
+                "-machine",
+                "virt,aclint=on",
+                "-m",
+                "size=256M,slots=2,maxmem=1G",
+                "-smp",
+                "cpus=4,sockets=1"
+            ])
+            .unwrap(),
+            ["run", "--machine", "virt", "--memory", "256M", "--smp", "4"]
+        );
+        let e = rw(&["-machine", "virt,acpi=off"]).unwrap_err().to_string();
+        assert!(e.contains("unsupported machine property `acpi`"), "{e}");
+        let e = rw(&["-smp", "4,sockets=2"]).unwrap_err().to_string();
+        assert!(e.contains("sockets=2"), "{e}");
+    }
+
+    #[test]
+    fn drives_and_devices() {
+        assert_eq!(
+            rw(&["-drive", "file=d.img,format=raw,if=virtio"]).unwrap(),
+            ["run", "--drive", "d.img"]
+        );
+        assert_eq!(
+            rw(&[
+                "-drive",
+                "if=none,id=hd0,file=d.img,format=raw,readonly=on",
+                "-device",
+                "virtio-blk-device,drive=hd0",
+                "-device",
+                "virtio-rng-device",
+            ])
+            .unwrap(),
+            ["run", "--drive", "d.img,readonly", "--virtio-rng", "0"]
+        );
+        let e = rw(&["-drive", "file=d.qcow2,format=qcow2"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only raw"), "{e}");
+        let e = rw(&["-drive", "if=none,id=x,file=d.img"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no `-device virtio-blk-device"), "{e}");
+        let e = rw(&["-device", "virtio-blk-device,drive=nope"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("if=none,id=nope"), "{e}");
+        let e = rw(&["-device", "e1000"]).unwrap_err().to_string();
+        assert!(e.contains("`-device e1000` is not supported"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_options_are_named() {
+        for (args, needle) in [
+            (&["-s"][..], "`-s` is not supported"),
+            (&["-S"], "`-S` is not supported"),
+            (&["-gdb", "tcp::1234"], "`-gdb` is not supported"),
+            (&["-monitor", "stdio"], "`-monitor stdio` is not supported"),
+            (&["-initrd", "x"], "`-initrd` is not supported"),
+            (&["-cpu", "rv64"], "`-cpu` is not supported"),
+            (&["-display", "gtk"], "only `-display none`"),
+            (&["-kernel"], "needs a value"),
+        ] {
+            let e = rw(args).unwrap_err().to_string();
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+        assert_eq!(
+            rw(&[
+                "-display",
+                "none",
+                "-monitor",
+                "none",
+                "-icount",
+                "shift=0",
+                "-no-reboot"
+            ])
+            .unwrap(),
+            ["run"]
+        );
+    }
+}
