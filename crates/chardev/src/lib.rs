@@ -21,6 +21,7 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+#[cfg(unix)]
 use std::os::fd::RawFd;
 use std::path::Path;
 
@@ -28,10 +29,17 @@ pub use ferrite_devices::chardev::{
     BufferBackend, CharBackend, CharInput, ChardevError, NullBackend, Result,
 };
 
+#[cfg(unix)]
 mod stdio;
+// Hosts without Unix terminal control (Windows): a portable back-end.
+#[cfg(not(unix))]
+#[path = "stdio_portable.rs"]
+mod stdio;
+#[cfg(unix)]
 mod unix_socket;
 
 pub use stdio::{ESCAPE_CHAR, Stdio, restore_terminal};
+#[cfg(unix)]
 pub use unix_socket::UnixSocket;
 
 /// Parses a backend spec: `stdio`, `null`, `file:PATH` (output only, the file
@@ -54,7 +62,17 @@ pub fn parse_backend_spec(spec: &str) -> Result<Box<dyn CharBackend>> {
         if path.is_empty() {
             return Err(ChardevError::MissingPath(spec.to_owned()));
         }
+        #[cfg(unix)]
         return Ok(Box::new(UnixSocket::listen(Path::new(path))?));
+        #[cfg(not(unix))]
+        return Err(ChardevError::Open {
+            action: "listen on",
+            path: Path::new(path).to_owned(),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "Unix sockets are not available on this OS",
+            ),
+        });
     }
     Err(ChardevError::UnknownSpec(spec.to_owned()))
 }
@@ -88,6 +106,7 @@ impl CharBackend for FileBackend {
     }
 }
 
+#[cfg(unix)]
 /// Waits at most `timeout_ms` for `fd` to have `events`; true if it has them
 /// (or reports an error or hang-up, which a following read or write reveals).
 fn fd_ready(fd: RawFd, events: libc::c_short, timeout_ms: libc::c_int) -> io::Result<bool> {
@@ -109,7 +128,7 @@ fn fd_ready(fd: RawFd, events: libc::c_short, timeout_ms: libc::c_int) -> io::Re
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::fd::{FromRawFd, OwnedFd};

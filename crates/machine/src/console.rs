@@ -85,15 +85,20 @@ impl Console {
 /// When the kind of stdin cannot be told, assume input may come.
 fn stdin_can_grow() -> bool {
     use std::io::IsTerminal;
-    use std::os::unix::fs::FileTypeExt;
     if std::io::stdin().is_terminal() {
         return true;
     }
-    match std::fs::metadata("/proc/self/fd/0") {
-        Ok(m) => {
-            let t = m.file_type();
-            t.is_fifo() || t.is_socket()
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        match std::fs::metadata("/proc/self/fd/0") {
+            Ok(m) => {
+                let t = m.file_type();
+                t.is_fifo() || t.is_socket()
+            }
+            Err(_) => true,
         }
-        Err(_) => true,
     }
+    #[cfg(not(unix))]
+    true
 }

@@ -7,7 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::VirtioDevice;
@@ -171,8 +171,11 @@ impl BlockBackend for FileDisk {
         self.read_only
     }
 
+    // Seek, then read or write: portable to every host (the positional
+    // `FileExt` calls differ between Unix and Windows).
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.file.read_exact_at(buf, offset)
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.read_exact(buf)
     }
 
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
@@ -183,7 +186,8 @@ impl BlockBackend for FileDisk {
         {
             return Err(io::ErrorKind::PermissionDenied.into());
         }
-        self.file.write_all_at(data, offset)
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.write_all(data)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -6,9 +6,16 @@ use std::rc::Rc;
 use crate::address::PAGE_SIZE;
 use crate::error::{MemoryError, Result};
 
-/// One anonymous host mapping.
+/// One anonymous host mapping, made with `memmap2` so that it works on
+/// every host OS: zero-filled, and on Linux reserved without swap
+/// (`MAP_NORESERVE`) and backed only as pages are touched.
 #[derive(Debug)]
 pub(crate) struct HostMapping {
+    /// Owns the mapping (unmapped when dropped). Never dereferenced as a
+    /// slice: every access goes through `ptr`, so no Rust reference into
+    /// guest memory is ever live while the guest or a device writes it.
+    #[cfg_attr(not(unix), allow(dead_code, reason = "only held, for its drop"))]
+    map: memmap2::MmapMut,
     ptr: *mut u8,
     len: usize,
 }
@@ -28,23 +35,15 @@ impl HostMapping {
             .ok_or_else(|| err("size overflows".into()))?;
         let rounded = usize::try_from(rounded)
             .map_err(|_| err("larger than the host address space".into()))?;
-        // SAFETY: an anonymous private mapping with a null hint touches no existing
-        // memory; the result is checked against MAP_FAILED before use.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                rounded,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(err(std::io::Error::last_os_error().to_string()));
-        }
+        let mut map = memmap2::MmapOptions::new()
+            .len(rounded)
+            .no_reserve_swap()
+            .map_anon()
+            .map_err(|e| err(e.to_string()))?;
+        let ptr = map.as_mut_ptr();
         Ok(HostMapping {
-            ptr: ptr.cast(),
+            map,
+            ptr,
             len: rounded,
         })
     }
@@ -62,24 +61,40 @@ impl HostMapping {
         if end <= start || end > self.len as u64 {
             return;
         }
-        // SAFETY: [start, end) is page aligned and inside our own mapping; the
-        // mapping stays valid, MADV_DONTNEED only drops its contents.
-        unsafe {
-            libc::madvise(
-                self.ptr.add(start as usize).cast(),
-                (end - start) as usize,
-                libc::MADV_DONTNEED,
-            );
+        let (start, len) = (start as usize, (end - start) as usize);
+        #[cfg(unix)]
+        {
+            // SAFETY: `[start, start + len)` is page aligned and inside the
+            // mapping, which is private and anonymous: MADV_DONTNEED drops the
+            // pages' contents (they read as zero afterwards) and keeps the
+            // mapping valid. No Rust reference into the mapping exists (see
+            // `map`), so none observes the change.
+            let advised = unsafe {
+                self.map
+                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
+            };
+            if advised.is_ok() {
+                return;
+            }
         }
+        // Elsewhere (or if the advice failed): the same contents, without
+        // giving the memory back.
+        // SAFETY: the range is inside the live mapping (checked above) and no
+        // reference into it exists.
+        unsafe { std::ptr::write_bytes(self.ptr.add(start), 0, len) };
     }
-}
 
-impl Drop for HostMapping {
-    fn drop(&mut self) {
-        // SAFETY: ptr/len came from a successful mmap and are unmapped exactly once.
-        unsafe {
-            libc::munmap(self.ptr.cast(), self.len);
+    /// Ask for transparent huge pages over `[offset, offset + len)` (Linux;
+    /// elsewhere nothing). Only advice: the contents do not change.
+    pub(crate) fn advise_huge_pages(&self, offset: usize, len: usize) {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = self
+                .map
+                .advise_range(memmap2::Advice::HugePage, offset, len);
         }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
     }
 }
 

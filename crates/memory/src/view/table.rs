@@ -25,12 +25,12 @@ impl<T: Copy> HugeTable<T> {
             HostMapping::new("table", u64::try_from(span.checked_add(HUGE_PAGE)?).ok()?).ok()?;
         let base = mapping.ptr() as usize;
         let offset = base.next_multiple_of(HUGE_PAGE) - base;
+        mapping.advise_huge_pages(offset, span);
         // SAFETY: `offset + span <= span + HUGE_PAGE`, the mapping's length, so
-        // the advised and written range lies inside our own fresh mapping, which
-        // is aligned for `T` (2 MiB alignment) and not yet shared with anyone.
+        // the written range lies inside our own fresh mapping, which is
+        // aligned for `T` (2 MiB alignment) and not yet shared with anyone.
         let ptr = unsafe {
             let start = mapping.ptr().add(offset);
-            libc::madvise(start.cast(), span, libc::MADV_HUGEPAGE);
             std::ptr::copy_nonoverlapping(items.as_ptr(), start.cast::<T>(), items.len());
             start.cast::<T>().cast_const()
         };
