@@ -248,10 +248,26 @@ fn stats_fields() {
 }
 
 #[test]
-fn default_guest_prints_hello() {
-    let o = ferrite(&["run"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("Hello from Ferrite!"), "{}", stdout(&o));
+fn the_built_in_guest_shows_the_board_a_benchmark_and_what_next() {
+    for machine in ["virt", "spike"] {
+        let o = ferrite(&["run", "--machine", machine]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        for line in [
+            "Ferrite: a RISC-V system emulator",
+            &format!("Board: {machine}"),
+            "Integer benchmark (CRC, sort, matrix product):",
+            "Self-modifying code: written, run, rewritten, run again: ok",
+            "Next:",
+        ] {
+            assert!(out.contains(line), "{machine}: {line:?} missing in {out}");
+        }
+        let err = stderr(&o);
+        assert!(
+            err.contains("instructions in") && err.contains("MIPS"),
+            "{machine}: the speed line: {err}"
+        );
+    }
 }
 
 #[test]
