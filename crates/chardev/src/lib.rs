@@ -44,7 +44,8 @@ pub use unix_socket::UnixSocket;
 
 /// Parses a backend spec: `stdio`, `null`, `file:PATH` (output only, the file
 /// is truncated) or `unix:PATH` (listen on a Unix socket; QEMU's option
-/// suffixes such as `,server=on,wait=off` are accepted and ignored).
+/// suffixes: `,server=on` is what it does; it waits for the first client
+/// unless `,wait=off` or `,nowait`).
 pub fn parse_backend_spec(spec: &str) -> Result<Box<dyn CharBackend>> {
     match spec {
         "stdio" | "mon:stdio" => return Ok(Box::new(Stdio::new()?)),
@@ -58,12 +59,23 @@ pub fn parse_backend_spec(spec: &str) -> Result<Box<dyn CharBackend>> {
         return Ok(Box::new(FileBackend::create(Path::new(path))?));
     }
     if let Some(rest) = spec.strip_prefix("unix:") {
-        let path = rest.split(',').next().unwrap_or("");
+        let mut parts = rest.split(',');
+        let path = parts.next().unwrap_or("");
         if path.is_empty() {
             return Err(ChardevError::MissingPath(spec.to_owned()));
         }
+        // As QEMU's server sockets: wait for the first client unless told
+        // `wait=off` (or `nowait`), so the guest's first output reaches it.
+        let wait = !parts.any(|o| o == "wait=off" || o == "nowait");
         #[cfg(unix)]
-        return Ok(Box::new(UnixSocket::listen(Path::new(path))?));
+        {
+            let mut socket = UnixSocket::listen(Path::new(path))?;
+            if wait {
+                eprintln!("ferrite: waiting for a connection on unix socket {path}");
+                socket.wait_for_client()?;
+            }
+            return Ok(Box::new(socket));
+        }
         #[cfg(not(unix))]
         return Err(ChardevError::Open {
             action: "listen on",

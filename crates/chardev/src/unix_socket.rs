@@ -42,6 +42,26 @@ impl UnixSocket {
         })
     }
 
+    /// Block until a client connects (QEMU's `wait=on`).
+    pub fn wait_for_client(&mut self) -> Result<()> {
+        let configure = |e| ChardevError::Open {
+            action: "configure",
+            path: self.path.clone(),
+            source: e,
+        };
+        self.listener.set_nonblocking(false).map_err(configure)?;
+        let accepted = self.listener.accept();
+        self.listener.set_nonblocking(true).map_err(configure)?;
+        let (stream, _) = accepted.map_err(|e| ChardevError::Open {
+            action: "accept a client on",
+            path: self.path.clone(),
+            source: e,
+        })?;
+        stream.set_nonblocking(false).map_err(configure)?;
+        self.client = Some(stream);
+        Ok(())
+    }
+
     /// The socket's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -475,3 +475,44 @@ fn sizes_in_errors_read_in_human_units() {
     let o = ferrite(&["run", "-m", "10000T"]);
     assert_one_line_error(&o, "invalid memory size 10000 TiB");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_unix_socket_console_waits_for_its_client_so_nothing_is_lost() {
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    let dir = std::env::temp_dir().join(format!("ferrite-cli-sock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("console.sock");
+    let mut child = Command::new(FERRITE)
+        .args([
+            "run",
+            "--serial",
+            &format!("unix:{},server=on", sock.display()),
+            hello_elf().to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferrite starts");
+    // Connect once the socket exists, some time after the start: the guest
+    // must not have run (and printed into the void) meanwhile.
+    let start = std::time::Instant::now();
+    let mut stream = loop {
+        if let Ok(s) = UnixStream::connect(&sock) {
+            break s;
+        }
+        assert!(start.elapsed().as_secs() < 20, "no socket appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut got = String::new();
+    stream.read_to_string(&mut got).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        got.contains("Hello from Ferrite!"),
+        "the client got: {got:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

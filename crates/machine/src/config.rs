@@ -103,8 +103,15 @@ pub enum SerialConfig {
     Stdio,
     /// Output to a file (created or truncated); no input.
     File(PathBuf),
-    /// A Unix socket the board listens on.
-    Unix(PathBuf),
+    /// A Unix socket the board listens on. With `wait` (the default, as
+    /// QEMU's server sockets), the run starts once a client has connected, so
+    /// no output is lost; `unix:PATH,wait=off` starts at once.
+    Unix {
+        /// The socket's path.
+        path: PathBuf,
+        /// Wait for a client before running.
+        wait: bool,
+    },
     /// Output discarded; no input.
     Null,
     /// In memory: output captured, input scripted. For tests and embedding;
@@ -126,9 +133,27 @@ impl FromStr for SerialConfig {
                 if let Some(p) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
                     Ok(SerialConfig::File(PathBuf::from(p)))
                 } else if let Some(p) = s.strip_prefix("unix:").filter(|p| !p.is_empty()) {
-                    // QEMU option suffixes (",server=on,wait=off") are accepted and ignored.
-                    let p = p.split(',').next().unwrap_or(p);
-                    Ok(SerialConfig::Unix(PathBuf::from(p)))
+                    // QEMU's option suffixes: `server` (what Ferrite does),
+                    // `wait=off` / `nowait`.
+                    let mut parts = p.split(',');
+                    let path = parts.next().unwrap_or(p);
+                    let mut wait = true;
+                    for opt in parts {
+                        match opt {
+                            "server" | "server=on" => {}
+                            "wait" | "wait=on" => wait = true,
+                            "nowait" | "wait=off" => wait = false,
+                            _ => {
+                                return Err(format!(
+                                    "unknown unix socket option `{opt}` in `{s}` (server, wait=on|off)"
+                                ));
+                            }
+                        }
+                    }
+                    Ok(SerialConfig::Unix {
+                        path: PathBuf::from(path),
+                        wait,
+                    })
                 } else {
                     Err(format!(
                         "unknown serial backend `{s}` (expected stdio, file:PATH, unix:PATH or null)"
@@ -259,8 +284,19 @@ mod tests {
         );
         assert_eq!(
             "unix:/tmp/s,server=on".parse(),
-            Ok(SerialConfig::Unix("/tmp/s".into()))
+            Ok(SerialConfig::Unix {
+                path: "/tmp/s".into(),
+                wait: true
+            })
         );
+        assert_eq!(
+            "unix:/tmp/s,server=on,wait=off".parse(),
+            Ok(SerialConfig::Unix {
+                path: "/tmp/s".into(),
+                wait: false
+            })
+        );
+        assert!("unix:/tmp/s,telnet".parse::<SerialConfig>().is_err());
         assert!("file:".parse::<SerialConfig>().is_err());
         assert!("tcp:1234".parse::<SerialConfig>().is_err());
     }

@@ -49,8 +49,12 @@ impl Console {
                 None,
                 false,
             ),
-            SerialConfig::Unix(p) => (
-                parse_backend_spec(&format!("unix:{}", p.display()))?,
+            SerialConfig::Unix { path, wait } => (
+                parse_backend_spec(&format!(
+                    "unix:{}{}",
+                    path.display(),
+                    if *wait { "" } else { ",wait=off" }
+                ))?,
                 None,
                 true,
             ),
