@@ -77,6 +77,8 @@ pub fn parse_backend_spec(spec: &str) -> Result<Box<dyn CharBackend>> {
             return Ok(Box::new(socket));
         }
         #[cfg(not(unix))]
+        let _ = wait;
+        #[cfg(not(unix))]
         return Err(ChardevError::Open {
             action: "listen on",
             path: Path::new(path).to_owned(),
