@@ -79,6 +79,20 @@ impl Rig {
             .unwrap();
     }
 
+    /// The used ring's index: how many buffers the device returned.
+    fn used_idx(&mut self) -> u16 {
+        let mut b = [0u8; 2];
+        self.mem
+            .read(
+                self.space,
+                GuestAddress(USED + 2),
+                &mut b,
+                MemTxAttrs::default(),
+            )
+            .unwrap();
+        u16::from_le_bytes(b)
+    }
+
     fn status(&self) -> u32 {
         self.transport
             .read(STATUS, 4, MemTxAttrs::default())
@@ -203,16 +217,7 @@ fn a_request_in_ram_still_completes() {
     let transport = rig.transport.clone();
     transport.process(&mut rig.bytes());
     assert_eq!(rig.status() & status::DEVICE_NEEDS_RESET, 0);
-    let mut used_idx = [0u8; 2];
-    rig.mem
-        .read(
-            rig.space,
-            GuestAddress(USED + 2),
-            &mut used_idx,
-            MemTxAttrs::default(),
-        )
-        .unwrap();
-    assert_eq!(u16::from_le_bytes(used_idx), 1, "the buffer was used");
+    assert_eq!(rig.used_idx(), 1, "the buffer was used");
 }
 
 #[test]
@@ -227,16 +232,7 @@ fn an_available_index_far_ahead_of_the_device_needs_reset() {
     let transport = rig.transport.clone();
     transport.process(&mut rig.bytes());
     assert_ne!(rig.status() & status::DEVICE_NEEDS_RESET, 0);
-    let mut used_idx = [0u8; 2];
-    rig.mem
-        .read(
-            rig.space,
-            GuestAddress(USED + 2),
-            &mut used_idx,
-            MemTxAttrs::default(),
-        )
-        .unwrap();
-    assert_eq!(u16::from_le_bytes(used_idx), 0, "nothing was served");
+    assert_eq!(rig.used_idx(), 0, "nothing was served");
 }
 
 #[test]
@@ -263,14 +259,5 @@ fn one_kick_does_a_bounded_amount_of_work() {
         rounds >= 3,
         "one service did all the work ({rounds} rounds)"
     );
-    let mut used_idx = [0u8; 2];
-    rig.mem
-        .read(
-            rig.space,
-            GuestAddress(USED + 2),
-            &mut used_idx,
-            MemTxAttrs::default(),
-        )
-        .unwrap();
-    assert_eq!(u16::from_le_bytes(used_idx), 8);
+    assert_eq!(rig.used_idx(), 8);
 }
