@@ -155,6 +155,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
         RunOutcome::Stuck => {
             eprintln!("ferrite: every hart waits for an interrupt that nothing can raise; stopping")
         }
+        RunOutcome::TrapLoop { hart } => eprintln!(
+            "ferrite: hart {hart} is caught in a trap loop: {}; stopping",
+            machine
+                .trap_loop(hart)
+                .unwrap_or_else(|| "the same fault over and over".into())
+        ),
         RunOutcome::ConsoleFailed => eprintln!(
             "ferrite: cannot write the guest's console output: {}",
             machine

@@ -516,3 +516,32 @@ fn a_unix_socket_console_waits_for_its_client_so_nothing_is_lost() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_trap_loop_ends_the_run_with_its_own_status_and_a_bounded_log() {
+    // lui t0, 0x40000; csrw mtvec, t0 (unmapped); then an illegal word: the
+    // trap vector faults for ever.
+    let elf = scratch("trap-loop.elf", &tiny_elf(&[0x4000_02b7, 0x3052_9073, 0]));
+    let log = std::env::temp_dir().join(format!("ferrite-trap-loop-{}.log", std::process::id()));
+    let o = ferrite(&[
+        "run",
+        "--serial",
+        "null",
+        "-d",
+        "int",
+        "-D",
+        log.to_str().unwrap(),
+        "--timeout",
+        "60",
+        elf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("caught in a trap loop") && err.contains("at pc 0x40000000"),
+        "{err}"
+    );
+    let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    assert!(size < 1 << 20, "the -d int log grew to {size} bytes");
+    let _ = std::fs::remove_file(&log);
+}

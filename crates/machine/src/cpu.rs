@@ -47,11 +47,21 @@ impl Hart for RiscvCpu {
             RunExit::BudgetExhausted => HartExit::BudgetExhausted,
             RunExit::WaitingForInterrupt => HartExit::WaitingForInterrupt,
             RunExit::SliceEndRequested => HartExit::SliceEnded,
+            RunExit::NoProgress => HartExit::TrapLoop,
         }
     }
 
     fn timer_deadline(&self) -> Option<u64> {
         self.next_timer_deadline()
+    }
+
+    fn trap_loop(&self) -> Option<String> {
+        self.arch.trap_loop().map(|(cause, pc)| {
+            format!(
+                "exception {} ({cause}) at pc {pc:#x}, over and over",
+                cause.code()
+            )
+        })
     }
 
     fn stats(&self) -> HartStats {

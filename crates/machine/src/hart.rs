@@ -17,6 +17,9 @@ pub enum HartExit {
     WaitingForInterrupt,
     /// A device asked for the slice to end early; the hart can go on.
     SliceEnded,
+    /// The hart is caught in a trap loop: the same fault at the same pc,
+    /// over and over, with nothing retiring in between.
+    TrapLoop,
 }
 
 /// Counters a hart keeps, summed by the board for `--stats`.
@@ -54,6 +57,11 @@ pub trait Hart {
     fn timer_deadline(&self) -> Option<u64>;
     /// The hart's counters.
     fn stats(&self) -> HartStats;
+    /// The trap loop the hart is caught in, described for a person (the
+    /// fault and its pc), if it is.
+    fn trap_loop(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An [`IrqSink`] that drives a hart's pins: line `n` is `mip` bit `n`

@@ -151,6 +151,12 @@ impl Machine {
         }
     }
 
+    /// The trap loop hart `hart` is caught in, described (the fault and its
+    /// pc), after a run that ended with [`RunOutcome::TrapLoop`].
+    pub fn trap_loop(&self, hart: u32) -> Option<String> {
+        self.harts.get(hart as usize).and_then(|h| h.trap_loop())
+    }
+
     /// Why the console could not take output, after a run that ended with
     /// [`RunOutcome::ConsoleFailed`].
     pub fn console_error(&self) -> Option<String> {

@@ -29,6 +29,13 @@ pub enum RunOutcome {
     Stuck,
     /// The user quit from the console (`Ctrl-A x`).
     Quit,
+    /// A hart is caught in a trap loop (the same fault at the same pc over
+    /// and over, nothing retiring in between): nothing can change, so the
+    /// run ends. `Machine::trap_loop` says which hart and which fault.
+    TrapLoop {
+        /// The hart.
+        hart: u32,
+    },
     /// The console's backend could not take the guest's output (a full disk,
     /// a closed pipe); the run stopped rather than lose output silently.
     /// `Machine::console_error` says why. Exit status: host error.
@@ -46,6 +53,8 @@ pub mod exit_status {
     pub const INSTRUCTION_LIMIT: u8 = 123;
     /// `--timeout` reached (the status GNU `timeout` uses).
     pub const TIMEOUT: u8 = 124;
+    /// A hart is caught in a trap loop.
+    pub const TRAP_LOOP: u8 = 125;
     /// Guest statuses above this are reported as it (a shell cannot see more
     /// than 8 bits, and truncating could turn a failure into 0).
     pub const GUEST_STATUS_MAX: u8 = 255;
@@ -60,6 +69,7 @@ impl RunOutcome {
             RunOutcome::Exited(code) => u8::try_from(code).unwrap_or(exit_status::GUEST_STATUS_MAX),
             RunOutcome::Reset | RunOutcome::Quit => 0,
             RunOutcome::ConsoleFailed => exit_status::HOST_ERROR,
+            RunOutcome::TrapLoop { .. } => exit_status::TRAP_LOOP,
             RunOutcome::InstructionLimit => exit_status::INSTRUCTION_LIMIT,
             RunOutcome::Timeout => exit_status::TIMEOUT,
             RunOutcome::Stuck => exit_status::STUCK,

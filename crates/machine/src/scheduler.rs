@@ -100,6 +100,9 @@ impl Scheduler<'_> {
                 let before = self.clock.insns();
                 self.clock.clear_slice_end();
                 let exit = self.harts[i].run(&mut self.board.mem, budget);
+                if exit == HartExit::TrapLoop {
+                    return RunOutcome::TrapLoop { hart: i as u32 };
+                }
                 progressed |= self.clock.insns() != before;
                 all_waiting &= exit == HartExit::WaitingForInterrupt;
                 if let Some(outcome) = self.check_finisher().or_else(|| self.poll_htif()) {

@@ -128,7 +128,29 @@ pub struct Riscv {
     pub(crate) scratch: Vec<Slot>,
     pub(crate) exceptions: u64,
     pub(crate) interrupts: u64,
+    /// The last fault taken and how many times in a row it came back with
+    /// no instruction retired in between (see [`TRAP_LOOP_LIMIT`]).
+    pub(crate) last_fault: Option<RepeatedFault>,
 }
+
+/// A fault as the trap-loop detector compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RepeatedFault {
+    pub(crate) cause: Exception,
+    pub(crate) pc: u64,
+    pub(crate) tval: u64,
+    /// `instret` when it was taken.
+    pub(crate) instret: u64,
+    /// How many times it repeated.
+    pub(crate) repeats: u32,
+}
+
+/// How many times in a row the same fault (cause, pc, tval) may be taken
+/// with no instruction retiring in between before the hart counts as caught
+/// in a trap loop: its trap vector itself faults, so nothing will ever
+/// change. `ecall` and `ebreak` are never counted (a loop around them is a
+/// program's own choice). A thousand repeats take well under a millisecond.
+pub const TRAP_LOOP_LIMIT: u32 = 1000;
 
 impl std::fmt::Debug for Riscv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -157,6 +179,7 @@ pub fn new_cpu(
         scratch: Vec::new(),
         exceptions: 0,
         interrupts: 0,
+        last_fault: None,
     };
     Cpu::new(arch, mem, space, clock)
 }
@@ -272,8 +295,18 @@ impl Riscv {
         }
     }
 
-    /// Take exception `trap` raised by the instruction at `pc`.
-    pub(crate) fn raise_trap(&mut self, trap: Trap, pc: u64) {
+    /// The hart's trap loop, if it is caught in one: the fault that keeps
+    /// coming back and its pc.
+    pub fn trap_loop(&self) -> Option<(Exception, u64)> {
+        self.last_fault
+            .filter(|f| f.repeats >= TRAP_LOOP_LIMIT)
+            .map(|f| (f.cause, f.pc))
+    }
+
+    /// Take exception `trap` raised by the instruction at `pc`; true when
+    /// that makes the hart caught in a trap loop.
+    pub(crate) fn raise_trap(&mut self, trap: Trap, pc: u64) -> bool {
+        let caught = self.note_fault(trap, pc);
         self.exceptions += 1;
         let h = &mut self.hart;
         let from = h.privilege;
@@ -298,6 +331,41 @@ impl Riscv {
             h.pc
         );
         self.refresh_mmu_idx();
+        caught
+    }
+
+    /// Count `trap` at `pc` towards the trap-loop detector.
+    fn note_fault(&mut self, trap: Trap, pc: u64) -> bool {
+        if matches!(
+            trap.cause,
+            Exception::Breakpoint
+                | Exception::EcallFromU
+                | Exception::EcallFromS
+                | Exception::EcallFromM
+        ) {
+            self.last_fault = None;
+            return false;
+        }
+        let instret = self.hart.instret;
+        let repeats = match self.last_fault {
+            Some(f)
+                if f.cause == trap.cause
+                    && f.pc == pc
+                    && f.tval == trap.tval
+                    && f.instret == instret =>
+            {
+                f.repeats.saturating_add(1)
+            }
+            _ => 0,
+        };
+        self.last_fault = Some(RepeatedFault {
+            cause: trap.cause,
+            pc,
+            tval: trap.tval,
+            instret,
+            repeats,
+        });
+        repeats >= TRAP_LOOP_LIMIT
     }
 }
 
@@ -443,15 +511,11 @@ impl Target for Riscv {
                 cpu.arch.refresh_mmu_idx();
                 Finish::Continue
             }
-            Exit::Trap { trap, pc } => {
-                cpu.arch.raise_trap(trap, pc);
-                Finish::Faulted
-            }
+            Exit::Trap { trap, pc } => fault_finish(cpu.arch.raise_trap(trap, pc)),
             Exit::Illegal { pc, len } => {
                 let bits = instruction_bits(cpu, mem, pc, len);
-                cpu.arch
-                    .raise_trap(Trap::new(Exception::IllegalInstruction, bits), pc);
-                Finish::Faulted
+                let trap = Trap::new(Exception::IllegalInstruction, bits);
+                fault_finish(cpu.arch.raise_trap(trap, pc))
             }
             Exit::Wfi { pc } => {
                 cpu.arch.hart.pc = pc;
@@ -464,8 +528,8 @@ impl Target for Riscv {
         }
     }
 
-    fn raise(&mut self, fault: Trap, pc: u64) {
-        self.raise_trap(fault, pc);
+    fn raise(&mut self, fault: Trap, pc: u64) -> Finish {
+        fault_finish(self.raise_trap(fault, pc))
     }
 
     #[inline]
@@ -618,6 +682,16 @@ fn instruction_bits(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, len: u8
         .fetch_code::<2>(mem, VirtAddr(pc.wrapping_add(2)))
         .unwrap_or(0);
     lo | hi << 16
+}
+
+/// How a fault ends its block: an ordinary fault, or the end of the run
+/// when the hart is caught in a trap loop.
+fn fault_finish(caught_in_loop: bool) -> Finish {
+    if caught_in_loop {
+        Finish::NoProgress
+    } else {
+        Finish::Faulted
+    }
 }
 
 /// The MMU index of `privilege` (with SUM for S-mode data accesses).

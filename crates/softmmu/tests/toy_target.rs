@@ -284,10 +284,7 @@ impl Target for Toy {
 
     fn finish(cpu: &mut Cpu<Self>, _: &mut MemorySystem, exit: ToyExit) -> Finish {
         match exit {
-            ToyExit::Fault { pc } => {
-                cpu.arch.raise(pc, pc);
-                Finish::Faulted
-            }
+            ToyExit::Fault { pc } => cpu.arch.raise(pc, pc),
             ToyExit::Wait { pc } => {
                 cpu.arch.pc = pc;
                 if cpu.arch.irq.get() {
@@ -303,9 +300,10 @@ impl Target for Toy {
         }
     }
 
-    fn raise(&mut self, _fault: u64, _pc: u64) {
+    fn raise(&mut self, _fault: u64, _pc: u64) -> Finish {
         self.faults += 1;
         self.pc = VECTOR;
+        Finish::Faulted
     }
 
     fn take_interrupt(&mut self, _: u64) -> bool {

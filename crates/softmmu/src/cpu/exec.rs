@@ -38,6 +38,9 @@ pub enum RunExit {
     /// ([`crate::VirtualClock::request_slice_end`]); the CPU can go on once
     /// the machine has acted on the request.
     SliceEndRequested,
+    /// The CPU is caught in a loop that cannot make progress (see
+    /// [`Finish::NoProgress`]); running it further would only repeat it.
+    NoProgress,
 }
 
 /// Where the next block comes from.
@@ -130,9 +133,12 @@ impl<T: Target> Cpu<T> {
                     }
                     Err(fault) => {
                         chain = None;
-                        self.arch.raise(fault, pc);
+                        let finish = self.arch.raise(fault, pc);
                         budget -= 1;
                         self.clock.retire(1);
+                        if finish == Finish::NoProgress {
+                            return RunExit::NoProgress;
+                        }
                         continue;
                     }
                 },
@@ -188,6 +194,12 @@ impl<T: Target> Cpu<T> {
                 Finish::Wait => {
                     self.halted = true;
                     Some(RunExit::WaitingForInterrupt)
+                }
+                Finish::NoProgress => {
+                    // The faulting instruction is consumed, as any fault.
+                    *budget = budget.saturating_sub(1);
+                    self.clock.retire(1);
+                    Some(RunExit::NoProgress)
                 }
             },
         }

@@ -44,6 +44,11 @@ pub enum Finish {
     Faulted,
     /// The CPU waits for an interrupt (`wfi` with nothing pending).
     Wait,
+    /// The CPU cannot make progress: the target found it taking the same
+    /// exception at the same pc over and over, with no instruction retiring
+    /// in between (a trap vector that itself faults). The run ends with
+    /// [`RunExit::NoProgress`](super::RunExit::NoProgress).
+    NoProgress,
 }
 
 /// A block the target translated, to be inserted into the cache.
@@ -219,8 +224,9 @@ pub trait Target: ArchState + Sized {
     fn finish(cpu: &mut Cpu<Self>, mem: &mut MemorySystem, exit: Self::Exit) -> Finish;
 
     /// Raise `fault`, taken by the instruction at `pc` (a fetch that failed
-    /// while finding the next block).
-    fn raise(&mut self, fault: Self::Fault, pc: u64);
+    /// while finding the next block): [`Finish::Faulted`], or
+    /// [`Finish::NoProgress`] when the CPU is caught in a trap loop.
+    fn raise(&mut self, fault: Self::Fault, pc: u64) -> Finish;
 
     /// Take the highest-priority pending interrupt if one may be taken now
     /// (time is `ticks`); true if one was.

@@ -10,6 +10,7 @@ mod memory;
 mod mmio;
 mod smc;
 mod timer;
+mod trap_loop;
 mod vm;
 
 use std::cell::RefCell;
