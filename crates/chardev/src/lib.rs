@@ -91,6 +91,22 @@ pub fn parse_backend_spec(spec: &str) -> Result<Box<dyn CharBackend>> {
     Err(ChardevError::UnknownSpec(spec.to_owned()))
 }
 
+/// Writes `bytes` to the process's stdout, flushed, unless `closed`: the
+/// first failure (a closed pipe, a full disk) is returned and sets `closed`,
+/// so later output is dropped instead of failing again. Both terminal
+/// back-ends write through it.
+fn write_stdout(closed: &mut bool, bytes: &[u8]) -> Result<()> {
+    if *closed {
+        return Ok(());
+    }
+    let mut out = io::stdout().lock();
+    let result = out.write_all(bytes).and_then(|()| out.flush());
+    if result.is_err() {
+        *closed = true;
+    }
+    Ok(result?)
+}
+
 /// Output to a host file (created or truncated); no input.
 #[derive(Debug)]
 pub struct FileBackend {

@@ -1,7 +1,7 @@
 //! The process's standard input and output as a character backend, with
 //! the terminal in raw mode and QEMU's `Ctrl-A` escapes when stdin is a tty.
 
-use std::io::{self, Write};
+use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -275,15 +275,7 @@ impl CharBackend for Stdio {
     /// Writes to stdout. The first failure (say, a closed pipe) is returned;
     /// output is dropped silently after that.
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        if self.output_closed {
-            return Ok(());
-        }
-        let mut out = io::stdout().lock();
-        let result = out.write_all(bytes).and_then(|()| out.flush());
-        if result.is_err() {
-            self.output_closed = true;
-        }
-        Ok(result?)
+        super::write_stdout(&mut self.output_closed, bytes)
     }
 
     fn read_input(&mut self, buf: &mut [u8]) -> Result<CharInput> {
@@ -334,6 +326,7 @@ impl CharBackend for Stdio {
 mod tests {
     use super::*;
     use crate::tests::{drain, pipe};
+    use std::io::Write;
     use std::os::fd::AsRawFd;
 
     #[test]

@@ -4,7 +4,7 @@
 //! (no raw mode, so no `Ctrl-A` escapes): on such hosts, quit with the host's
 //! own interrupt key.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use super::{CharBackend, CharInput, Result};
@@ -60,15 +60,7 @@ impl Stdio {
 
 impl CharBackend for Stdio {
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        if self.output_closed {
-            return Ok(());
-        }
-        let mut out = io::stdout().lock();
-        let result = out.write_all(bytes).and_then(|()| out.flush());
-        if result.is_err() {
-            self.output_closed = true;
-        }
-        Ok(result?)
+        super::write_stdout(&mut self.output_closed, bytes)
     }
 
     fn read_input(&mut self, buf: &mut [u8]) -> Result<CharInput> {

@@ -122,9 +122,4 @@ impl RamHostRef {
             && p.checked_add(len)
                 .is_some_and(|end| end <= base + self.0.len)
     }
-
-    /// Whether two references keep the same mapping alive.
-    pub fn same_mapping(&self, other: &RamHostRef) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
 }

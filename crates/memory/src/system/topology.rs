@@ -41,9 +41,7 @@ impl MemorySystem {
     /// Record that `r` changed; publish at once outside a transaction.
     pub(crate) fn mark_changed(&mut self, r: RegionId) {
         self.tree.changed.insert(r);
-        if self.tree.transaction_depth == 0 {
-            self.publish();
-        }
+        self.publish_unless_batched();
     }
 
     /// Render the flat view of `root`.

@@ -7,9 +7,7 @@
 
 use std::rc::{Rc, Weak};
 
-use ferrite_memory::{
-    AddressSpaceId, ListenerId, MemoryListener, MemoryRegionSection, MemorySystem,
-};
+use ferrite_memory::{AddressSpaceId, MemoryListener, MemoryRegionSection, MemorySystem};
 
 use crate::events::{EventQueue, MemEvent};
 
@@ -45,16 +43,12 @@ impl MemoryListener for CpuListener {
 }
 
 /// Register the listener of the CPU whose event queue is `events` on `space`.
-pub(super) fn register(
-    mem: &mut MemorySystem,
-    space: AddressSpaceId,
-    events: &Rc<EventQueue>,
-) -> ListenerId {
+pub(super) fn register(mem: &mut MemorySystem, space: AddressSpaceId, events: &Rc<EventQueue>) {
     mem.register_listener(
         space,
         Box::new(CpuListener {
             events: Rc::downgrade(events),
             changed: false,
         }),
-    )
+    );
 }

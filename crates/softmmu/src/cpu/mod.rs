@@ -34,7 +34,7 @@ pub mod target;
 
 use std::rc::Rc;
 
-use ferrite_memory::{AddressSpaceId, GuestAddress, ListenerId, MemTxError, MemorySystem, RamAddr};
+use ferrite_memory::{AddressSpaceId, GuestAddress, MemTxError, MemorySystem, RamAddr};
 
 pub use exec::RunExit;
 pub use target::{ArchState, BlockExit, Finish, StateError, Target, Translated, TranslatedBlock};
@@ -106,7 +106,6 @@ pub struct Cpu<T: Target> {
     events: Rc<EventQueue>,
     hub: Rc<EventHub>,
     space: AddressSpaceId,
-    listener: ListenerId,
     /// Set by the NOTDIRTY path when the running block's code (or code on
     /// its page) was invalidated: the block ends after the current
     /// instruction.
@@ -190,7 +189,9 @@ impl<T: Target> Cpu<T> {
         let hub = clock.event_hub();
         hub.attach(mem);
         hub.subscribe(&events);
-        let listener = listener::register(mem, space, &events);
+        // The listener lives in the memory system and reaches the CPU only
+        // through its (weakly held) event queue: nothing to keep here.
+        listener::register(mem, space, &events);
         // Registration replays the current view; nothing is cached yet.
         events.drain();
         let mut cpu = Self {
@@ -202,7 +203,6 @@ impl<T: Target> Cpu<T> {
             events,
             hub,
             space,
-            listener,
             end_block: false,
             halted: false,
         };
@@ -213,12 +213,6 @@ impl<T: Target> Cpu<T> {
     /// The address space the CPU's accesses go to.
     pub fn address_space(&self) -> AddressSpaceId {
         self.space
-    }
-
-    /// The CPU's memory listener (to unregister it when the CPU goes away
-    /// before its memory system).
-    pub fn listener(&self) -> ListenerId {
-        self.listener
     }
 
     /// The machine's virtual clock.
