@@ -1,5 +1,6 @@
 //! `ferrite run`: build a board from the options and run it.
 
+use ferrite_machine::Isa;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -74,6 +75,12 @@ pub struct RunArgs {
     #[arg(long = "virtio-rng", value_name = "SEED")]
     virtio_rng: Option<u64>,
 
+    /// The harts' ISA in the reference simulator's form (`rv64imac`,
+    /// `rv64gc`, `rv64gc_zba_zbb_zicond`). Default: everything Ferrite
+    /// implements (`ferrite run --isa help` lists it).
+    #[arg(long, value_name = "STRING")]
+    isa: Option<String>,
+
     /// Console backend: stdio, file:PATH, unix:PATH or null.
     #[arg(long, value_name = "BACKEND", default_value = "stdio")]
     serial: String,
@@ -107,6 +114,13 @@ pub struct RunArgs {
 
 /// Runs `ferrite run`; returns the process exit status.
 pub fn run(args: RunArgs) -> Result<u8> {
+    if args.isa.as_deref() == Some("help") {
+        crate::write_stdout(&format!(
+            "The default ISA (everything Ferrite implements):\n  {}\n",
+            Isa::full()
+        ))?;
+        return Ok(0);
+    }
     if args.log_items.as_deref() == Some("help") {
         crate::write_stdout(&logging::help_text())?;
         return Ok(0);
@@ -212,6 +226,11 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         .map(|d| d.parse().map_err(anyhow::Error::msg))
         .collect::<Result<_>>()?;
     config.virtio_rng = args.virtio_rng;
+    if let Some(isa) = &args.isa {
+        config.isa = isa
+            .parse::<Isa>()
+            .with_context(|| format!("bad --isa `{isa}`"))?;
+    }
     config.dtb = args.dtb.as_ref().map(ImageSource::file);
     config.bios = match args.bios.as_deref() {
         None | Some("none") => None,

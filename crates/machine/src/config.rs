@@ -1,5 +1,6 @@
 //! What a board is built from: [`MachineConfig`] and its parts.
 
+use ferrite_riscv::isa::Isa;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -218,6 +219,10 @@ pub struct MachineConfig {
     pub drives: Vec<DriveConfig>,
     /// Add a virtio entropy device (`virt` only) with this seed.
     pub virtio_rng: Option<u64>,
+    /// The extensions every hart implements (`--isa`; everything by
+    /// default). `misa`, the device tree's `riscv,isa*` properties and what
+    /// executes follow it.
+    pub isa: Isa,
 }
 
 /// Most harts a board accepts (the firmware runtime and the CLINT/PLIC maps
@@ -239,6 +244,7 @@ impl MachineConfig {
             serial: SerialConfig::Stdio,
             drives: Vec::new(),
             virtio_rng: None,
+            isa: Isa::full(),
         }
     }
 

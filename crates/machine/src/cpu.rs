@@ -5,15 +5,11 @@ use std::rc::Rc;
 use ferrite_memory::{AddressSpaceId, MemorySystem};
 use ferrite_riscv::HartIrqPins;
 use ferrite_riscv::cpu::{CpuConfig, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
+use ferrite_riscv::isa::Isa;
 use ferrite_softmmu::VirtualClock;
 
 use crate::error::MachineError;
 use crate::hart::{Hart, HartExit, HartStats};
-
-/// The ISA the harts implement, as the device tree's `riscv,isa` says it:
-/// RV64IMAC with Zicsr, Zifencei, Zicntr and Sstc (S and U modes, Sv39 and
-/// Sv48).
-pub const ISA_STRING: &str = "rv64imac_zicsr_zifencei_zicntr_sstc";
 
 /// Creates hart `hart_id` in an address space of its own, `cpu-memory-N`,
 /// rooted where `system` is (so it shares the system's flat view, as each
@@ -23,13 +19,11 @@ pub(crate) fn new_hart(
     mem: &mut MemorySystem,
     system: AddressSpaceId,
     clock: Rc<VirtualClock>,
+    isa: Isa,
 ) -> Result<Box<dyn Hart>, MachineError> {
     let root = mem.address_space_root(system)?;
     let space = mem.new_address_space(&format!("cpu-memory-{hart_id}"), root);
-    let config = CpuConfig {
-        hart_id,
-        ..CpuConfig::default()
-    };
+    let config = CpuConfig { hart_id, isa };
     Ok(Box::new(new_cpu(config, mem, space, clock)))
 }
 

@@ -37,9 +37,9 @@ pub mod outcome;
 mod scheduler;
 
 pub use config::{BoardKind, ImageSource, MAX_HARTS, MachineConfig, SerialConfig, UnknownBoard};
-pub use cpu::ISA_STRING;
 pub use error::{MachineError, Result};
 pub use ferrite_memory::MtreeOptions;
+pub use ferrite_riscv::isa::{Isa, IsaError};
 pub use hart::HartStats;
 pub use machine::Machine;
 pub use outcome::{RunLimits, RunOutcome, exit_status};

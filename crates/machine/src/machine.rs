@@ -9,7 +9,7 @@ use ferrite_softmmu::VirtualClock;
 
 use crate::board::{Board, BoardMemory, ClockTime, Images, spike, virt};
 use crate::config::{BoardKind, MAX_HARTS, MachineConfig};
-use crate::cpu::{ISA_STRING, new_hart};
+use crate::cpu::new_hart;
 use crate::error::{MachineError, Result};
 use crate::fdt;
 use crate::hart::{Hart, HartStats};
@@ -70,17 +70,22 @@ impl Machine {
         let mut memory = BoardMemory::new(&config, dram_base, ram_name)?;
         let clock = VirtualClock::new(INSNS_PER_TICK);
         let harts: Vec<Box<dyn Hart>> = (0..config.harts)
-            .map(|id| new_hart(u64::from(id), &mut memory.mem, memory.space, clock.clone()))
+            .map(|id| {
+                new_hart(
+                    u64::from(id),
+                    &mut memory.mem,
+                    memory.space,
+                    clock.clone(),
+                    config.isa,
+                )
+            })
             .collect::<Result<_>>()?;
         let pins: Vec<_> = harts.iter().map(|h| h.irq_pins()).collect();
         let time: Rc<dyn TimeSource> = Rc::new(ClockTime(clock.clone()));
+        let isa = config.isa.to_string();
         let board = match config.board {
-            BoardKind::Virt => {
-                virt::build(&config, memory, &pins, time, images, ISA_STRING, user_dtb)?
-            }
-            BoardKind::Spike => {
-                spike::build(&config, memory, &pins, time, images, ISA_STRING, user_dtb)?
-            }
+            BoardKind::Virt => virt::build(&config, memory, &pins, time, images, &isa, user_dtb)?,
+            BoardKind::Spike => spike::build(&config, memory, &pins, time, images, &isa, user_dtb)?,
         };
         if let Some(finisher) = &board.finisher {
             // Power-off and reset take effect after the store that asks.

@@ -98,7 +98,13 @@ pub(crate) fn translate_block(
             listing.push_str(&listing_line(cur, &fetched));
         }
         let insn = match fetched.decoded {
-            Ok(insn) => insn,
+            Ok(insn) if cpu.arch.hart.csrs.isa.allows(&insn) => insn,
+            // Not an instruction of this hart's ISA: illegal, as an
+            // undecodable word is.
+            Ok(_) => {
+                terminal = Some(illegal_bits(&fetched));
+                break;
+            }
             Err(raw) => {
                 terminal = Some(raw);
                 break;
@@ -152,7 +158,7 @@ pub(crate) fn exec_uncached(
         tracing::info!(target: "in_asm", "----------------\nIN: (uncached)\n{}", listing_line(pc, &fetched));
     }
     match fetched.decoded {
-        Ok(insn) => {
+        Ok(insn) if cpu.arch.hart.csrs.isa.allows(&insn) => {
             let slots = [
                 Slot::new(prepare(insn), pc, 0),
                 Slot::sentinel(pc.wrapping_add(fetched.len), None, 1),
@@ -166,21 +172,31 @@ pub(crate) fn exec_uncached(
             cpu.settle();
             (n, step_exit(cpu, st))
         }
-        Err(raw) => (
-            0,
-            BlockExit::Other(Exit::Trap {
-                trap: Trap::new(Exception::IllegalInstruction, u64::from(raw)),
-                pc,
-            }),
-        ),
+        decoded => {
+            let raw = decoded.map_or_else(|raw| raw, |_| illegal_bits(&fetched));
+            (
+                0,
+                BlockExit::Other(Exit::Trap {
+                    trap: Trap::new(Exception::IllegalInstruction, u64::from(raw)),
+                    pc,
+                }),
+            )
+        }
     }
 }
 
-/// Rewrite a decoded instruction for execution: a destination of `x0` becomes
-/// the sink register (except for CSR instructions, where `rd = 0` changes
-/// the semantics).
+/// The bits `xtval` reports for an illegal instruction: the 16-bit parcel
+/// of a compressed one, all 32 bits otherwise.
+fn illegal_bits(f: &Fetched) -> u32 {
+    if f.len == 2 { f.raw & 0xffff } else { f.raw }
+}
+
+/// Rewrite a decoded instruction for execution: an integer destination of
+/// `x0` becomes the sink register (except for CSR instructions, where
+/// `rd = 0` changes the semantics; a floating-point `rd = 0` is `f0`).
 fn prepare(mut insn: Insn) -> Insn {
-    if insn.rd == 0 && !insn.op.is_csr() && insn.op != Op::SfenceVma {
+    let xreg_rd = !insn.op.is_fp() || insn.op.fp_writes_xreg();
+    if insn.rd == 0 && xreg_rd && !insn.op.is_csr() && insn.op != Op::SfenceVma {
         insn.rd = X0_SINK;
     }
     insn

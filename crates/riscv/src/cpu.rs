@@ -56,6 +56,7 @@ use crate::exec::memory::access_type;
 use crate::exec::threaded::Slot;
 use crate::hart::Hart;
 use crate::interrupt::pending_interrupt;
+use crate::isa::Isa;
 use crate::mmu::{effective_privilege, translate_vaddr};
 use crate::pmp::pmp_check;
 use crate::privilege::{AccessType, Exception, Privilege, Trap, TrapCause};
@@ -70,18 +71,13 @@ pub const MMU_IDX_S_SUM: MmuIdx = MmuIdx(2);
 /// MMU index of M-mode accesses.
 pub const MMU_IDX_M: MmuIdx = MmuIdx(3);
 
-/// ISA options of a hart. The hart is RV64IMAC with Zicsr, Zifencei,
-/// Zicntr, S and U modes and Sstc; there are no options yet.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct IsaConfig {}
-
 /// How to build a hart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CpuConfig {
     /// The value of `mhartid`.
     pub hart_id: u64,
-    /// ISA options.
-    pub isa: IsaConfig,
+    /// The extensions the hart implements (everything by default).
+    pub isa: Isa,
 }
 
 /// Execution statistics of a hart.
@@ -170,7 +166,7 @@ pub fn new_cpu(
     clock: Rc<VirtualClock>,
 ) -> RiscvCpu {
     let arch = Riscv {
-        hart: Hart::new(config.hart_id, 0),
+        hart: Hart::with_isa(config.hart_id, 0, config.isa),
         clock: Rc::clone(&clock),
         space,
         fetch_idx: MMU_IDX_M,

@@ -1,7 +1,9 @@
-//! The architectural state of one hart: integer registers, pc, privilege,
-//! CSRs, the LR/SC reservation and the retired-instruction count.
+//! The architectural state of one hart: integer and floating-point
+//! registers, pc, privilege, CSRs, the LR/SC reservation and the
+//! retired-instruction count.
 
 use crate::csr::Csrs;
+use crate::isa::Isa;
 use crate::privilege::Privilege;
 
 /// Index of the scratch register that writes to `x0` are redirected to.
@@ -22,6 +24,8 @@ pub const REG_SLOTS: usize = 256;
 pub struct Hart {
     /// `x0..x31`, then [`X0_SINK`]; `x[0]` is always 0.
     pub(crate) x: [u64; REG_SLOTS],
+    /// `f0..f31`, raw: single and half values NaN-boxed.
+    pub(crate) f: [u64; 32],
     /// The pc of the next instruction to execute.
     pub(crate) pc: u64,
     /// The current privilege level.
@@ -39,13 +43,20 @@ pub struct Hart {
 }
 
 impl Hart {
-    /// A hart in its reset state at `pc`: M-mode, registers zero.
+    /// A hart in its reset state at `pc`: M-mode, registers zero,
+    /// implementing everything ([`Isa::full`]).
     pub fn new(hart_id: u64, pc: u64) -> Self {
+        Self::with_isa(hart_id, pc, Isa::full())
+    }
+
+    /// A hart implementing `isa`, in its reset state at `pc`.
+    pub fn with_isa(hart_id: u64, pc: u64, isa: Isa) -> Self {
         Self {
             x: [0; REG_SLOTS],
+            f: [0; 32],
             pc,
             privilege: Privilege::Machine,
-            csrs: Csrs::new(hart_id),
+            csrs: Csrs::with_isa(hart_id, isa),
             reservation: None,
             reservation_value: 0,
             instret: 0,
@@ -56,6 +67,7 @@ impl Hart {
     /// hart id and interrupt pins).
     pub fn reset(&mut self, pc: u64) {
         self.x = [0; REG_SLOTS];
+        self.f = [0; 32];
         self.pc = pc;
         self.privilege = Privilege::Machine;
         self.csrs.reset();
@@ -74,6 +86,16 @@ impl Hart {
         if i != 0 {
             self.x[i] = v;
         }
+    }
+
+    /// Floating-point register `f[i]` (`i` modulo 32), raw (NaN-boxed).
+    pub fn freg(&self, i: usize) -> u64 {
+        self.f[i % 32]
+    }
+
+    /// Set `f[i]` (`i` modulo 32) to the raw value `v`.
+    pub fn set_freg(&mut self, i: usize, v: u64) {
+        self.f[i % 32] = v;
     }
 
     /// The pc.

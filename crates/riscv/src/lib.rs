@@ -1,4 +1,5 @@
-//! The RISC-V target of Ferrite (RV64IMAC, privileged architecture 1.12).
+//! The RISC-V target of Ferrite (RV64GC and the extensions in [`isa`],
+//! privileged architecture 1.12).
 //!
 //! The privileged architecture lives in pure-logic modules that know nothing
 //! of memory or the execution loop: [`privilege`] (privilege levels and trap
@@ -23,13 +24,14 @@ pub mod disasm;
 pub mod exec;
 pub mod hart;
 pub mod interrupt;
+pub mod isa;
 pub mod mmu;
 pub mod pmp;
 pub mod privilege;
 mod state;
 pub mod trap;
 
-pub use cpu::{CpuConfig, CpuStats, IsaConfig, Riscv, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
+pub use cpu::{CpuConfig, CpuStats, Riscv, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
 pub use csr::{CsrContext, CsrOp, CsrWriteEffect, Csrs, HartIrqPins};
 pub use interrupt::pending_interrupt;
 pub use mmu::{Translated, translate_vaddr};

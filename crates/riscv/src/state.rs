@@ -16,15 +16,17 @@ use crate::hart::Hart;
 use crate::pmp::{PMP_ENTRIES, Pmp};
 use crate::privilege::Privilege;
 
-/// "RVHART" and format version 1.
-const FORMAT: u64 = 0x5256_4841_5254_0001;
+/// "RVHART" and format version 2 (version 1 had no floating-point state).
+const FORMAT: u64 = 0x5256_4841_5254_0002;
 
 /// Words before the PMP entries: format, x0..x31, pc, privilege,
 /// reservation (flag and address), reservation value, instret, 23 CSR
 /// words, 5 counter words.
 const FIXED_WORDS: usize = 1 + 32 + 1 + 1 + 2 + 1 + 1 + 23 + 5;
+/// Words after the PMP entries: f0..f31, then `fflags | frm << 8`.
+const FP_WORDS: usize = 32 + 1;
 /// Every word of the format.
-const WORDS: usize = FIXED_WORDS + 2 * PMP_ENTRIES;
+const WORDS: usize = FIXED_WORDS + 2 * PMP_ENTRIES + FP_WORDS;
 
 /// The CSR fields, in format order.
 fn csr_words(c: &Csrs) -> [u64; 23] {
@@ -69,6 +71,8 @@ pub(crate) fn save(hart: &Hart) -> Vec<u8> {
     w.extend_from_slice(&csr_words(&hart.csrs));
     w.extend_from_slice(&hart.csrs.counters.to_words());
     w.extend_from_slice(&hart.csrs.pmp.to_words());
+    w.extend_from_slice(&hart.f);
+    w.push(u64::from(hart.csrs.fflags) | u64::from(hart.csrs.frm) << 8);
     debug_assert_eq!(w.len(), WORDS);
     w.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
@@ -150,7 +154,18 @@ pub(crate) fn restore(current: &Hart, bytes: &[u8]) -> Result<Hart, StateError> 
     let mut counters = [0u64; 5];
     counters.copy_from_slice(&w[62..67]);
     csrs.counters = Counters::from_words(counters);
-    csrs.pmp = Pmp::from_words(&w[FIXED_WORDS..]).ok_or(invalid("pmp"))?;
+    let fp_start = WORDS - FP_WORDS;
+    csrs.pmp = Pmp::from_words(&w[FIXED_WORDS..fp_start]).ok_or(invalid("pmp"))?;
+    if !csrs.isa.has_fp() && csrs.mstatus & crate::csr::fields::MSTATUS_FS != 0 {
+        return Err(invalid("mstatus.FS (this hart has no F)"));
+    }
+    h.f.copy_from_slice(&w[fp_start..fp_start + 32]);
+    let fcsr = w[WORDS - 1];
+    if fcsr & !0x7ff != 0 || fcsr & 0xe0 != 0 {
+        return Err(invalid("fcsr"));
+    }
+    h.csrs.fflags = (fcsr & 0x1f) as u8;
+    h.csrs.frm = ((fcsr >> 8) & 7) as u8;
     Ok(h)
 }
 
@@ -169,6 +184,10 @@ mod tests {
         h.csrs.mepc = 0x8000_0004;
         h.csrs.satp = 8 << 60 | 0x80123;
         h.csrs.stimecmp_reached = true;
+        h.f[3] = 0xffff_ffff_3f80_0000;
+        h.f[31] = 0x7ff8_0000_0000_0001;
+        h.csrs.fflags = 0x11;
+        h.csrs.frm = 4;
         let bytes = save(&h);
         assert_eq!(bytes.len(), WORDS * 8);
 
@@ -186,6 +205,14 @@ mod tests {
         assert_eq!(r.privilege, Privilege::Supervisor);
         assert_eq!(r.reservation, Some(0x8000_1000));
         assert_eq!((r.csrs.mepc, r.csrs.satp), (0x8000_0004, 8 << 60 | 0x80123));
+        assert_eq!((r.f[3], r.f[31]), (h.f[3], h.f[31]));
+        assert_eq!((r.csrs.fflags, r.csrs.frm), (0x11, 4));
+        let mut bad = bytes.clone();
+        bad[(WORDS - 1) * 8] = 0x20; // fflags bit 5 does not exist
+        assert_eq!(
+            restore(&fresh, &bad).err(),
+            Some(StateError::InvalidField { field: "fcsr" })
+        );
 
         assert!(matches!(
             restore(&fresh, &bytes[..8]),

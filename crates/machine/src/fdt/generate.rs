@@ -89,6 +89,9 @@ fn split_isa(isa: &str) -> (String, Vec<String>) {
     (base.to_string(), exts)
 }
 
+/// The cache-block size of `cbo.*` (`ferrite_riscv`'s block size).
+const CACHE_BLOCK_SIZE: u32 = ferrite_riscv::exec::CACHE_BLOCK_SIZE as u32;
+
 /// Builds the flattened device tree blob for `spec`.
 pub fn generate(spec: &DeviceTreeSpec) -> Result<Vec<u8>> {
     let mut fdt = FdtWriter::new()?;
@@ -179,7 +182,13 @@ fn write_cpus(fdt: &mut FdtWriter, spec: &DeviceTreeSpec) -> Result<()> {
         fdt.property_string("riscv,isa", &spec.isa)?;
         fdt.property_string("riscv,isa-base", &base)?;
         fdt.property_string_list("riscv,isa-extensions", exts.clone())?;
-        fdt.property_string("mmu-type", "riscv,sv48")?;
+        if exts.iter().any(|e| e == "zicbom") {
+            fdt.property_u32("riscv,cbom-block-size", CACHE_BLOCK_SIZE)?;
+        }
+        if exts.iter().any(|e| e == "zicboz") {
+            fdt.property_u32("riscv,cboz-block-size", CACHE_BLOCK_SIZE)?;
+        }
+        fdt.property_string("mmu-type", "riscv,sv57")?;
         let intc = fdt.begin_node("interrupt-controller")?;
         fdt.property_u32("#interrupt-cells", 1)?;
         fdt.property_null("interrupt-controller")?;
@@ -323,7 +332,7 @@ mod tests {
             b"syscon-poweroff",
             b"syscon-reboot",
             b"/soc/serial@10000000",
-            b"riscv,sv48",
+            b"riscv,sv57",
             b"rv64imac_zicsr_zifencei_zicntr_sstc",
             b"zifencei",
             b"cpu@1",

@@ -95,6 +95,9 @@ impl Csrs {
             SATP if privilege == Privilege::Supervisor && self.mstatus & MSTATUS_TVM != 0 => {
                 Err(ILLEGAL)
             }
+            // The FP CSRs trap while mstatus.FS is Off (and do not exist
+            // without F: the read match falls through).
+            FFLAGS | FRM | FCSR if self.isa.has_fp() && !self.fp_enabled() => Err(ILLEGAL),
             STIMECMP if privilege != Privilege::Machine => {
                 if self.mcounteren & COUNTER_TM != 0 && self.sstc_enabled() {
                     Ok(())
@@ -133,6 +136,10 @@ impl Csrs {
             HPMCOUNTER3..=HPMCOUNTER31 | MHPMCOUNTER3..=MHPMCOUNTER31 => 0,
             MHPMEVENT3..=MHPMEVENT31 => 0,
 
+            FFLAGS if self.isa.has_fp() => u64::from(self.fflags),
+            FRM if self.isa.has_fp() => u64::from(self.frm),
+            FCSR if self.isa.has_fp() => u64::from(self.frm << 5 | self.fflags),
+
             SSTATUS => self.mstatus() & SSTATUS_VISIBLE,
             SIE => self.mie & self.mideleg,
             STVEC => self.stvec,
@@ -150,7 +157,7 @@ impl Csrs {
             MHARTID => self.hart_id,
 
             MSTATUS => self.mstatus(),
-            MISA => MISA_RV64IMACSU,
+            MISA => self.isa.misa(),
             MEDELEG => self.medeleg,
             MIDELEG => self.mideleg,
             MIE => self.mie,
@@ -183,9 +190,22 @@ impl Csrs {
             flush_tlb: false,
             check_interrupts: true,
         };
+        let fs = if self.isa.has_fp() { MSTATUS_FS } else { 0 };
         match csr {
-            SSTATUS => self.write_mstatus(value, SSTATUS_WRITABLE),
-            MSTATUS => self.write_mstatus(value, MSTATUS_WRITABLE),
+            FFLAGS | FRM | FCSR => {
+                match csr {
+                    FFLAGS => self.fflags = (value & 0x1f) as u8,
+                    FRM => self.frm = (value & 7) as u8,
+                    _ => {
+                        self.fflags = (value & 0x1f) as u8;
+                        self.frm = ((value >> 5) & 7) as u8;
+                    }
+                }
+                self.set_fp_dirty();
+                CsrWriteEffect::NONE
+            }
+            SSTATUS => self.write_mstatus(value, SSTATUS_WRITABLE | fs),
+            MSTATUS => self.write_mstatus(value, MSTATUS_WRITABLE | fs),
             MEDELEG => {
                 self.medeleg = value & MEDELEG_WRITABLE;
                 CsrWriteEffect::NONE
@@ -244,11 +264,16 @@ impl Csrs {
             MCOUNTEREN => store(&mut self.mcounteren, value & 0xffff_ffff),
             SCOUNTEREN => store(&mut self.scounteren, value & 0xffff_ffff),
             MENVCFG => {
-                self.menvcfg = value & MENVCFG_WRITABLE;
+                let pbmte = if self.isa.has_named("svpbmt") {
+                    MENVCFG_PBMTE
+                } else {
+                    0
+                };
+                self.menvcfg = legalize_cbie(value & (MENVCFG_WRITABLE | pbmte));
                 self.stimecmp_reached = ctx.time >= self.stimecmp;
                 interrupts
             }
-            SENVCFG => store(&mut self.senvcfg, value & SENVCFG_WRITABLE),
+            SENVCFG => store(&mut self.senvcfg, legalize_cbie(value & SENVCFG_WRITABLE)),
             MCOUNTINHIBIT => {
                 self.counters.set_inhibit(ctx, value);
                 CsrWriteEffect::NONE
@@ -296,7 +321,7 @@ impl Csrs {
         if (new & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT == 2 {
             new = (new & !MSTATUS_MPP) | (old & MSTATUS_MPP);
         }
-        new = (new & MSTATUS_WRITABLE) | MSTATUS_XLEN_FIELDS;
+        new = (new & (MSTATUS_WRITABLE | MSTATUS_FS)) | MSTATUS_XLEN_FIELDS;
         self.mstatus = new;
         let changed = old ^ new;
         CsrWriteEffect {
@@ -305,11 +330,15 @@ impl Csrs {
         }
     }
 
-    /// `satp` is WARL: a write with a MODE other than Bare, Sv39 or Sv48 is
-    /// ignored entirely (the spec allows it and Linux probes Sv57 this way).
+    /// `satp` is WARL: a write with a MODE other than Bare, Sv39, Sv48 or
+    /// Sv57 is ignored entirely (the spec allows it; Linux probes the
+    /// modes this way).
     fn write_satp(&mut self, value: u64) -> CsrWriteEffect {
         let mode = value >> SATP_MODE_SHIFT;
-        if !matches!(mode, SATP_MODE_BARE | SATP_MODE_SV39 | SATP_MODE_SV48) {
+        if !matches!(
+            mode,
+            SATP_MODE_BARE | SATP_MODE_SV39 | SATP_MODE_SV48 | SATP_MODE_SV57
+        ) {
             return CsrWriteEffect::NONE;
         }
         let changed = self.satp != value;
@@ -318,6 +347,15 @@ impl Csrs {
             flush_tlb: changed,
             check_interrupts: false,
         }
+    }
+}
+
+/// `xenvcfg.CBIE` is WARL: the reserved value 10 becomes 00.
+fn legalize_cbie(value: u64) -> u64 {
+    if value & ENVCFG_CBIE == 2 << 4 {
+        value & !ENVCFG_CBIE
+    } else {
+        value
     }
 }
 
@@ -336,6 +374,7 @@ fn legalize_tvec(old: u64, value: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::Isa;
 
     const M: Privilege = Privilege::Machine;
     const S: Privilege = Privilege::Supervisor;
@@ -362,12 +401,10 @@ mod tests {
         assert_eq!(
             c.read_modify_write(MISA, CsrOp::Set, 0, M, &CTX)
                 .map(|r| r.0),
-            Ok(MISA_RV64IMACSU)
+            Ok(Isa::full().misa())
         );
-        // Nonexistent CSRs: F CSRs, RV32-only, H, debug-mode, seed, mseccfg.
-        for csr in [
-            0x001, 0x003, 0x310, 0x600, 0x7b0, 0x015, 0x747, 0x3a1, 0x3a4, 0x3c0,
-        ] {
+        // Nonexistent CSRs: RV32-only, H, debug-mode, seed, mseccfg.
+        for csr in [0x310, 0x600, 0x7b0, 0x015, 0x747, 0x3a1, 0x3a4, 0x3c0] {
             assert_eq!(c.read(csr, M, &CTX), Err(ILLEGAL), "csr {csr:#x}");
             assert_eq!(c.write(csr, 0, M, &CTX), Err(ILLEGAL), "csr {csr:#x}");
         }
@@ -382,10 +419,23 @@ mod tests {
         let v = c.read(MSTATUS, M, &CTX).unwrap();
         assert_eq!(
             v,
-            MSTATUS_WRITABLE | fixed,
-            "FS/VS/XS/SD/UBE/SBE/MBE stay 0"
+            MSTATUS_WRITABLE | MSTATUS_FS | MSTATUS_SD | fixed,
+            "VS/XS/UBE/SBE/MBE stay 0; FS Dirty sets SD"
         );
-        assert_eq!(v & MSTATUS_SD, 0);
+        c.write(MSTATUS, MSTATUS_FS & (2 << 13), M, &CTX).unwrap();
+        assert_eq!(
+            c.read(MSTATUS, M, &CTX).unwrap() & MSTATUS_SD,
+            0,
+            "FS Clean"
+        );
+        // Without F, FS is read-only zero.
+        let mut imac = Csrs::with_isa(0, Isa::parse("rv64imac").unwrap());
+        imac.write(MSTATUS, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(
+            imac.read(MSTATUS, M, &CTX).unwrap() & (MSTATUS_FS | MSTATUS_SD),
+            0
+        );
+        assert_eq!(imac.read(FCSR, M, &CTX), Err(ILLEGAL));
         // MPP = 2 is reserved: the old MPP stays.
         c.write(MSTATUS, 1 << MSTATUS_MPP_SHIFT, M, &CTX).unwrap();
         assert_eq!(c.mpp(), Privilege::Supervisor);
@@ -566,10 +616,13 @@ mod tests {
         let sv39 = (8u64 << 60) | (0x1234 << 44) | 0x8_0123;
         c.write(SATP, sv39, S, &CTX).unwrap();
         assert_eq!(c.read(SATP, S, &CTX), Ok(sv39));
-        for mode in [1u64, 7, 10, 11, 15] {
+        for mode in [1u64, 7, 11, 15] {
             c.write(SATP, (mode << 60) | 5, S, &CTX).unwrap();
             assert_eq!(c.read(SATP, S, &CTX), Ok(sv39), "mode {mode} ignored");
         }
+        let sv57 = (10u64 << 60) | 0xa_0000;
+        c.write(SATP, sv57, S, &CTX).unwrap();
+        assert_eq!(c.satp(), sv57);
         let sv48 = (9u64 << 60) | 0x9_0000;
         c.write(SATP, sv48, S, &CTX).unwrap();
         assert_eq!(c.satp(), sv48);
@@ -603,14 +656,15 @@ mod tests {
         assert_eq!(c.read(HPMCOUNTER3 + 1, S, &CTX), Err(ILLEGAL));
         c.write(MCOUNTEREN, u64::MAX, M, &CTX).unwrap();
         assert_eq!(c.read(HPMCOUNTER3 + 1, S, &CTX), Ok(0));
-        // Writes to mcycle/minstret are offsets; hpm counters stay zero.
+        // Writes to mcycle/minstret are offsets (the writer's own increment
+        // suppressed); hpm counters stay zero.
         c.write(MINSTRET, 10, M, &CTX).unwrap();
         let later = CsrContext {
             instret: 1005,
             ..CTX
         };
-        assert_eq!(c.read(MINSTRET, M, &later), Ok(15));
-        assert_eq!(c.read(INSTRET, S, &later), Ok(15));
+        assert_eq!(c.read(MINSTRET, M, &later), Ok(14));
+        assert_eq!(c.read(INSTRET, S, &later), Ok(14));
         c.write(MHPMCOUNTER3, 77, M, &CTX).unwrap();
         c.write(MHPMEVENT3 + 5, 77, M, &CTX).unwrap();
         assert_eq!(c.read(MHPMCOUNTER3, M, &CTX), Ok(0));
@@ -637,14 +691,45 @@ mod tests {
     }
 
     #[test]
+    fn floating_point_csrs() {
+        let mut c = csrs();
+        assert_eq!(c.read(FFLAGS, U, &CTX), Err(ILLEGAL), "FS is Off at reset");
+        c.write(MSTATUS, 1 << 13, M, &CTX).unwrap(); // FS = Initial
+        c.write(FCSR, 0xff, U, &CTX).unwrap();
+        assert_eq!(c.read(FRM, U, &CTX), Ok(7));
+        assert_eq!(c.read(FFLAGS, U, &CTX), Ok(0x1f));
+        assert_eq!(
+            c.mstatus() & MSTATUS_FS,
+            MSTATUS_FS_DIRTY,
+            "a write dirties FS"
+        );
+        c.write(FRM, 0x1ff, U, &CTX).unwrap();
+        assert_eq!(c.read(FCSR, U, &CTX), Ok(0xff));
+        c.write(FFLAGS, 0x21, U, &CTX).unwrap();
+        assert_eq!(c.read(FCSR, U, &CTX), Ok(0xe1));
+        c.write(SSTATUS, 0, S, &CTX).unwrap();
+        assert_eq!(
+            c.read(FCSR, U, &CTX),
+            Err(ILLEGAL),
+            "FS Off through sstatus"
+        );
+    }
+
+    #[test]
     fn envcfg_misa_ids_and_triggers() {
         let mut c = csrs();
         c.write(MENVCFG, u64::MAX, M, &CTX).unwrap();
-        assert_eq!(c.read(MENVCFG, M, &CTX), Ok(MENVCFG_STCE | ENVCFG_FIOM));
+        assert_eq!(
+            c.read(MENVCFG, M, &CTX),
+            Ok(MENVCFG_WRITABLE | MENVCFG_PBMTE)
+        );
         c.write(SENVCFG, u64::MAX, S, &CTX).unwrap();
-        assert_eq!(c.read(SENVCFG, S, &CTX), Ok(ENVCFG_FIOM));
+        assert_eq!(c.read(SENVCFG, S, &CTX), Ok(SENVCFG_WRITABLE));
+        // CBIE = 10 is reserved: it reads back as 00.
+        c.write(SENVCFG, 2 << 4, S, &CTX).unwrap();
+        assert_eq!(c.read(SENVCFG, S, &CTX), Ok(0));
         c.write(MISA, 0, M, &CTX).unwrap();
-        assert_eq!(c.read(MISA, M, &CTX), Ok(MISA_RV64IMACSU));
+        assert_eq!(c.read(MISA, M, &CTX), Ok(Isa::full().misa()));
         for csr in [MVENDORID, MARCHID, MIMPID, MCONFIGPTR] {
             assert_eq!(c.read(csr, M, &CTX), Ok(0));
         }
@@ -715,20 +800,24 @@ mod tests {
                     if is_read_only(csr) {
                         assert_eq!(write, Err(ILLEGAL), "{csr:#x} is read-only");
                     }
-                    if read == Err(ILLEGAL) && p == M {
+                    // The FP CSRs exist but trap while mstatus.FS is Off.
+                    let fp_off = matches!(csr, FFLAGS | FRM | FCSR) && !c.fp_enabled();
+                    if read == Err(ILLEGAL) && p == M && !fp_off {
                         assert_eq!(write, Err(ILLEGAL), "{csr:#x}: writable but unreadable");
                         assert_eq!(c.peek(csr, &CTX), None, "{csr:#x}");
                     }
                     let st = c.mstatus();
                     assert_ne!((st & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, 2);
-                    assert_eq!(st & !(MSTATUS_WRITABLE | MSTATUS_XLEN_FIELDS), 0);
+                    let allowed = MSTATUS_WRITABLE | MSTATUS_FS | MSTATUS_SD | MSTATUS_XLEN_FIELDS;
+                    assert_eq!(st & !allowed, 0);
+                    assert_eq!(st & MSTATUS_SD != 0, st & MSTATUS_FS == MSTATUS_FS_DIRTY);
                     assert_eq!(st & (MSTATUS_UXL | MSTATUS_SXL), MSTATUS_XLEN_FIELDS);
                     assert_eq!(c.medeleg() & !MEDELEG_WRITABLE, 0);
                     assert_eq!(c.mideleg() & !S_INTERRUPTS, 0);
                     assert_eq!(c.mie() & !ALL_INTERRUPTS, 0);
                     assert!(c.mtvec() & 3 < 2 && c.stvec() & 3 < 2);
                     assert_eq!(c.mepc() & 1, 0);
-                    assert!(matches!(c.satp() >> 60, 0 | 8 | 9));
+                    assert!(matches!(c.satp() >> 60, 0 | 8 | 9 | 10));
                 }
             }
             c.reset();

@@ -3,9 +3,12 @@
 //! Bits 11:10 of a CSR number are 0b11 for read-only CSRs; bits 9:8 give
 //! the lowest privilege level that may access it.
 
-/// `fflags`, `frm`, `fcsr` are absent (no F/D): listed so nobody adds them by
-/// accident without also implementing `mstatus.FS`.
-pub const UNIMPLEMENTED_FLOAT_CSRS: [u16; 3] = [0x001, 0x002, 0x003];
+/// Floating-point accrued exceptions (F; user read/write).
+pub const FFLAGS: u16 = 0x001;
+/// Floating-point dynamic rounding mode (F).
+pub const FRM: u16 = 0x002;
+/// Floating-point control and status: `frm` in bits 7:5, `fflags` in 4:0.
+pub const FCSR: u16 = 0x003;
 
 /// Cycle counter for `rdcycle` (user, read-only).
 pub const CYCLE: u16 = 0xc00;

@@ -19,8 +19,11 @@ pub const MSTATUS_VS: u64 = 3 << 9;
 pub const MSTATUS_MPP_SHIFT: u32 = 11;
 /// `mstatus.MPP`: privilege before the last trap into M-mode (2 bits).
 pub const MSTATUS_MPP: u64 = 3 << MSTATUS_MPP_SHIFT;
-/// `mstatus.FS`: floating-point state (read-only zero: no F/D).
+/// `mstatus.FS`: floating-point state, Off (0), Initial (1), Clean (2) or
+/// Dirty (3); writable when the hart has F, read-only zero otherwise.
 pub const MSTATUS_FS: u64 = 3 << 13;
+/// `mstatus.FS` = Dirty.
+pub const MSTATUS_FS_DIRTY: u64 = 3 << 13;
 /// `mstatus.XS`: extension state (read-only zero).
 pub const MSTATUS_XS: u64 = 3 << 15;
 /// `mstatus.MPRV`: loads and stores use the privilege in MPP.
@@ -39,7 +42,7 @@ pub const MSTATUS_TSR: u64 = 1 << 22;
 pub const MSTATUS_UXL: u64 = 3 << 32;
 /// `mstatus.SXL`: S-mode XLEN (read-only 2 = 64 bits).
 pub const MSTATUS_SXL: u64 = 3 << 34;
-/// `mstatus.SD`: some dirty state (always 0 as FS/VS/XS are 0).
+/// `mstatus.SD`: some dirty state (read-only: set when FS is Dirty).
 pub const MSTATUS_SD: u64 = 1 << 63;
 
 /// The fixed XLEN fields: UXL = SXL = 2 (64-bit).
@@ -113,6 +116,8 @@ pub const SATP_MODE_BARE: u64 = 0;
 pub const SATP_MODE_SV39: u64 = 8;
 /// `satp.MODE` value for Sv48.
 pub const SATP_MODE_SV48: u64 = 9;
+/// `satp.MODE` value for Sv57.
+pub const SATP_MODE_SV57: u64 = 10;
 /// `satp.ASID` (16 bits implemented: 59:44).
 pub const SATP_ASID: u64 = 0xffff << 44;
 /// `satp.PPN` (bits 43:0).
@@ -120,26 +125,24 @@ pub const SATP_PPN: u64 = (1 << 44) - 1;
 
 /// `menvcfg.FIOM` / `senvcfg.FIOM`: fence of I/O implies memory.
 pub const ENVCFG_FIOM: u64 = 1;
+/// `menvcfg.PBMTE`: Svpbmt's PBMT field enabled (writable with Svpbmt).
+pub const MENVCFG_PBMTE: u64 = 1 << 62;
 /// `menvcfg.STCE`: Sstc `stimecmp` enabled.
 pub const MENVCFG_STCE: u64 = 1 << 63;
-/// Writable bits of `menvcfg`: FIOM and STCE (no Zicbo*, Svpbmt or Svadu).
-pub const MENVCFG_WRITABLE: u64 = ENVCFG_FIOM | MENVCFG_STCE;
-/// Writable bits of `senvcfg`: FIOM.
-pub const SENVCFG_WRITABLE: u64 = ENVCFG_FIOM;
-
-/// The `misa` bit of single-letter extension `letter`.
-const fn misa_ext(letter: u8) -> u64 {
-    1 << (letter - b'A')
-}
-
-/// `misa` for RV64 "IMACSU": MXL = 2, and the A, C, I, M, S, U bits.
-pub const MISA_RV64IMACSU: u64 = (2 << 62)
-    | misa_ext(b'A')
-    | misa_ext(b'C')
-    | misa_ext(b'I')
-    | misa_ext(b'M')
-    | misa_ext(b'S')
-    | misa_ext(b'U');
+/// `menvcfg.CBIE`/`senvcfg.CBIE` (2 bits): what `cbo.inval` may do below
+/// this level: 00 illegal, 01 flush, 11 invalidate (10 is reserved and
+/// reads back as 00).
+pub const ENVCFG_CBIE: u64 = 3 << 4;
+/// `menvcfg.CBCFE`/`senvcfg.CBCFE`: `cbo.clean` and `cbo.flush` allowed.
+pub const ENVCFG_CBCFE: u64 = 1 << 6;
+/// `menvcfg.CBZE`/`senvcfg.CBZE`: `cbo.zero` allowed.
+pub const ENVCFG_CBZE: u64 = 1 << 7;
+/// Writable bits of `menvcfg`: FIOM, the Zicbo* enables and STCE (no
+/// Svpbmt or Svadu).
+pub const MENVCFG_WRITABLE: u64 =
+    ENVCFG_FIOM | ENVCFG_CBIE | ENVCFG_CBCFE | ENVCFG_CBZE | MENVCFG_STCE;
+/// Writable bits of `senvcfg`: FIOM and the Zicbo* enables.
+pub const SENVCFG_WRITABLE: u64 = ENVCFG_FIOM | ENVCFG_CBIE | ENVCFG_CBCFE | ENVCFG_CBZE;
 
 /// `mcounteren`/`scounteren`/`mcountinhibit` bit of the cycle counter.
 pub const COUNTER_CY: u64 = 1 << 0;
@@ -151,11 +154,6 @@ pub const COUNTER_IR: u64 = 1 << 2;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn misa_value() {
-        assert_eq!(MISA_RV64IMACSU, 0x8000_0000_0014_1105);
-    }
 
     #[test]
     fn medeleg_excludes_reserved_and_m_ecall() {

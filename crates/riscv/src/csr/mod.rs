@@ -7,10 +7,11 @@
 //! PMP logic reads the same state through crate-internal fields and the
 //! accessors below.
 //!
-//! The hart is RV64 "IMACSU" with Zicsr, Sstc and 16 PMP entries (4-byte
-//! granularity), as QEMU's `virt` rv64 CPU without F/D/V/H:
-//! `mstatus.FS`/`VS`/`XS`/`SD` read as zero, UXL = SXL = 2 are read-only,
-//! `misa` ignores writes.
+//! The hart is RV64 with S and U modes, Zicsr, Sstc and 16 PMP entries
+//! (4-byte granularity); its [`Isa`] decides the rest: with F, `fflags`,
+//! `frm`, `fcsr` and `mstatus.FS` exist (SD follows FS); without it they
+//! are absent and FS reads zero. `mstatus.VS`/`XS` read as zero, UXL = SXL
+//! = 2 are read-only, `misa` reflects the ISA and ignores writes.
 //!
 //! How an executor drives this module (and the sibling modules):
 //! - `csrrs`/`csrrc` (and `csrrsi`/`csrrci`) with a zero source: [`Csrs::read`];
@@ -37,6 +38,7 @@ pub(crate) use counters::Counters;
 pub use counters::CsrContext;
 pub use irq_pins::HartIrqPins;
 
+use crate::isa::Isa;
 use crate::pmp::Pmp;
 use crate::privilege::Privilege;
 use fields::*;
@@ -113,6 +115,13 @@ pub struct Csrs {
     /// Sstc comparison result (`time >= stimecmp`) as of the last update.
     pub(crate) stimecmp_reached: bool,
     pub(crate) pmp: Pmp,
+    /// `fflags` (5 bits).
+    pub(crate) fflags: u8,
+    /// `frm` (3 bits; 5..=7 are invalid, and make dynamic-rounding
+    /// instructions illegal).
+    pub(crate) frm: u8,
+    /// The extensions the hart implements.
+    pub(crate) isa: Isa,
 }
 
 impl Csrs {
@@ -149,14 +158,52 @@ impl Csrs {
             stimecmp: u64::MAX,
             stimecmp_reached: false,
             pmp: Pmp::default(),
+            fflags: 0,
+            frm: 0,
+            isa: Isa::full(),
         }
+    }
+
+    /// The reset state of hart `hart_id` implementing `isa`.
+    pub fn with_isa(hart_id: u64, isa: Isa) -> Self {
+        let mut c = Self::new(hart_id);
+        c.isa = isa;
+        c
+    }
+
+    /// The extensions the hart implements.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// `fflags`.
+    pub fn fflags(&self) -> u8 {
+        self.fflags
+    }
+
+    /// `frm`.
+    pub fn frm(&self) -> u8 {
+        self.frm
+    }
+
+    /// Whether floating-point instructions may run: the hart has F and
+    /// `mstatus.FS` is not Off.
+    #[inline]
+    pub fn fp_enabled(&self) -> bool {
+        self.mstatus & MSTATUS_FS != 0
+    }
+
+    /// Record that floating-point state changed: `mstatus.FS` = Dirty.
+    #[inline]
+    pub(crate) fn set_fp_dirty(&mut self) {
+        self.mstatus |= MSTATUS_FS_DIRTY;
     }
 
     /// Reset every CSR as [`Csrs::new`] does, keeping the hart id and the
     /// interrupt pins (devices keep driving them across a hart reset).
     pub fn reset(&mut self) {
         let pins = self.pins.clone();
-        *self = Self::new(self.hart_id);
+        *self = Self::with_isa(self.hart_id, self.isa);
         self.pins = pins;
     }
 
@@ -170,9 +217,15 @@ impl Csrs {
         self.hart_id
     }
 
-    /// The full `mstatus` value as software reads it.
+    /// The full `mstatus` value as software reads it (SD set when FS is
+    /// Dirty).
     pub fn mstatus(&self) -> u64 {
-        self.mstatus | MSTATUS_XLEN_FIELDS
+        let sd = if self.mstatus & MSTATUS_FS == MSTATUS_FS_DIRTY {
+            MSTATUS_SD
+        } else {
+            0
+        };
+        self.mstatus | MSTATUS_XLEN_FIELDS | sd
     }
 
     /// `satp` as last accepted.

@@ -1,30 +1,31 @@
-//! Decoding of 32-bit instructions (RV64IMA, Zicsr, Zifencei, privileged).
+//! Decoding of 32-bit instructions: RV64IMAFD, Zfh, the bit-manipulation
+//! extensions, Zicond, Zicbo*, Zicsr, Zifencei and the privileged ones.
 
 use super::{Insn, Op};
 
 /// Bits `hi..=lo` of `x`, shifted down.
 #[inline(always)]
-const fn bits(x: u32, hi: u32, lo: u32) -> u32 {
+pub(super) const fn bits(x: u32, hi: u32, lo: u32) -> u32 {
     (x >> lo) & ((1 << (hi - lo + 1)) - 1)
 }
 
 #[inline(always)]
-const fn rd(x: u32) -> u8 {
+pub(super) const fn rd(x: u32) -> u8 {
     bits(x, 11, 7) as u8
 }
 
 #[inline(always)]
-const fn rs1(x: u32) -> u8 {
+pub(super) const fn rs1(x: u32) -> u8 {
     bits(x, 19, 15) as u8
 }
 
 #[inline(always)]
-const fn rs2(x: u32) -> u8 {
+pub(super) const fn rs2(x: u32) -> u8 {
     bits(x, 24, 20) as u8
 }
 
 #[inline(always)]
-const fn funct3(x: u32) -> u32 {
+pub(super) const fn funct3(x: u32) -> u32 {
     bits(x, 14, 12)
 }
 
@@ -95,24 +96,55 @@ pub(super) fn decode_base(x: u32) -> Option<Insn> {
             let op = match f3 {
                 0 => Op::Fence,
                 1 => Op::FenceI,
+                // Zicbom/Zicboz: the operation is in imm[11:0], rd is 0.
+                2 if d == 0 => match bits(x, 31, 20) {
+                    0 => Op::CboInval,
+                    1 => Op::CboClean,
+                    2 => Op::CboFlush,
+                    4 => Op::CboZero,
+                    _ => return None,
+                },
                 _ => return None,
             };
+            if op.is_cbo() {
+                return Some(Insn::new(op, 0, s1, 0, 0));
+            }
             Insn::new(op, d, s1, 0, bits(x, 31, 20) as i32)
         }
         // OP-IMM
         0b00100 => {
             let imm = imm_i(x);
             let shamt = bits(x, 25, 20) as i32;
-            match f3 {
-                0 => Insn::new(Op::Addi, d, s1, 0, imm),
-                1 if bits(x, 31, 26) == 0 => Insn::new(Op::Slli, d, s1, 0, shamt),
-                2 => Insn::new(Op::Slti, d, s1, 0, imm),
-                3 => Insn::new(Op::Sltiu, d, s1, 0, imm),
-                4 => Insn::new(Op::Xori, d, s1, 0, imm),
-                5 if bits(x, 31, 26) == 0 => Insn::new(Op::Srli, d, s1, 0, shamt),
-                5 if bits(x, 31, 26) == 0b010000 => Insn::new(Op::Srai, d, s1, 0, shamt),
-                6 => Insn::new(Op::Ori, d, s1, 0, imm),
-                7 => Insn::new(Op::Andi, d, s1, 0, imm),
+            let unary = |op| Some(Insn::new(op, d, s1, 0, 0));
+            match (f3, bits(x, 31, 26)) {
+                (0, _) => Insn::new(Op::Addi, d, s1, 0, imm),
+                (1, 0b000000) => Insn::new(Op::Slli, d, s1, 0, shamt),
+                (1, 0b001010) => Insn::new(Op::Bseti, d, s1, 0, shamt),
+                (1, 0b010010) => Insn::new(Op::Bclri, d, s1, 0, shamt),
+                (1, 0b011010) => Insn::new(Op::Binvi, d, s1, 0, shamt),
+                (1, 0b011000) => match bits(x, 25, 20) {
+                    0 => unary(Op::Clz)?,
+                    1 => unary(Op::Ctz)?,
+                    2 => unary(Op::Cpop)?,
+                    4 => unary(Op::SextB)?,
+                    5 => unary(Op::SextH)?,
+                    _ => return None,
+                },
+                (2, _) => Insn::new(Op::Slti, d, s1, 0, imm),
+                (3, _) => Insn::new(Op::Sltiu, d, s1, 0, imm),
+                (4, _) => Insn::new(Op::Xori, d, s1, 0, imm),
+                (5, 0b000000) => Insn::new(Op::Srli, d, s1, 0, shamt),
+                (5, 0b010000) => Insn::new(Op::Srai, d, s1, 0, shamt),
+                (5, 0b010010) => Insn::new(Op::Bexti, d, s1, 0, shamt),
+                (5, 0b011000) => Insn::new(Op::Rori, d, s1, 0, shamt),
+                (5, _) => match bits(x, 31, 20) {
+                    0x287 => unary(Op::OrcB)?,
+                    0x6b8 => unary(Op::Rev8)?,
+                    0x687 => unary(Op::Brev8)?,
+                    _ => return None,
+                },
+                (6, _) => Insn::new(Op::Ori, d, s1, 0, imm),
+                (7, _) => Insn::new(Op::Andi, d, s1, 0, imm),
                 _ => return None,
             }
         }
@@ -124,8 +156,19 @@ pub(super) fn decode_base(x: u32) -> Option<Insn> {
             match (f3, funct7(x)) {
                 (0, _) => Insn::new(Op::Addiw, d, s1, 0, imm_i(x)),
                 (1, 0) => Insn::new(Op::Slliw, d, s1, 0, shamt),
+                // slli.uw has a 6-bit shift amount: funct6 = 000010.
+                (1, 0b0000100 | 0b0000101) => {
+                    Insn::new(Op::SlliUw, d, s1, 0, bits(x, 25, 20) as i32)
+                }
+                (1, 0b0110000) => match s2 {
+                    0 => Insn::new(Op::Clzw, d, s1, 0, 0),
+                    1 => Insn::new(Op::Ctzw, d, s1, 0, 0),
+                    2 => Insn::new(Op::Cpopw, d, s1, 0, 0),
+                    _ => return None,
+                },
                 (5, 0) => Insn::new(Op::Srliw, d, s1, 0, shamt),
                 (5, 0b0100000) => Insn::new(Op::Sraiw, d, s1, 0, shamt),
+                (5, 0b0110000) => Insn::new(Op::Roriw, d, s1, 0, shamt),
                 _ => return None,
             }
         }
@@ -149,8 +192,13 @@ pub(super) fn decode_base(x: u32) -> Option<Insn> {
         0b01100 => Insn::new(decode_op(f3, funct7(x))?, d, s1, s2, 0),
         // LUI
         0b01101 => Insn::new(Op::Lui, d, 0, 0, imm_u(x)),
-        // OP-32
-        0b01110 => Insn::new(decode_op32(f3, funct7(x))?, d, s1, s2, 0),
+        // OP-32. zext.h is packw with rs2 = x0 (the same result).
+        0b01110 => match decode_op32(f3, funct7(x))? {
+            Op::Packw if s2 == 0 => Insn::new(Op::ZextH, d, s1, 0, 0),
+            op => Insn::new(op, d, s1, s2, 0),
+        },
+        // LOAD-FP, STORE-FP, the fused multiply-adds and OP-FP.
+        0b00001 | 0b01001 | 0b10000..=0b10011 | 0b10100 => super::float::decode_float(x)?,
         // BRANCH
         0b11000 => {
             const BRANCHES: [Option<Op>; 8] = [
@@ -198,13 +246,39 @@ fn decode_op(f3: u32, f7: u32) -> Option<Op> {
         Op::Rem,
         Op::Remu,
     ];
-    match (f7, f3) {
-        (0b0000000, _) => Some(BASE[f3 as usize]),
-        (0b0000001, _) => Some(MULDIV[f3 as usize]),
-        (0b0100000, 0) => Some(Op::Sub),
-        (0b0100000, 5) => Some(Op::Sra),
-        _ => None,
-    }
+    use Op::*;
+    Some(match (f7, f3) {
+        (0b0000000, _) => BASE[f3 as usize],
+        (0b0000001, _) => MULDIV[f3 as usize],
+        (0b0100000, 0) => Sub,
+        (0b0100000, 5) => Sra,
+        (0b0100000, 7) => Andn,
+        (0b0100000, 6) => Orn,
+        (0b0100000, 4) => Xnor,
+        (0b0000100, 4) => Pack,
+        (0b0000100, 7) => Packh,
+        (0b0000101, 1) => Clmul,
+        (0b0000101, 2) => Clmulr,
+        (0b0000101, 3) => Clmulh,
+        (0b0000101, 4) => Min,
+        (0b0000101, 5) => Minu,
+        (0b0000101, 6) => Max,
+        (0b0000101, 7) => Maxu,
+        (0b0000111, 5) => CzeroEqz,
+        (0b0000111, 7) => CzeroNez,
+        (0b0010000, 2) => Sh1add,
+        (0b0010000, 4) => Sh2add,
+        (0b0010000, 6) => Sh3add,
+        (0b0010100, 1) => Bset,
+        (0b0010100, 2) => Xperm4,
+        (0b0010100, 4) => Xperm8,
+        (0b0100100, 1) => Bclr,
+        (0b0100100, 5) => Bext,
+        (0b0110100, 1) => Binv,
+        (0b0110000, 1) => Rol,
+        (0b0110000, 5) => Ror,
+        _ => return None,
+    })
 }
 
 /// OP-32 major opcode: the RV64 word forms of OP.
@@ -220,6 +294,13 @@ fn decode_op32(f3: u32, f7: u32) -> Option<Op> {
         (0b0000001, 5) => Some(Op::Divuw),
         (0b0000001, 6) => Some(Op::Remw),
         (0b0000001, 7) => Some(Op::Remuw),
+        (0b0000100, 0) => Some(Op::AddUw),
+        (0b0000100, 4) => Some(Op::Packw),
+        (0b0010000, 2) => Some(Op::Sh1addUw),
+        (0b0010000, 4) => Some(Op::Sh2addUw),
+        (0b0010000, 6) => Some(Op::Sh3addUw),
+        (0b0110000, 1) => Some(Op::Rolw),
+        (0b0110000, 5) => Some(Op::Rorw),
         _ => None,
     }
 }
@@ -373,7 +454,9 @@ mod tests {
         // Reserved fields are ignored, as QEMU and Spike do.
         assert_eq!(d(0x0ff5_050f), Insn::new(Op::Fence, 10, 10, 0, 0xff));
         assert_eq!(d(0x0000_100f).op, Op::FenceI);
-        assert!(decode(0x0000_200f).is_err());
+        assert_eq!(d(0x0000_200f), Insn::new(Op::CboInval, 0, 0, 0, 0));
+        assert!(decode(0x0000_300f).is_err());
+        assert!(decode(0x0000_2f0f).is_err()); // cbo with rd != 0
     }
 
     #[test]
@@ -406,9 +489,8 @@ mod tests {
 
     #[test]
     fn illegal_opcodes() {
-        assert!(decode(0x0000_0007).is_err()); // LOAD-FP (flw)
-        assert!(decode(0x0000_0027).is_err()); // STORE-FP
-        assert!(decode(0x0000_0053).is_err()); // OP-FP
+        assert!(decode(0x0000_0007).is_err()); // LOAD-FP funct3 = 0
+        assert!(decode(0x0600_0053).is_err()); // OP-FP fmt = Q
         assert!(decode(0x0000_001f).is_err()); // 48-bit prefix
         assert!(decode(0x0000_7003).is_err()); // load funct3 = 7
         assert!(decode(0x0000_4023).is_err()); // store funct3 = 4

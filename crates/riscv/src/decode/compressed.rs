@@ -1,5 +1,5 @@
-//! Decoding of 16-bit compressed instructions (the RV64C subset without the
-//! floating-point loads and stores), each expanded to its base instruction.
+//! Decoding of 16-bit compressed instructions (RV64C, with the D loads and
+//! stores), each expanded to its base instruction.
 
 use super::{Form, Insn, Op};
 
@@ -145,7 +145,9 @@ pub(super) fn decode_compressed(parcel: u16) -> Option<Insn> {
         (0, 0b011) => c(Form::CLd, Op::Ld, rp_lo, rp_hi, 0, imm_cl_d(x)),
         (0, 0b110) => c(Form::CSw, Op::Sw, 0, rp_hi, rp_lo, imm_cl_w(x)),
         (0, 0b111) => c(Form::CSd, Op::Sd, 0, rp_hi, rp_lo, imm_cl_d(x)),
-        // 001 c.fld, 101 c.fsd (no D), 100 reserved.
+        (0, 0b001) => c(Form::CFld, Op::Fld, rp_lo, rp_hi, 0, imm_cl_d(x)),
+        (0, 0b101) => c(Form::CFsd, Op::Fsd, 0, rp_hi, rp_lo, imm_cl_d(x)),
+        // 100 is reserved.
         (0, _) => return None,
 
         // Quadrant 1.
@@ -186,6 +188,8 @@ pub(super) fn decode_compressed(parcel: u16) -> Option<Insn> {
 
         // Quadrant 2.
         (2, 0b000) => c(Form::CSlli, Op::Slli, r, r, 0, shamt(x)),
+        (2, 0b001) => c(Form::CFldsp, Op::Fld, r, 2, 0, imm_ldsp(x)),
+        (2, 0b101) => c(Form::CFsdsp, Op::Fsd, 0, 2, r2, imm_sdsp(x)),
         (2, 0b010) if r == 0 => return None,
         (2, 0b010) => c(Form::CLwsp, Op::Lw, r, 2, 0, imm_lwsp(x)),
         (2, 0b011) if r == 0 => return None,
@@ -200,7 +204,6 @@ pub(super) fn decode_compressed(parcel: u16) -> Option<Insn> {
         },
         (2, 0b110) => c(Form::CSwsp, Op::Sw, 0, 2, r2, imm_swsp(x)),
         (2, 0b111) => c(Form::CSdsp, Op::Sd, 0, 2, r2, imm_sdsp(x)),
-        // 001 c.fldsp, 101 c.fsdsp (no D).
         _ => return None,
     };
     Some(insn)
@@ -236,9 +239,10 @@ mod tests {
         assert_eq!(d(0xc1a8), ok(Form::CSw, Op::Sw, 0, 11, 10, 64));
         // c.sd a0, 128(a1): uimm[7] = inst[6]
         assert_eq!(d(0xe1c8), ok(Form::CSd, Op::Sd, 0, 11, 10, 128));
-        for fp in [0x2000u32, 0x2008, 0xa008, 0x8008] {
-            assert!(decode(fp).is_err(), "{fp:#x}"); // c.fld, c.fsd, reserved
-        }
+        // c.fld fa0, 8(a1); c.fsd fa0, 8(a1)
+        assert_eq!(d(0x2588), ok(Form::CFld, Op::Fld, 10, 11, 0, 8));
+        assert_eq!(d(0xa588), ok(Form::CFsd, Op::Fsd, 0, 11, 10, 8));
+        assert!(decode(0x8008).is_err()); // reserved
     }
 
     #[test]
@@ -320,9 +324,9 @@ mod tests {
         assert_eq!(d(0xdfaa).imm, 252);
         assert_eq!(d(0xe02a), ok(Form::CSdsp, Op::Sd, 0, 2, 10, 0));
         assert_eq!(d(0xffaa).imm, 504);
-        for fp in [0x2002u32, 0xa002] {
-            assert!(decode(fp).is_err(), "{fp:#x}"); // c.fldsp, c.fsdsp
-        }
+        // c.fldsp f0, 0(sp) (rd = 0 is f0, legal); c.fsdsp fa0, 8(sp)
+        assert_eq!(d(0x2002), ok(Form::CFldsp, Op::Fld, 0, 2, 0, 0));
+        assert_eq!(d(0xa42a), ok(Form::CFsdsp, Op::Fsd, 0, 2, 10, 8));
     }
 
     /// Encode a 32-bit instruction from decoded fields, for the expansion
@@ -357,6 +361,8 @@ mod tests {
             Op::Jalr => itype(0, 0x67),
             Op::Sw => stype(2),
             Op::Sd => stype(3),
+            Op::Fld => itype(3, 0x07),
+            Op::Fsd => stype(3) ^ 0x23 ^ 0x27,
             Op::Add => rtype(0, 0, 0x33),
             Op::Sub => rtype(0x20, 0, 0x33),
             Op::Xor => rtype(0, 4, 0x33),
@@ -398,8 +404,10 @@ mod tests {
                 "{parcel:#06x} expands to {expanded:#010x}"
             );
         }
-        // Of the 49,152 parcels, 10,601 are illegal (reserved, F/D, c.unimp).
-        assert_eq!(legal, 38_551);
+        // Of the 49,152 parcels, 2,409 are illegal (reserved, the RV32-only
+        // c.flw/c.fsw family's slots, c.unimp); c.fld, c.fsd, c.fldsp and
+        // c.fsdsp take 2,048 each.
+        assert_eq!(legal, 46_743);
     }
 
     #[test]

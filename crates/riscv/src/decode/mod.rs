@@ -1,7 +1,10 @@
 //! The instruction decoder: one raw instruction word in, one [`Insn`] out.
 //!
-//! The decoder covers RV64IMAC with Zicsr, Zifencei and the privileged
-//! instructions (`mret`, `sret`, `wfi`, `sfence.vma`). Its one rule: every
+//! The decoder covers RV64IMAFDC, Zfh, Zba, Zbb, Zbc, Zbs, Zbkb, Zbkx,
+//! Zicond, Zicbom, Zicboz, Zicsr, Zifencei and the privileged instructions
+//! (`mret`, `sret`, `wfi`, `sfence.vma`); it decodes everything it knows,
+//! and the hart's ISA ([`crate::isa::Isa`]) decides at translation which
+//! of it executes. Its one rule: every
 //! consumer (execution, block translation, the disassembler used in traces)
 //! reads the same decoded form, so what is printed is what executes.
 //!
@@ -18,6 +21,9 @@
 //! | `fence`, `fence.i`        | as encoded (ignored)         | `inst[31:20]`: fm in bits 11:8, pred in 7:4, succ in 3:0 (bit order `i o r w`, `i` highest) |
 //! | `sfence.vma`              | `rs1` = vaddr, `rs2` = asid  | 0                                              |
 //! | `ecall` .. `wfi`          | 0                            | 0                                              |
+//! | FP loads and stores       | `rd`/`rs2` are f registers   | the byte offset                                |
+//! | FP arithmetic, conversions| f or x registers as the instruction reads them; `rs3` for the fused multiply-adds | the rounding mode field (0..=4, 7 = dynamic; 0 where there is none) |
+//! | `cbo.*`                   | `rs1` = base                 | 0                                              |
 //!
 //! Fields an instruction does not use are 0. Compressed instructions are
 //! expanded to the base instruction they stand for (`c.lwsp a0, 8(sp)` is
@@ -26,8 +32,8 @@
 //!
 //! # What is illegal
 //!
-//! Everything outside the extensions above, including F/D (the hart does not
-//! claim them, so `c.fld` and friends are illegal too), all reserved
+//! Everything outside the extensions above (Q, V, RV32-only encodings such
+//! as `c.flw`), the reserved static rounding modes 5 and 6, all reserved
 //! encodings (the all-zero parcel, `c.addi4spn` with a zero immediate,
 //! `c.lui`/`c.addi16sp` with a zero immediate, `c.jr` with `rs1 = 0`,
 //! `c.lwsp`/`c.ldsp` with `rd = 0`, `c.addiw` with `rd = 0`, `*w` shifts with
@@ -38,9 +44,10 @@
 
 mod base;
 mod compressed;
+mod float;
 mod op;
 
-pub use op::{Form, Op};
+pub use op::{Extension, Form, FpFormat, Op};
 
 /// A decoded instruction. `Copy` and 12 bytes: blocks store these directly.
 ///
@@ -55,6 +62,9 @@ pub struct Insn {
     pub rs1: u8,
     /// Second source register, 0..=31.
     pub rs2: u8,
+    /// Third source register of the fused multiply-adds, 0..=31 (0 for
+    /// every other instruction).
+    pub rs3: u8,
     /// The immediate, packed as the module documentation describes.
     pub imm: i32,
     /// Instruction length in bytes: 2 or 4.
@@ -71,10 +81,32 @@ impl Insn {
             rd,
             rs1,
             rs2,
+            rs3: 0,
             imm,
             len: 4,
             form: Form::Standard,
         }
+    }
+
+    /// A 32-bit floating-point instruction: `imm` is the rounding mode
+    /// field (0..=4, or 7 for dynamic) where the instruction has one.
+    pub const fn fp(op: Op, rd: u8, rs1: u8, rs2: u8, rs3: u8, rm: u8) -> Self {
+        Insn {
+            op,
+            rd,
+            rs1,
+            rs2,
+            rs3,
+            imm: rm as i32,
+            len: 4,
+            form: Form::Standard,
+        }
+    }
+
+    /// The rounding-mode field of a floating-point instruction that has
+    /// one (0..=4 static, 7 dynamic).
+    pub const fn rm(&self) -> u8 {
+        (self.imm & 7) as u8
     }
 
     /// A compressed instruction expanded to `op` with the given fields.
@@ -84,6 +116,7 @@ impl Insn {
             rd,
             rs1,
             rs2,
+            rs3: 0,
             imm,
             len: 2,
             form,

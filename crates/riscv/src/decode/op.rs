@@ -1,233 +1,315 @@
 //! The operation of a decoded instruction ([`Op`]) and the compressed form it
 //! came from ([`Form`]).
 
-/// One variant per RV64IMAC + Zicsr + Zifencei + privileged instruction.
-///
-/// Compressed instructions decode to the base-ISA operation they expand to
-/// (`c.addi` is [`Op::Addi`]); [`Form`] remembers the compressed mnemonic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // The variant names are the instruction mnemonics.
-pub enum Op {
+/// Defines [`Op`] and [`Op::name`] from one list of `Variant = "mnemonic"`.
+macro_rules! ops {
+    ($($variant:ident = $name:literal,)*) => {
+        /// One variant per instruction the decoder knows: RV64IMAFDC, Zfh,
+        /// the bit-manipulation extensions (Zba, Zbb, Zbc, Zbs, Zbkb, Zbkx),
+        /// Zicond, Zicbom/Zicboz, Zicsr, Zifencei and the privileged
+        /// instructions. Which of them a hart executes is its ISA's choice
+        /// ([`crate::isa::Isa::allows`]).
+        ///
+        /// Compressed instructions decode to the base-ISA operation they
+        /// expand to (`c.addi` is [`Op::Addi`]); [`Form`] remembers the
+        /// compressed mnemonic.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)] // The variant names are the instruction mnemonics.
+        pub enum Op {
+            $($variant,)*
+        }
+
+        impl Op {
+            /// The base-ISA mnemonic, as the specification spells it
+            /// (`"amoadd.w"`, `"fcvt.w.s"`), without aliases or ordering
+            /// suffixes.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Op::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+ops! {
     // RV32I / RV64I upper immediates and jumps.
-    Lui,
-    Auipc,
-    Jal,
-    Jalr,
+    Lui = "lui",
+    Auipc = "auipc",
+    Jal = "jal",
+    Jalr = "jalr",
     // Conditional branches.
-    Beq,
-    Bne,
-    Blt,
-    Bge,
-    Bltu,
-    Bgeu,
+    Beq = "beq",
+    Bne = "bne",
+    Blt = "blt",
+    Bge = "bge",
+    Bltu = "bltu",
+    Bgeu = "bgeu",
     // Loads.
-    Lb,
-    Lh,
-    Lw,
-    Ld,
-    Lbu,
-    Lhu,
-    Lwu,
+    Lb = "lb",
+    Lh = "lh",
+    Lw = "lw",
+    Ld = "ld",
+    Lbu = "lbu",
+    Lhu = "lhu",
+    Lwu = "lwu",
     // Stores.
-    Sb,
-    Sh,
-    Sw,
-    Sd,
+    Sb = "sb",
+    Sh = "sh",
+    Sw = "sw",
+    Sd = "sd",
     // Register-immediate arithmetic.
-    Addi,
-    Slti,
-    Sltiu,
-    Xori,
-    Ori,
-    Andi,
-    Slli,
-    Srli,
-    Srai,
+    Addi = "addi",
+    Slti = "slti",
+    Sltiu = "sltiu",
+    Xori = "xori",
+    Ori = "ori",
+    Andi = "andi",
+    Slli = "slli",
+    Srli = "srli",
+    Srai = "srai",
     // Register-register arithmetic.
-    Add,
-    Sub,
-    Sll,
-    Slt,
-    Sltu,
-    Xor,
-    Srl,
-    Sra,
-    Or,
-    And,
+    Add = "add",
+    Sub = "sub",
+    Sll = "sll",
+    Slt = "slt",
+    Sltu = "sltu",
+    Xor = "xor",
+    Srl = "srl",
+    Sra = "sra",
+    Or = "or",
+    And = "and",
     // RV64I word arithmetic.
-    Addiw,
-    Slliw,
-    Srliw,
-    Sraiw,
-    Addw,
-    Subw,
-    Sllw,
-    Srlw,
-    Sraw,
+    Addiw = "addiw",
+    Slliw = "slliw",
+    Srliw = "srliw",
+    Sraiw = "sraiw",
+    Addw = "addw",
+    Subw = "subw",
+    Sllw = "sllw",
+    Srlw = "srlw",
+    Sraw = "sraw",
     // M extension.
-    Mul,
-    Mulh,
-    Mulhsu,
-    Mulhu,
-    Div,
-    Divu,
-    Rem,
-    Remu,
-    Mulw,
-    Divw,
-    Divuw,
-    Remw,
-    Remuw,
+    Mul = "mul",
+    Mulh = "mulh",
+    Mulhsu = "mulhsu",
+    Mulhu = "mulhu",
+    Div = "div",
+    Divu = "divu",
+    Rem = "rem",
+    Remu = "remu",
+    Mulw = "mulw",
+    Divw = "divw",
+    Divuw = "divuw",
+    Remw = "remw",
+    Remuw = "remuw",
     // A extension, word.
-    LrW,
-    ScW,
-    AmoswapW,
-    AmoaddW,
-    AmoxorW,
-    AmoandW,
-    AmoorW,
-    AmominW,
-    AmomaxW,
-    AmominuW,
-    AmomaxuW,
+    LrW = "lr.w",
+    ScW = "sc.w",
+    AmoswapW = "amoswap.w",
+    AmoaddW = "amoadd.w",
+    AmoxorW = "amoxor.w",
+    AmoandW = "amoand.w",
+    AmoorW = "amoor.w",
+    AmominW = "amomin.w",
+    AmomaxW = "amomax.w",
+    AmominuW = "amominu.w",
+    AmomaxuW = "amomaxu.w",
     // A extension, doubleword.
-    LrD,
-    ScD,
-    AmoswapD,
-    AmoaddD,
-    AmoxorD,
-    AmoandD,
-    AmoorD,
-    AmominD,
-    AmomaxD,
-    AmominuD,
-    AmomaxuD,
+    LrD = "lr.d",
+    ScD = "sc.d",
+    AmoswapD = "amoswap.d",
+    AmoaddD = "amoadd.d",
+    AmoxorD = "amoxor.d",
+    AmoandD = "amoand.d",
+    AmoorD = "amoor.d",
+    AmominD = "amomin.d",
+    AmomaxD = "amomax.d",
+    AmominuD = "amominu.d",
+    AmomaxuD = "amomaxu.d",
     // Fences.
-    Fence,
-    FenceI,
+    Fence = "fence",
+    FenceI = "fence.i",
     // Environment and privileged.
-    Ecall,
-    Ebreak,
-    Mret,
-    Sret,
-    Wfi,
-    SfenceVma,
+    Ecall = "ecall",
+    Ebreak = "ebreak",
+    Mret = "mret",
+    Sret = "sret",
+    Wfi = "wfi",
+    SfenceVma = "sfence.vma",
     // Zicsr.
-    Csrrw,
-    Csrrs,
-    Csrrc,
-    Csrrwi,
-    Csrrsi,
-    Csrrci,
+    Csrrw = "csrrw",
+    Csrrs = "csrrs",
+    Csrrc = "csrrc",
+    Csrrwi = "csrrwi",
+    Csrrsi = "csrrsi",
+    Csrrci = "csrrci",
+    // F.
+    Flw = "flw",
+    Fsw = "fsw",
+    FmaddS = "fmadd.s",
+    FmsubS = "fmsub.s",
+    FnmsubS = "fnmsub.s",
+    FnmaddS = "fnmadd.s",
+    FaddS = "fadd.s",
+    FsubS = "fsub.s",
+    FmulS = "fmul.s",
+    FdivS = "fdiv.s",
+    FsqrtS = "fsqrt.s",
+    FsgnjS = "fsgnj.s",
+    FsgnjnS = "fsgnjn.s",
+    FsgnjxS = "fsgnjx.s",
+    FminS = "fmin.s",
+    FmaxS = "fmax.s",
+    FeqS = "feq.s",
+    FltS = "flt.s",
+    FleS = "fle.s",
+    FclassS = "fclass.s",
+    FcvtWS = "fcvt.w.s",
+    FcvtWuS = "fcvt.wu.s",
+    FcvtLS = "fcvt.l.s",
+    FcvtLuS = "fcvt.lu.s",
+    FcvtSW = "fcvt.s.w",
+    FcvtSWu = "fcvt.s.wu",
+    FcvtSL = "fcvt.s.l",
+    FcvtSLu = "fcvt.s.lu",
+    FmvXS = "fmv.x.w",
+    FmvSX = "fmv.w.x",
+    // D.
+    Fld = "fld",
+    Fsd = "fsd",
+    FmaddD = "fmadd.d",
+    FmsubD = "fmsub.d",
+    FnmsubD = "fnmsub.d",
+    FnmaddD = "fnmadd.d",
+    FaddD = "fadd.d",
+    FsubD = "fsub.d",
+    FmulD = "fmul.d",
+    FdivD = "fdiv.d",
+    FsqrtD = "fsqrt.d",
+    FsgnjD = "fsgnj.d",
+    FsgnjnD = "fsgnjn.d",
+    FsgnjxD = "fsgnjx.d",
+    FminD = "fmin.d",
+    FmaxD = "fmax.d",
+    FeqD = "feq.d",
+    FltD = "flt.d",
+    FleD = "fle.d",
+    FclassD = "fclass.d",
+    FcvtWD = "fcvt.w.d",
+    FcvtWuD = "fcvt.wu.d",
+    FcvtLD = "fcvt.l.d",
+    FcvtLuD = "fcvt.lu.d",
+    FcvtDW = "fcvt.d.w",
+    FcvtDWu = "fcvt.d.wu",
+    FcvtDL = "fcvt.d.l",
+    FcvtDLu = "fcvt.d.lu",
+    FmvXD = "fmv.x.d",
+    FmvDX = "fmv.d.x",
+    // Zfh.
+    Flh = "flh",
+    Fsh = "fsh",
+    FmaddH = "fmadd.h",
+    FmsubH = "fmsub.h",
+    FnmsubH = "fnmsub.h",
+    FnmaddH = "fnmadd.h",
+    FaddH = "fadd.h",
+    FsubH = "fsub.h",
+    FmulH = "fmul.h",
+    FdivH = "fdiv.h",
+    FsqrtH = "fsqrt.h",
+    FsgnjH = "fsgnj.h",
+    FsgnjnH = "fsgnjn.h",
+    FsgnjxH = "fsgnjx.h",
+    FminH = "fmin.h",
+    FmaxH = "fmax.h",
+    FeqH = "feq.h",
+    FltH = "flt.h",
+    FleH = "fle.h",
+    FclassH = "fclass.h",
+    FcvtWH = "fcvt.w.h",
+    FcvtWuH = "fcvt.wu.h",
+    FcvtLH = "fcvt.l.h",
+    FcvtLuH = "fcvt.lu.h",
+    FcvtHW = "fcvt.h.w",
+    FcvtHWu = "fcvt.h.wu",
+    FcvtHL = "fcvt.h.l",
+    FcvtHLu = "fcvt.h.lu",
+    FmvXH = "fmv.x.h",
+    FmvHX = "fmv.h.x",
+    // Conversions between floating-point formats (D and Zfh/Zfhmin).
+    FcvtSD = "fcvt.s.d",
+    FcvtDS = "fcvt.d.s",
+    FcvtSH = "fcvt.s.h",
+    FcvtHS = "fcvt.h.s",
+    FcvtDH = "fcvt.d.h",
+    FcvtHD = "fcvt.h.d",
+    // Zba.
+    AddUw = "add.uw",
+    Sh1add = "sh1add",
+    Sh2add = "sh2add",
+    Sh3add = "sh3add",
+    Sh1addUw = "sh1add.uw",
+    Sh2addUw = "sh2add.uw",
+    Sh3addUw = "sh3add.uw",
+    SlliUw = "slli.uw",
+    // Zbb (rotates, andn/orn/xnor and rev8 are in Zbkb too).
+    Andn = "andn",
+    Orn = "orn",
+    Xnor = "xnor",
+    Clz = "clz",
+    Clzw = "clzw",
+    Ctz = "ctz",
+    Ctzw = "ctzw",
+    Cpop = "cpop",
+    Cpopw = "cpopw",
+    Max = "max",
+    Maxu = "maxu",
+    Min = "min",
+    Minu = "minu",
+    SextB = "sext.b",
+    SextH = "sext.h",
+    ZextH = "zext.h",
+    Rol = "rol",
+    Rolw = "rolw",
+    Ror = "ror",
+    Rori = "rori",
+    Roriw = "roriw",
+    Rorw = "rorw",
+    OrcB = "orc.b",
+    Rev8 = "rev8",
+    // Zbc (clmul and clmulh are in Zbkc too).
+    Clmul = "clmul",
+    Clmulh = "clmulh",
+    Clmulr = "clmulr",
+    // Zbs.
+    Bclr = "bclr",
+    Bclri = "bclri",
+    Bext = "bext",
+    Bexti = "bexti",
+    Binv = "binv",
+    Binvi = "binvi",
+    Bset = "bset",
+    Bseti = "bseti",
+    // Zbkb.
+    Pack = "pack",
+    Packh = "packh",
+    Packw = "packw",
+    Brev8 = "brev8",
+    // Zbkx.
+    Xperm4 = "xperm4",
+    Xperm8 = "xperm8",
+    // Zicond.
+    CzeroEqz = "czero.eqz",
+    CzeroNez = "czero.nez",
+    // Zicbom and Zicboz.
+    CboClean = "cbo.clean",
+    CboFlush = "cbo.flush",
+    CboInval = "cbo.inval",
+    CboZero = "cbo.zero",
 }
 
 impl Op {
-    /// The base-ISA mnemonic, as the specification spells it (`"amoadd.w"`,
-    /// `"sfence.vma"`), without aliases or ordering suffixes.
-    pub const fn name(self) -> &'static str {
-        use Op::*;
-        match self {
-            Lui => "lui",
-            Auipc => "auipc",
-            Jal => "jal",
-            Jalr => "jalr",
-            Beq => "beq",
-            Bne => "bne",
-            Blt => "blt",
-            Bge => "bge",
-            Bltu => "bltu",
-            Bgeu => "bgeu",
-            Lb => "lb",
-            Lh => "lh",
-            Lw => "lw",
-            Ld => "ld",
-            Lbu => "lbu",
-            Lhu => "lhu",
-            Lwu => "lwu",
-            Sb => "sb",
-            Sh => "sh",
-            Sw => "sw",
-            Sd => "sd",
-            Addi => "addi",
-            Slti => "slti",
-            Sltiu => "sltiu",
-            Xori => "xori",
-            Ori => "ori",
-            Andi => "andi",
-            Slli => "slli",
-            Srli => "srli",
-            Srai => "srai",
-            Add => "add",
-            Sub => "sub",
-            Sll => "sll",
-            Slt => "slt",
-            Sltu => "sltu",
-            Xor => "xor",
-            Srl => "srl",
-            Sra => "sra",
-            Or => "or",
-            And => "and",
-            Addiw => "addiw",
-            Slliw => "slliw",
-            Srliw => "srliw",
-            Sraiw => "sraiw",
-            Addw => "addw",
-            Subw => "subw",
-            Sllw => "sllw",
-            Srlw => "srlw",
-            Sraw => "sraw",
-            Mul => "mul",
-            Mulh => "mulh",
-            Mulhsu => "mulhsu",
-            Mulhu => "mulhu",
-            Div => "div",
-            Divu => "divu",
-            Rem => "rem",
-            Remu => "remu",
-            Mulw => "mulw",
-            Divw => "divw",
-            Divuw => "divuw",
-            Remw => "remw",
-            Remuw => "remuw",
-            LrW => "lr.w",
-            ScW => "sc.w",
-            AmoswapW => "amoswap.w",
-            AmoaddW => "amoadd.w",
-            AmoxorW => "amoxor.w",
-            AmoandW => "amoand.w",
-            AmoorW => "amoor.w",
-            AmominW => "amomin.w",
-            AmomaxW => "amomax.w",
-            AmominuW => "amominu.w",
-            AmomaxuW => "amomaxu.w",
-            LrD => "lr.d",
-            ScD => "sc.d",
-            AmoswapD => "amoswap.d",
-            AmoaddD => "amoadd.d",
-            AmoxorD => "amoxor.d",
-            AmoandD => "amoand.d",
-            AmoorD => "amoor.d",
-            AmominD => "amomin.d",
-            AmomaxD => "amomax.d",
-            AmominuD => "amominu.d",
-            AmomaxuD => "amomaxu.d",
-            Fence => "fence",
-            FenceI => "fence.i",
-            Ecall => "ecall",
-            Ebreak => "ebreak",
-            Mret => "mret",
-            Sret => "sret",
-            Wfi => "wfi",
-            SfenceVma => "sfence.vma",
-            Csrrw => "csrrw",
-            Csrrs => "csrrs",
-            Csrrc => "csrrc",
-            Csrrwi => "csrrwi",
-            Csrrsi => "csrrsi",
-            Csrrci => "csrrci",
-        }
-    }
-
     /// A conditional branch (`beq` .. `bgeu`): target `pc + imm` when taken.
     pub const fn is_branch(self) -> bool {
         matches!(
@@ -245,6 +327,225 @@ impl Op {
     /// set the pc to something other than the next instruction.
     pub const fn is_branch_or_jump(self) -> bool {
         self.is_branch() || self.is_jump()
+    }
+
+    /// The floating-point format of an F, D or Zfh instruction: the format
+    /// it computes in, or for a conversion between formats the one it
+    /// writes (`fcvt.s.d`: S; `fcvt.w.d`: D; `fcvt.d.w`: D), and for the
+    /// loads and stores the width moved. `None` for every
+    /// other instruction.
+    pub const fn fp_format(self) -> Option<FpFormat> {
+        use Op::*;
+        match self {
+            Flh | Fsh | FmaddH | FmsubH | FnmsubH | FnmaddH | FaddH | FsubH | FmulH | FdivH
+            | FsqrtH | FsgnjH | FsgnjnH | FsgnjxH | FminH | FmaxH | FeqH | FltH | FleH
+            | FclassH | FcvtWH | FcvtWuH | FcvtLH | FcvtLuH | FcvtHW | FcvtHWu | FcvtHL
+            | FcvtHLu | FmvXH | FmvHX | FcvtHS | FcvtHD => Some(FpFormat::Half),
+            Flw | Fsw | FmaddS | FmsubS | FnmsubS | FnmaddS | FaddS | FsubS | FmulS | FdivS
+            | FsqrtS | FsgnjS | FsgnjnS | FsgnjxS | FminS | FmaxS | FeqS | FltS | FleS
+            | FclassS | FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FcvtSW | FcvtSWu | FcvtSL
+            | FcvtSLu | FmvXS | FmvSX | FcvtSD | FcvtSH => Some(FpFormat::Single),
+            Fld | Fsd | FmaddD | FmsubD | FnmsubD | FnmaddD | FaddD | FsubD | FmulD | FdivD
+            | FsqrtD | FsgnjD | FsgnjnD | FsgnjxD | FminD | FmaxD | FeqD | FltD | FleD
+            | FclassD | FcvtWD | FcvtWuD | FcvtLD | FcvtLuD | FcvtDW | FcvtDWu | FcvtDL
+            | FcvtDLu | FmvXD | FmvDX | FcvtDS | FcvtDH => Some(FpFormat::Double),
+            _ => None,
+        }
+    }
+
+    /// An F, D or Zfh instruction: it needs `mstatus.FS` on.
+    pub const fn is_fp(self) -> bool {
+        self.fp_format().is_some()
+    }
+
+    /// A `fence` or `fence.i` (whose mnemonic also starts with `f`).
+    pub const fn is_fence(self) -> bool {
+        matches!(self, Op::Fence | Op::FenceI)
+    }
+
+    /// A floating-point load (`flh`, `flw`, `fld`).
+    pub const fn is_fp_load(self) -> bool {
+        matches!(self, Op::Flh | Op::Flw | Op::Fld)
+    }
+
+    /// A floating-point store (`fsh`, `fsw`, `fsd`).
+    pub const fn is_fp_store(self) -> bool {
+        matches!(self, Op::Fsh | Op::Fsw | Op::Fsd)
+    }
+
+    /// A floating-point instruction whose `rd` is an integer register:
+    /// comparisons, `fclass`, `fmv.x.*` and conversions to integers.
+    pub const fn fp_writes_xreg(self) -> bool {
+        use Op::*;
+        matches!(
+            self,
+            FeqS | FltS
+                | FleS
+                | FclassS
+                | FcvtWS
+                | FcvtWuS
+                | FcvtLS
+                | FcvtLuS
+                | FmvXS
+                | FeqD
+                | FltD
+                | FleD
+                | FclassD
+                | FcvtWD
+                | FcvtWuD
+                | FcvtLD
+                | FcvtLuD
+                | FmvXD
+                | FeqH
+                | FltH
+                | FleH
+                | FclassH
+                | FcvtWH
+                | FcvtWuH
+                | FcvtLH
+                | FcvtLuH
+                | FmvXH
+        )
+    }
+
+    /// A floating-point instruction whose `rs1` is an integer register:
+    /// the loads and stores (the base address), conversions from integers
+    /// and `fmv.*.x`.
+    pub const fn fp_reads_xreg(self) -> bool {
+        use Op::*;
+        self.is_fp_load()
+            || self.is_fp_store()
+            || matches!(
+                self,
+                FcvtSW
+                    | FcvtSWu
+                    | FcvtSL
+                    | FcvtSLu
+                    | FmvSX
+                    | FcvtDW
+                    | FcvtDWu
+                    | FcvtDL
+                    | FcvtDLu
+                    | FmvDX
+                    | FcvtHW
+                    | FcvtHWu
+                    | FcvtHL
+                    | FcvtHLu
+                    | FmvHX
+            )
+    }
+
+    /// A floating-point instruction with a rounding-mode field (`imm`).
+    pub const fn has_rm(self) -> bool {
+        use Op::*;
+        self.is_fp()
+            && !self.is_fp_load()
+            && !self.is_fp_store()
+            && !matches!(
+                self,
+                FsgnjS
+                    | FsgnjnS
+                    | FsgnjxS
+                    | FminS
+                    | FmaxS
+                    | FeqS
+                    | FltS
+                    | FleS
+                    | FclassS
+                    | FmvXS
+                    | FmvSX
+                    | FsgnjD
+                    | FsgnjnD
+                    | FsgnjxD
+                    | FminD
+                    | FmaxD
+                    | FeqD
+                    | FltD
+                    | FleD
+                    | FclassD
+                    | FmvXD
+                    | FmvDX
+                    | FsgnjH
+                    | FsgnjnH
+                    | FsgnjxH
+                    | FminH
+                    | FmaxH
+                    | FeqH
+                    | FltH
+                    | FleH
+                    | FclassH
+                    | FmvXH
+                    | FmvHX
+            )
+    }
+
+    /// A fused multiply-add (reads `rs3`).
+    pub const fn is_fma(self) -> bool {
+        use Op::*;
+        matches!(
+            self,
+            FmaddS
+                | FmsubS
+                | FnmsubS
+                | FnmaddS
+                | FmaddD
+                | FmsubD
+                | FnmsubD
+                | FnmaddD
+                | FmaddH
+                | FmsubH
+                | FnmsubH
+                | FnmaddH
+        )
+    }
+
+    /// A cache-block operation (`cbo.*`): base address in `rs1`.
+    pub const fn is_cbo(self) -> bool {
+        matches!(
+            self,
+            Op::CboClean | Op::CboFlush | Op::CboInval | Op::CboZero
+        )
+    }
+
+    /// The extension that defines the instruction. Instructions in more
+    /// than one (the rotates and `andn`/`orn`/`xnor`/`rev8`, in Zbb and
+    /// Zbkb) report the first; [`crate::isa::Isa::allows`] knows the rest.
+    pub const fn extension(self) -> Extension {
+        use Op::*;
+        if let Some(f) = self.fp_format() {
+            return match (self, f) {
+                // fcvt between S and D needs only D; the H conversions are
+                // Zfhmin, as are flh/fsh and the fmv forms.
+                (FcvtSD | FcvtDS, _) => Extension::D,
+                (Flh | Fsh | FmvXH | FmvHX | FcvtSH | FcvtHS | FcvtDH | FcvtHD, _) => {
+                    Extension::Zfhmin
+                }
+                (_, FpFormat::Half) => Extension::Zfh,
+                (_, FpFormat::Single) => Extension::F,
+                (_, FpFormat::Double) => Extension::D,
+            };
+        }
+        match self {
+            Mul | Mulh | Mulhsu | Mulhu | Div | Divu | Rem | Remu | Mulw | Divw | Divuw | Remw
+            | Remuw => Extension::M,
+            AddUw | Sh1add | Sh2add | Sh3add | Sh1addUw | Sh2addUw | Sh3addUw | SlliUw => {
+                Extension::Zba
+            }
+            Andn | Orn | Xnor | Clz | Clzw | Ctz | Ctzw | Cpop | Cpopw | Max | Maxu | Min
+            | Minu | SextB | SextH | ZextH | Rol | Rolw | Ror | Rori | Roriw | Rorw | OrcB
+            | Rev8 => Extension::Zbb,
+            Clmul | Clmulh | Clmulr => Extension::Zbc,
+            Bclr | Bclri | Bext | Bexti | Binv | Binvi | Bset | Bseti => Extension::Zbs,
+            Pack | Packh | Packw | Brev8 => Extension::Zbkb,
+            Xperm4 | Xperm8 => Extension::Zbkx,
+            CzeroEqz | CzeroNez => Extension::Zicond,
+            CboClean | CboFlush | CboInval => Extension::Zicbom,
+            CboZero => Extension::Zicboz,
+            FenceI => Extension::Zifencei,
+            Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => Extension::Zicsr,
+            _ if self.is_atomic() => Extension::A,
+            _ => Extension::I,
+        }
     }
 
     /// A Zicsr instruction (`csrrw` .. `csrrci`). The CSR number is in
@@ -339,7 +640,9 @@ impl Op {
         use Op::*;
         match self {
             Lb | Lbu | Sb => Some(1),
-            Lh | Lhu | Sh => Some(2),
+            Lh | Lhu | Sh | Flh | Fsh => Some(2),
+            Flw | Fsw => Some(4),
+            Fld | Fsd => Some(8),
             Lw | Lwu | Sw | LrW | ScW | AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW
             | AmominW | AmomaxW | AmominuW | AmomaxuW => Some(4),
             Ld | Sd | LrD | ScD | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD
@@ -348,11 +651,14 @@ impl Op {
         }
     }
 
-    /// The instruction writes `rd` (a write to `x0` is discarded by the
-    /// executor). False for stores, branches, fences and the system
-    /// instructions other than the CSR accesses.
+    /// The instruction writes `rd` (an integer register, or a floating-point
+    /// one for the F/D/Zfh instructions that write one; a write to `x0` is
+    /// discarded by the executor). False for stores, branches, fences,
+    /// `cbo.*` and the system instructions other than the CSR accesses.
     pub const fn writes_rd(self) -> bool {
         !(self.is_store()
+            || self.is_fp_store()
+            || self.is_cbo()
             || self.is_branch()
             || matches!(
                 self,
@@ -370,11 +676,15 @@ impl Op {
     /// The instruction may raise a synchronous exception when executed:
     /// memory accesses (misaligned, access and page faults), CSR accesses
     /// (illegal CSR or privilege), `ecall`/`ebreak` (always), and
-    /// `mret`/`sret`/`wfi`/`sfence.vma` (privilege, TSR, TW, TVM).
+    /// `mret`/`sret`/`wfi`/`sfence.vma` (privilege, TSR, TW, TVM), every
+    /// floating-point instruction (`mstatus.FS` off, a dynamic rounding mode
+    /// with an invalid `frm`) and `cbo.*` (permissions and enables).
     /// Branches and jumps cannot: with the C extension every target is
     /// 2-byte aligned, and fetch faults belong to the next instruction.
     pub const fn can_trap(self) -> bool {
         self.access_size().is_some()
+            || self.is_fp()
+            || self.is_cbo()
             || self.is_csr()
             || matches!(
                 self,
@@ -389,6 +699,42 @@ impl Op {
             Op::Slli | Op::Srli | Op::Srai | Op::Slliw | Op::Srliw | Op::Sraiw
         )
     }
+}
+
+/// A floating-point format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpFormat {
+    /// binary16 (Zfh).
+    Half,
+    /// binary32 (F).
+    Single,
+    /// binary64 (D).
+    Double,
+}
+
+/// An ISA extension, as far as the decoder tells them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)] // The variant names are the extension names.
+pub enum Extension {
+    I,
+    M,
+    A,
+    F,
+    D,
+    C,
+    Zicsr,
+    Zifencei,
+    Zfh,
+    Zfhmin,
+    Zba,
+    Zbb,
+    Zbc,
+    Zbs,
+    Zbkb,
+    Zbkx,
+    Zicond,
+    Zicbom,
+    Zicboz,
 }
 
 /// Which encoding an instruction came from: [`Form::Standard`] for 32-bit
@@ -432,6 +778,10 @@ pub enum Form {
     CAdd,
     CSwsp,
     CSdsp,
+    CFld,
+    CFsd,
+    CFldsp,
+    CFsdsp,
 }
 
 impl Form {
@@ -474,6 +824,10 @@ impl Form {
             CAdd => "c.add",
             CSwsp => "c.swsp",
             CSdsp => "c.sdsp",
+            CFld => "c.fld",
+            CFsd => "c.fsd",
+            CFldsp => "c.fldsp",
+            CFsdsp => "c.fsdsp",
         })
     }
 

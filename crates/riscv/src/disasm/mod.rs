@@ -40,6 +40,18 @@ pub fn reg_name(r: u8) -> &'static str {
     REG_NAMES[(r & 31) as usize]
 }
 
+/// ABI names of the floating-point registers.
+const FREG_NAMES: [&str; 32] = [
+    "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2",
+    "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9",
+    "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+
+/// The ABI name of floating-point register `r` (`f10` is `fa0`).
+pub fn freg_name(r: u8) -> &'static str {
+    FREG_NAMES[(r & 31) as usize]
+}
+
 /// Disassemble `insn`, located at `pc`, as capstone prints it: the
 /// mnemonic, and if there are operands a space and the operands separated by
 /// `", "` (`"addi a0, a0, 1"`, `"ret"`).
@@ -137,6 +149,28 @@ impl Operands {
         self
     }
 
+    fn freg(mut self, r: u8) -> Self {
+        self.sep();
+        self.0.push_str(freg_name(r));
+        self
+    }
+
+    /// `offset(base)` with a floating-point destination or source first.
+    fn fmem(self, r: u8, offset: i64, base: u8) -> Self {
+        self.freg(r).mem(offset, base)
+    }
+
+    /// The rounding-mode operand of an instruction that has one: nothing
+    /// for the dynamic mode (7), as capstone prints it.
+    fn rm(self, rm: u8) -> Self {
+        const NAMES: [&str; 8] = ["rne", "rtz", "rdn", "rup", "rmm", "", "", ""];
+        if rm == 7 {
+            self
+        } else {
+            self.text(NAMES[usize::from(rm & 7)])
+        }
+    }
+
     fn imm(mut self, v: i64) -> Self {
         self.sep();
         push_imm(&mut self.0, v);
@@ -214,6 +248,8 @@ fn render_compressed(i: &Insn) -> Operands {
         Form::CJ => o.imm(imm),
         Form::CBeqz | Form::CBnez => o.reg(i.rs1).imm(imm),
         Form::CJr | Form::CJalr => o.reg(i.rs1),
+        Form::CFld | Form::CFldsp => o.fmem(i.rd, imm, i.rs1),
+        Form::CFsd | Form::CFsdsp => o.fmem(i.rs2, imm, i.rs1),
     }
 }
 
@@ -268,7 +304,101 @@ fn render_standard(i: &Insn) -> (Mnemonic, Operands) {
             _ => base(o.reg(rs1).reg(rs2)),
         },
         Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => render_csr(i),
+        AddUw if rs2 == 0 => alias("zext.w", o.reg(rd).reg(rs1)),
+        AddUw | Sh1add | Sh2add | Sh3add | Sh1addUw | Sh2addUw | Sh3addUw | Andn | Orn | Xnor
+        | Max | Maxu | Min | Minu | Rol | Rolw | Ror | Rorw | Clmul | Clmulh | Clmulr | Bclr
+        | Bext | Binv | Bset | Pack | Packh | Packw | Xperm4 | Xperm8 | CzeroEqz | CzeroNez => {
+            base(o.reg(rd).reg(rs1).reg(rs2))
+        }
+        SlliUw | Rori | Roriw | Bclri | Bexti | Binvi | Bseti => base(o.reg(rd).reg(rs1).imm(imm)),
+        Clz | Clzw | Ctz | Ctzw | Cpop | Cpopw | SextB | SextH | ZextH | OrcB | Rev8 | Brev8 => {
+            base(o.reg(rd).reg(rs1))
+        }
+        CboClean | CboFlush | CboInval | CboZero => base(o.amo_addr(rs1)),
+        _ => render_float(i),
     }
+}
+
+/// F, D and Zfh instructions, with capstone's `fmv`/`fneg`/`fabs` aliases
+/// of the sign injections.
+fn render_float(i: &Insn) -> (Mnemonic, Operands) {
+    use Op::*;
+    let o = Operands::new();
+    let (rd, rs1, rs2, rm) = (i.rd, i.rs1, i.rs2, i.rm());
+    let name = i.op.name();
+    let imm = i.imm as i64;
+    if i.op.is_fp_load() {
+        return (plain(name), o.fmem(rd, imm, rs1));
+    }
+    if i.op.is_fp_store() {
+        return (plain(name), o.fmem(rs2, imm, rs1));
+    }
+    if i.op.is_fma() {
+        return (
+            plain(name),
+            o.freg(rd).freg(rs1).freg(rs2).freg(i.rs3).rm(rm),
+        );
+    }
+    let alias = match (i.op, rs1 == rs2) {
+        (FsgnjS, true) => Some("fmv.s"),
+        (FsgnjD, true) => Some("fmv.d"),
+        (FsgnjH, true) => Some("fmv.h"),
+        (FsgnjnS, true) => Some("fneg.s"),
+        (FsgnjnD, true) => Some("fneg.d"),
+        (FsgnjnH, true) => Some("fneg.h"),
+        (FsgnjxS, true) => Some("fabs.s"),
+        (FsgnjxD, true) => Some("fabs.d"),
+        (FsgnjxH, true) => Some("fabs.h"),
+        _ => None,
+    };
+    if let Some(alias) = alias {
+        return (plain(alias), o.freg(rd).freg(rs1));
+    }
+    let two_sources = matches!(
+        i.op,
+        FaddS
+            | FsubS
+            | FmulS
+            | FdivS
+            | FaddD
+            | FsubD
+            | FmulD
+            | FdivD
+            | FaddH
+            | FsubH
+            | FmulH
+            | FdivH
+    );
+    let o = if two_sources {
+        o.freg(rd).freg(rs1).freg(rs2)
+    } else if i.op.fp_writes_xreg() {
+        let o = o.reg(rd).freg(rs1);
+        if matches!(
+            i.op,
+            FeqS | FltS | FleS | FeqD | FltD | FleD | FeqH | FltH | FleH
+        ) {
+            o.freg(rs2)
+        } else {
+            o
+        }
+    } else if i.op.fp_reads_xreg() {
+        o.freg(rd).reg(rs1)
+    } else if i.op.has_rm() {
+        // fsqrt and the conversions between formats.
+        o.freg(rd).freg(rs1)
+    } else {
+        // fsgnj* with distinct sources, fmin, fmax.
+        o.freg(rd).freg(rs1).freg(rs2)
+    };
+    // The conversions that are always exact print no `rne`, as capstone
+    // (whose tables accept only rm = 0 for them) does.
+    let exact = matches!(i.op, FcvtDS | FcvtDW | FcvtDWu | FcvtSH | FcvtDH);
+    let o = if i.op.has_rm() && !(exact && rm == 0) {
+        o.rm(rm)
+    } else {
+        o
+    };
+    (plain(name), o)
 }
 
 fn amo_mnemonic(i: &Insn) -> Mnemonic {
@@ -446,6 +576,33 @@ mod tests {
         assert_eq!(dis(0x852e), "c.mv a0, a1");
         assert_eq!(dis(0x9d0d), "c.subw a0, a1");
         assert_eq!(dis(0x9002), "c.ebreak");
+        assert_eq!(dis(0x2588), "c.fld fa0, 8(a1)");
+        assert_eq!(dis(0xa42a), "c.fsdsp fa0, 8(sp)");
+    }
+
+    #[test]
+    fn floating_point() {
+        assert_eq!(dis(0x0085_3507), "fld fa0, 8(a0)");
+        assert_eq!(dis(0x00a5_2427), "fsw fa0, 8(a0)");
+        assert_eq!(dis(0x02c5_f553), "fadd.d fa0, fa1, fa2");
+        assert_eq!(dis(0x02c5_8553), "fadd.d fa0, fa1, fa2, rne");
+        assert_eq!(dis(0x68c5_8543), "fmadd.s fa0, fa1, fa2, fa3, rne");
+        assert_eq!(dis(0xc205_9553), "fcvt.w.d a0, fa1, rtz");
+        assert_eq!(dis(0xe205_8553), "fmv.x.d a0, fa1");
+        assert_eq!(dis(0xa2c5_a553), "feq.d a0, fa1, fa2");
+        assert_eq!(dis(0x22b5_8553), "fmv.d fa0, fa1");
+        assert_eq!(dis(0x22c5_9553), "fsgnjn.d fa0, fa1, fa2");
+    }
+
+    #[test]
+    fn bit_manipulation() {
+        assert_eq!(dis(0x08c5_853b), "add.uw a0, a1, a2");
+        assert_eq!(dis(0x0805_853b), "zext.w a0, a1");
+        assert_eq!(dis(0x6005_9513), "clz a0, a1");
+        assert_eq!(dis(0x6b85_d513), "rev8 a0, a1");
+        assert_eq!(dis(0x0805_c53b), "zext.h a0, a1");
+        assert_eq!(dis(0x0ec5_d533), "czero.eqz a0, a1, a2");
+        assert_eq!(dis(0x0045_200f), "cbo.zero (a0)");
     }
 
     #[test]

@@ -10,8 +10,12 @@ use ferrite_memory::MemorySystem;
 use ferrite_softmmu::VirtAddr;
 use ferrite_softmmu::tlb::MmuAccess;
 
+use ferrite_softmmu::Target;
+
 use crate::cpu::RiscvCpu;
-use crate::privilege::{AccessType, Exception, Trap};
+use crate::csr::fields::{ENVCFG_CBCFE, ENVCFG_CBIE, ENVCFG_CBZE};
+use crate::decode::Op;
+use crate::privilege::{AccessType, Exception, Privilege, Trap};
 
 /// The RISC-V access type of an engine access.
 pub(crate) fn access_type(access: MmuAccess) -> AccessType {
@@ -122,4 +126,65 @@ pub(crate) fn store_conditional(
         if old == expected { value } else { old }
     })?;
     Ok((u64::from(old != expected), stop))
+}
+
+/// The size of a cache block (`riscv,cbom-block-size` and
+/// `riscv,cboz-block-size` in the device tree).
+pub const CACHE_BLOCK_SIZE: u64 = 64;
+
+/// Whether `op` (a `cbo.*`) may run at the hart's privilege: always in
+/// M-mode; below it the enable bit in `menvcfg`, and in U-mode also in
+/// `senvcfg` (CBIE: any nonzero value; there are no caches, so
+/// invalidating and flushing are the same).
+fn cbo_enabled(cpu: &RiscvCpu, op: Op) -> bool {
+    let csrs = &cpu.arch.hart.csrs;
+    let allows = |env: u64| match op {
+        Op::CboZero => env & ENVCFG_CBZE != 0,
+        Op::CboInval => env & ENVCFG_CBIE != 0,
+        _ => env & ENVCFG_CBCFE != 0,
+    };
+    match cpu.arch.hart.privilege {
+        Privilege::Machine => true,
+        Privilege::Supervisor => allows(csrs.menvcfg),
+        Privilege::User => allows(csrs.menvcfg) && allows(csrs.senvcfg),
+    }
+}
+
+/// A cache-block operation on the block holding `vaddr`. `cbo.zero`
+/// stores zeros to the whole 64-byte block through the TLB (faults report
+/// the block's address); clean, flush and invalidate change nothing (there
+/// are no caches) but must be allowed to access the block: a load or a
+/// store permission suffices, and a block with neither raises a store
+/// fault, as the Zicbom specification says. `Ok` says whether the block
+/// must end; `Err(None)` is an illegal instruction (not enabled).
+pub(crate) fn cache_block_op(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    op: Op,
+    vaddr: u64,
+) -> Result<bool, Option<Trap>> {
+    if !cbo_enabled(cpu, op) {
+        return Err(None);
+    }
+    let base = vaddr & !(CACHE_BLOCK_SIZE - 1);
+    let idx = cpu.arch.data_idx;
+    if op == Op::CboZero {
+        let mut stop = false;
+        for offset in (0..CACHE_BLOCK_SIZE).step_by(8) {
+            let a = VirtAddr(base + offset);
+            if !cpu.tlb.store_fast::<8>(idx, a, 0) {
+                stop |= cpu.store_slow(mem, idx, a, 8, 0).map_err(Some)?;
+            }
+        }
+        return Ok(stop);
+    }
+    let probe = |cpu: &mut RiscvCpu, mem: &mut MemorySystem, access| {
+        cpu.arch.tlb_fill(mem, VirtAddr(vaddr), 1, access, idx)
+    };
+    match probe(cpu, mem, MmuAccess::Load) {
+        Ok(_) => Ok(false),
+        Err(_) => probe(cpu, mem, MmuAccess::Store)
+            .map(|_| false)
+            .map_err(Some),
+    }
 }

@@ -14,7 +14,11 @@
 //! each block it enters itself.
 
 pub mod alu;
+pub mod bits;
+pub(crate) mod fp;
 pub(crate) mod memory;
+
+pub use memory::CACHE_BLOCK_SIZE;
 mod system;
 pub(crate) mod threaded;
 

@@ -29,7 +29,9 @@ use ferrite_memory::MemorySystem;
 use ferrite_softmmu::block::BlockId;
 
 use super::alu::{self, sext32};
-use super::memory::{amo, load_reserved, load_slow, store_conditional, store_slow};
+use super::bits;
+use super::fp;
+use super::memory::{amo, cache_block_op, load_reserved, load_slow, store_conditional, store_slow};
 use super::system::{exec_csr, exec_system};
 use super::{Exit, STEP_FALL, STEP_INDIRECT, STEP_OTHER, STEP_TAKEN};
 use crate::cpu::RiscvCpu;
@@ -459,6 +461,15 @@ fn sync_after(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
     leave(cpu, n, Exit::Sync { pc })
 }
 
+/// Leave with the instruction of slot `s` illegal in this context (FS off,
+/// an invalid dynamic rounding mode, a disabled `cbo.*`).
+#[cold]
+fn illegal(cpu: &mut RiscvCpu, s: *const Slot, i: &Insn) -> Step {
+    let pc = pc!(s);
+    let n = before!(s);
+    leave(cpu, n, Exit::Illegal { pc, len: i.len })
+}
+
 /// Leave with the instruction of slot `s` raising `t` (it does not retire).
 #[cold]
 fn trap(cpu: &mut RiscvCpu, s: *const Slot, t: Trap) -> Step {
@@ -658,6 +669,162 @@ amo!(op_amomax_d, 8, |o: u64, s: u64| (o as i64).max(s as i64)
 amo!(op_amominu_d, 8, |o: u64, s: u64| o.min(s));
 amo!(op_amomaxu_d, 8, |o: u64, s: u64| o.max(s));
 
+// F, D, Zfh: loads and stores take the TLB fast path; the rest run in
+// `fp::execute`.
+
+macro_rules! fp_load {
+    ($name:ident, $n:literal, $fmt:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            if !cpu.arch.hart.csrs.fp_enabled() {
+                return illegal(cpu, s, &i);
+            }
+            let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
+            match cpu.tlb.load_fast::<$n>(cpu.arch.data_idx, VirtAddr(a)) {
+                Some(v) => {
+                    cpu.arch.hart.f[usize::from(i.rd & 31)] = fp::boxed($fmt, v);
+                    cpu.arch.hart.csrs.set_fp_dirty();
+                }
+                // SAFETY: the handler contract passes on.
+                None => return unsafe { fp_load_slow_then_next(cpu, mem, s, a, $n, $fmt) },
+            }
+        });
+    };
+}
+
+macro_rules! fp_store {
+    ($name:ident, $n:literal) => {
+        handler!($name, |cpu, mem, s, i| {
+            if !cpu.arch.hart.csrs.fp_enabled() {
+                return illegal(cpu, s, &i);
+            }
+            let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
+            // The low bits of the register, boxed or not.
+            let v = cpu.arch.hart.f[usize::from(i.rs2 & 31)];
+            if !cpu.tlb.store_fast::<$n>(cpu.arch.data_idx, VirtAddr(a), v) {
+                // SAFETY: the handler contract passes on.
+                return unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) };
+            }
+        });
+    };
+}
+
+/// The slow path of a floating-point load of `size` bytes at `a`, boxed as
+/// format `fmt`, then the rest of the block.
+///
+/// # Safety
+///
+/// As for [`Handler`].
+#[cold]
+#[inline(never)]
+unsafe fn fp_load_slow_then_next(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    s: *const Slot,
+    a: u64,
+    size: u32,
+    fmt: ferrite_softfloat::Format,
+) -> Step {
+    // SAFETY: the handler contract: `s` points at a live slot.
+    let i = unsafe { (*s).insn };
+    cpu.settle();
+    match load_slow(cpu, mem, a, size) {
+        Ok((v, stop)) => {
+            cpu.arch.hart.f[usize::from(i.rd & 31)] = fp::boxed(fmt, v);
+            cpu.arch.hart.csrs.set_fp_dirty();
+            if stop {
+                return sync_after(cpu, s, &i);
+            }
+            // SAFETY: a load is not a sentinel; the contract passes on.
+            unsafe { next(cpu, mem, s) }
+        }
+        Err(t) => trap(cpu, s, t),
+    }
+}
+
+fp_load!(op_flh, 2, ferrite_softfloat::HALF);
+fp_load!(op_flw, 4, ferrite_softfloat::SINGLE);
+fp_load!(op_fld, 8, ferrite_softfloat::DOUBLE);
+fp_store!(op_fsh, 2);
+fp_store!(op_fsw, 4);
+fp_store!(op_fsd, 8);
+handler!(op_fp, |cpu, mem, s, i| {
+    if !fp::execute(&mut cpu.arch.hart, &i) {
+        return illegal(cpu, s, &i);
+    }
+});
+
+// Zba, Zbb, Zbc, Zbs, Zbkb, Zbkx, Zicond.
+
+alu_rr!(op_add_uw, |a, b| b.wrapping_add(a & 0xffff_ffff));
+alu_rr!(op_sh1add, |a, b| b.wrapping_add(a << 1));
+alu_rr!(op_sh2add, |a, b| b.wrapping_add(a << 2));
+alu_rr!(op_sh3add, |a, b| b.wrapping_add(a << 3));
+alu_rr!(op_sh1add_uw, |a, b| b.wrapping_add((a & 0xffff_ffff) << 1));
+alu_rr!(op_sh2add_uw, |a, b| b.wrapping_add((a & 0xffff_ffff) << 2));
+alu_rr!(op_sh3add_uw, |a, b| b.wrapping_add((a & 0xffff_ffff) << 3));
+alu_ri!(op_slli_uw, |a, imm| (a & 0xffff_ffff) << (imm & 63));
+alu_rr!(op_andn, |a, b| a & !b);
+alu_rr!(op_orn, |a, b| a | !b);
+alu_rr!(op_xnor, |a, b| !(a ^ b));
+alu_ri!(op_clz, |a, imm| u64::from(a.leading_zeros()));
+alu_ri!(op_clzw, |a, imm| u64::from((a as u32).leading_zeros()));
+alu_ri!(op_ctz, |a, imm| u64::from(a.trailing_zeros()));
+alu_ri!(op_ctzw, |a, imm| u64::from((a as u32).trailing_zeros()));
+alu_ri!(op_cpop, |a, imm| u64::from(a.count_ones()));
+alu_ri!(op_cpopw, |a, imm| u64::from((a as u32).count_ones()));
+alu_rr!(op_max, |a, b| (a as i64).max(b as i64) as u64);
+alu_rr!(op_maxu, |a, b| a.max(b));
+alu_rr!(op_min, |a, b| (a as i64).min(b as i64) as u64);
+alu_rr!(op_minu, |a, b| a.min(b));
+alu_ri!(op_sext_b, |a, imm| a as i8 as i64 as u64);
+alu_ri!(op_sext_h, |a, imm| a as i16 as i64 as u64);
+alu_ri!(op_zext_h, |a, imm| a & 0xffff);
+alu_rr!(op_rol, |a, b| a.rotate_left((b & 63) as u32));
+alu_rr!(op_rolw, |a, b| sext32(u64::from(
+    (a as u32).rotate_left((b & 31) as u32)
+)));
+alu_rr!(op_ror, |a, b| a.rotate_right((b & 63) as u32));
+alu_ri!(op_rori, |a, imm| a.rotate_right((imm & 63) as u32));
+alu_ri!(op_roriw, |a, imm| sext32(u64::from(
+    (a as u32).rotate_right((imm & 31) as u32)
+)));
+alu_rr!(op_rorw, |a, b| sext32(u64::from(
+    (a as u32).rotate_right((b & 31) as u32)
+)));
+alu_ri!(op_orc_b, |a, imm| bits::orc_b(a));
+alu_ri!(op_rev8, |a, imm| a.swap_bytes());
+alu_rr!(op_clmul, |a, b| bits::clmul(a, b));
+alu_rr!(op_clmulh, |a, b| bits::clmulh(a, b));
+alu_rr!(op_clmulr, |a, b| bits::clmulr(a, b));
+alu_rr!(op_bclr, |a, b| a & !(1 << (b & 63)));
+alu_ri!(op_bclri, |a, imm| a & !(1 << (imm & 63)));
+alu_rr!(op_bext, |a, b| (a >> (b & 63)) & 1);
+alu_ri!(op_bexti, |a, imm| (a >> (imm & 63)) & 1);
+alu_rr!(op_binv, |a, b| a ^ (1 << (b & 63)));
+alu_ri!(op_binvi, |a, imm| a ^ (1 << (imm & 63)));
+alu_rr!(op_bset, |a, b| a | (1 << (b & 63)));
+alu_ri!(op_bseti, |a, imm| a | (1 << (imm & 63)));
+alu_rr!(op_pack, |a, b| (a & 0xffff_ffff) | (b << 32));
+alu_rr!(op_packh, |a, b| (a & 0xff) | ((b & 0xff) << 8));
+alu_rr!(op_packw, |a, b| sext32((a & 0xffff) | ((b & 0xffff) << 16)));
+alu_ri!(op_brev8, |a, imm| bits::brev8(a));
+alu_rr!(op_xperm4, |a, b| bits::xperm4(a, b));
+alu_rr!(op_xperm8, |a, b| bits::xperm8(a, b));
+alu_rr!(op_czero_eqz, |a, b| if b == 0 { 0 } else { a });
+alu_rr!(op_czero_nez, |a, b| if b != 0 { 0 } else { a });
+
+// Zicbom, Zicboz.
+
+handler!(op_cbo, |cpu, mem, s, i| {
+    cpu.settle();
+    match cache_block_op(cpu, mem, i.op, x!(cpu, i.rs1)) {
+        Ok(false) => {}
+        Ok(true) => return sync_after(cpu, s, &i),
+        Err(None) => return illegal(cpu, s, &i),
+        Err(Some(t)) => return trap(cpu, s, t),
+    }
+});
+
 // Fences and system instructions.
 
 handler!(op_fence, |cpu, mem, s, i| {});
@@ -766,5 +933,65 @@ fn handler_for(op: Op) -> Handler {
         Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma | Op::FenceI => {
             op_system
         }
+        Op::Flh => op_flh,
+        Op::Flw => op_flw,
+        Op::Fld => op_fld,
+        Op::Fsh => op_fsh,
+        Op::Fsw => op_fsw,
+        Op::Fsd => op_fsd,
+        Op::AddUw => op_add_uw,
+        Op::Sh1add => op_sh1add,
+        Op::Sh2add => op_sh2add,
+        Op::Sh3add => op_sh3add,
+        Op::Sh1addUw => op_sh1add_uw,
+        Op::Sh2addUw => op_sh2add_uw,
+        Op::Sh3addUw => op_sh3add_uw,
+        Op::SlliUw => op_slli_uw,
+        Op::Andn => op_andn,
+        Op::Orn => op_orn,
+        Op::Xnor => op_xnor,
+        Op::Clz => op_clz,
+        Op::Clzw => op_clzw,
+        Op::Ctz => op_ctz,
+        Op::Ctzw => op_ctzw,
+        Op::Cpop => op_cpop,
+        Op::Cpopw => op_cpopw,
+        Op::Max => op_max,
+        Op::Maxu => op_maxu,
+        Op::Min => op_min,
+        Op::Minu => op_minu,
+        Op::SextB => op_sext_b,
+        Op::SextH => op_sext_h,
+        Op::ZextH => op_zext_h,
+        Op::Rol => op_rol,
+        Op::Rolw => op_rolw,
+        Op::Ror => op_ror,
+        Op::Rori => op_rori,
+        Op::Roriw => op_roriw,
+        Op::Rorw => op_rorw,
+        Op::OrcB => op_orc_b,
+        Op::Rev8 => op_rev8,
+        Op::Clmul => op_clmul,
+        Op::Clmulh => op_clmulh,
+        Op::Clmulr => op_clmulr,
+        Op::Bclr => op_bclr,
+        Op::Bclri => op_bclri,
+        Op::Bext => op_bext,
+        Op::Bexti => op_bexti,
+        Op::Binv => op_binv,
+        Op::Binvi => op_binvi,
+        Op::Bset => op_bset,
+        Op::Bseti => op_bseti,
+        Op::Pack => op_pack,
+        Op::Packh => op_packh,
+        Op::Packw => op_packw,
+        Op::Brev8 => op_brev8,
+        Op::Xperm4 => op_xperm4,
+        Op::Xperm8 => op_xperm8,
+        Op::CzeroEqz => op_czero_eqz,
+        Op::CzeroNez => op_czero_nez,
+        Op::CboClean | Op::CboFlush | Op::CboInval | Op::CboZero => op_cbo,
+        // Every other floating-point instruction.
+        _ => op_fp,
     }
 }

@@ -1,4 +1,5 @@
-//! Page-table entry bits of Sv39/Sv48 (privileged spec 1.12 §4.4-4.5).
+//! Page-table entry bits of Sv39/Sv48/Sv57 (privileged spec 1.12 §4.4-4.6),
+//! with Svpbmt's PBMT field and Svnapot's N bit.
 
 /// Valid.
 pub const PTE_V: u64 = 1 << 0;
@@ -20,9 +21,22 @@ pub const PTE_D: u64 = 1 << 7;
 pub const PTE_PPN_SHIFT: u32 = 10;
 /// The physical page number field (bits 53:10).
 pub const PTE_PPN: u64 = ((1 << 44) - 1) << PTE_PPN_SHIFT;
-/// Bits 63:54: reserved (bits 60:54), PBMT (62:61) and N (63). None of
-/// Svnapot, Svpbmt is implemented, so any of them set makes the PTE invalid.
-pub const PTE_RESERVED: u64 = !((1 << 54) - 1);
+/// Bits 60:54: reserved, always zero.
+pub const PTE_RESERVED: u64 = ((1 << 7) - 1) << 54;
+/// Bits 62:61: Svpbmt's page-based memory type (0 PMA, 1 NC, 2 IO, 3
+/// reserved).
+pub const PTE_PBMT: u64 = 3 << 61;
+/// Bit 63: Svnapot's naturally aligned power-of-two mapping.
+pub const PTE_N: u64 = 1 << 63;
+
+/// Which of the optional PTE fields the walk accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PteFeatures {
+    /// Svnapot: N may be set on a 4 KiB leaf.
+    pub napot: bool,
+    /// Svpbmt with `menvcfg.PBMTE` set: PBMT 0..=2 may be set on a leaf.
+    pub pbmt: bool,
+}
 
 /// One page-table entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,9 +59,16 @@ impl Pte {
     }
 
     /// Whether the encoding is invalid whatever the access: V clear, a
-    /// reserved bit set, or the reserved W-without-R combination.
-    pub fn is_malformed(self) -> bool {
-        !self.has(PTE_V) || self.0 & PTE_RESERVED != 0 || (self.has(PTE_W) && !self.has(PTE_R))
+    /// reserved bit set, the reserved W-without-R combination, PBMT set
+    /// without Svpbmt enabled (or set to the reserved 3, or on a pointer),
+    /// N set without Svnapot (or on a pointer).
+    pub fn is_malformed(self, features: PteFeatures) -> bool {
+        let pbmt = (self.0 & PTE_PBMT) >> 61;
+        !self.has(PTE_V)
+            || self.0 & PTE_RESERVED != 0
+            || (self.has(PTE_W) && !self.has(PTE_R))
+            || (pbmt != 0 && (!features.pbmt || pbmt == 3 || !self.is_leaf()))
+            || (self.has(PTE_N) && (!features.napot || !self.is_leaf()))
     }
 }
 
@@ -60,20 +81,33 @@ mod tests {
         let p = Pte((0x8_0123 << PTE_PPN_SHIFT) | PTE_V | PTE_R | PTE_X);
         assert_eq!(p.ppn(), 0x8_0123);
         assert!(p.is_leaf());
-        assert!(!p.is_malformed());
+        let none = PteFeatures::default();
+        let all = PteFeatures {
+            napot: true,
+            pbmt: true,
+        };
+        assert!(!p.is_malformed(none));
         assert!(!Pte(PTE_V).is_leaf());
-        assert!(Pte(PTE_R).is_malformed(), "V clear");
-        assert!(Pte(PTE_V | PTE_W).is_malformed(), "W without R");
-        assert!(Pte(PTE_V | PTE_W | PTE_X).is_malformed(), "W without R");
+        assert!(Pte(PTE_R).is_malformed(none), "V clear");
+        assert!(Pte(PTE_V | PTE_W).is_malformed(all), "W without R");
+        assert!(Pte(PTE_V | PTE_W | PTE_X).is_malformed(all), "W without R");
         assert!(
-            Pte(PTE_V | PTE_R | (1 << 63)).is_malformed(),
+            Pte(PTE_V | PTE_R | PTE_N).is_malformed(none),
             "N without Svnapot"
         );
+        assert!(!Pte(PTE_V | PTE_R | PTE_N).is_malformed(all));
+        assert!(Pte(PTE_V | PTE_N).is_malformed(all), "N on a pointer");
         assert!(
-            Pte(PTE_V | PTE_R | (1 << 61)).is_malformed(),
+            Pte(PTE_V | PTE_R | (1 << 61)).is_malformed(none),
             "PBMT without Svpbmt"
         );
-        assert!(Pte(PTE_V | PTE_R | (1 << 54)).is_malformed(), "reserved");
+        assert!(!Pte(PTE_V | PTE_R | (2 << 61)).is_malformed(all));
+        assert!(Pte(PTE_V | PTE_R | (3 << 61)).is_malformed(all), "PBMT = 3");
+        assert!(
+            Pte(PTE_V | (1 << 61)).is_malformed(all),
+            "PBMT on a pointer"
+        );
+        assert!(Pte(PTE_V | PTE_R | (1 << 54)).is_malformed(all), "reserved");
         assert_eq!(Pte(u64::MAX).ppn(), (1 << 44) - 1);
     }
 }

@@ -1,8 +1,11 @@
-//! The Sv39/Sv48 page-table walk.
+//! The Sv39/Sv48/Sv57 page-table walk, with Svnapot and Svpbmt.
 
 use super::pte::*;
 use crate::csr::Csrs;
-use crate::csr::fields::{MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_PPN};
+use crate::csr::fields::{
+    MENVCFG_PBMTE, MSTATUS_MXR, MSTATUS_SUM, SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_MODE_SV57,
+    SATP_PPN,
+};
 use crate::pmp::PmpPermissions;
 use crate::privilege::{AccessType, Exception, Privilege};
 use ferrite_memory::GuestBytes;
@@ -13,6 +16,8 @@ const PTE_SIZE: u64 = 8;
 const LEVEL_BITS: u32 = 9;
 /// Page offset bits.
 const PAGE_SHIFT: u32 = 12;
+/// Size of a Svnapot mapping: 64 KiB.
+const NAPOT_SHIFT: u32 = 16;
 /// How often the walk restarts after losing a compare-and-swap race before
 /// giving up with a page fault. Harts run one at a time, so a lost race
 /// means a device rewrote the PTE between our load and our update; a few
@@ -49,10 +54,10 @@ pub(super) fn walk(
     mem: &mut dyn GuestBytes,
 ) -> Result<Mapping, Exception> {
     let satp = csrs.satp();
-    let levels: u32 = if satp >> SATP_MODE_SHIFT == SATP_MODE_SV48 {
-        4
-    } else {
-        3
+    let levels: u32 = match satp >> SATP_MODE_SHIFT {
+        SATP_MODE_SV57 => 5,
+        SATP_MODE_SV48 => 4,
+        _ => 3,
     };
     let va_bits = PAGE_SHIFT + LEVEL_BITS * levels;
     // Canonical form: bits 63..va_bits-1 all equal.
@@ -60,11 +65,16 @@ pub(super) fn walk(
     if top != 0 && top != -1 {
         return Err(access.page_fault());
     }
+    let isa = csrs.isa();
     let walker = Walker {
         csrs,
         privilege,
         vaddr,
         access,
+        features: PteFeatures {
+            napot: isa.has_named("svnapot"),
+            pbmt: isa.has_named("svpbmt") && csrs.menvcfg() & MENVCFG_PBMTE != 0,
+        },
     };
     for _ in 0..MAX_WALK_RETRIES {
         if let Some(mapping) = walker.walk_once(mem, levels)? {
@@ -81,6 +91,7 @@ struct Walker<'a> {
     privilege: Privilege,
     vaddr: u64,
     access: AccessType,
+    features: PteFeatures,
 }
 
 impl Walker<'_> {
@@ -109,10 +120,18 @@ impl Walker<'_> {
                 return Err(access.access_fault());
             }
             let pte = Pte(mem.read_u64(pte_addr).map_err(|_| access.access_fault())?);
-            if pte.is_malformed() {
+            if pte.is_malformed(self.features) {
                 return Err(access.page_fault());
             }
             if pte.is_leaf() {
+                // Svnapot: only 64 KiB mappings (a 4 KiB-level leaf whose
+                // PPN ends in 0b1000) exist; anything else with N faults.
+                if pte.has(PTE_N) {
+                    if level != 0 || pte.ppn() & 0xf != 0b1000 {
+                        return Err(access.page_fault());
+                    }
+                    return self.leaf(mem, pte, pte_addr, NAPOT_SHIFT);
+                }
                 return self.leaf(mem, pte, pte_addr, shift);
             }
             // D, A and U are reserved in pointers; QEMU faults on them.
@@ -136,7 +155,8 @@ impl Walker<'_> {
     ) -> Result<Option<Mapping>, Exception> {
         let access = self.access;
         let page_mask = (1u64 << shift) - 1;
-        if pte.ppn() & (page_mask >> PAGE_SHIFT) != 0 {
+        // A NAPOT PPN's low bits encode the size, not an address.
+        if shift != NAPOT_SHIFT && pte.ppn() & (page_mask >> PAGE_SHIFT) != 0 {
             return Err(access.page_fault()); // misaligned superpage
         }
         let mut perms = permissions(self.csrs, self.privilege, pte);
@@ -571,6 +591,91 @@ mod tests {
     }
 
     #[test]
+    fn sv57_walks_five_levels() {
+        let c = hart(SATP_MODE_SV57);
+        let mut mem = TestMemory::default();
+        let (l3, l2) = (0x8000_4000, 0x8000_3000);
+        let v = 0x00ff_ff12_3456_7000u64;
+        mem.map(ROOT, 4, v, pointer(l3));
+        mem.map(l3, 3, v, pointer(l2));
+        mem.map(l2, 2, v, pointer(L1));
+        mem.map(L1, 1, v, pointer(L0));
+        mem.map(L0, 0, v, leaf_pte(0x8060_0000, PTE_R | PTE_A));
+        let t = tr(&c, S, v | 0x123, AccessType::Load, &mut mem).unwrap();
+        assert_eq!(t.paddr, 0x8060_0123);
+        assert_eq!(mem.loads, 5);
+        // Canonical at bit 56.
+        assert_eq!(
+            tr(&c, S, 1 << 56, AccessType::Load, &mut mem),
+            Err(Exception::LoadPageFault)
+        );
+    }
+
+    #[test]
+    fn svnapot_64k_mappings() {
+        let c = hart(SATP_MODE_SV39);
+        let mut mem = TestMemory::default();
+        // PPN 0x80108 with N: the 64 KiB page at 0x8010_0000.
+        let napot = ((0x80108u64 << PTE_PPN_SHIFT) | PTE_V | RWX | AD) | PTE_N;
+        mem.map(ROOT, 2, 0x4000_0000, pointer(L1));
+        mem.map(L1, 1, 0x4000_0000, pointer(L0));
+        mem.map(L0, 0, 0x4000_3000, napot);
+        let t = tr(&c, S, 0x4000_3456, AccessType::Store, &mut mem).unwrap();
+        assert_eq!(
+            t.paddr, 0x8010_3456,
+            "the offset inside 64 KiB comes from the address"
+        );
+        // A NAPOT PPN not ending in 0b1000 is reserved.
+        mem.map(
+            L0,
+            0,
+            0x4000_3000,
+            napot & !(8 << PTE_PPN_SHIFT) | (4 << PTE_PPN_SHIFT),
+        );
+        assert_eq!(
+            tr(&c, S, 0x4000_3000, AccessType::Load, &mut mem),
+            Err(Exception::LoadPageFault)
+        );
+        // N on a 2 MiB leaf faults.
+        mem.map(L1, 1, 0x4020_0000, leaf_pte(0x8020_0000, RWX | AD) | PTE_N);
+        assert_eq!(
+            tr(&c, S, 0x4020_0000, AccessType::Load, &mut mem),
+            Err(Exception::LoadPageFault)
+        );
+        // Without Svnapot in the ISA, N makes the PTE invalid.
+        let mut c = hart(SATP_MODE_SV39);
+        c.isa = crate::isa::Isa::parse("rv64gc").unwrap();
+        mem.map(L0, 0, 0x4000_3000, napot);
+        assert_eq!(
+            tr(&c, S, 0x4000_3000, AccessType::Load, &mut mem),
+            Err(Exception::LoadPageFault)
+        );
+    }
+
+    #[test]
+    fn svpbmt_needs_menvcfg_pbmte() {
+        let mut c = hart(SATP_MODE_SV39);
+        let mut mem = TestMemory::default();
+        map_4k(&mut mem, 0x1000, 0x8010_0000, RWX | AD | (2 << 61));
+        assert_eq!(
+            tr(&c, S, 0x1000, AccessType::Load, &mut mem),
+            Err(Exception::LoadPageFault),
+            "PBMT set while menvcfg.PBMTE is clear"
+        );
+        c.write(MENVCFG, MENVCFG_PBMTE, M, &CTX).unwrap();
+        assert_eq!(
+            tr(&c, S, 0x1000, AccessType::Load, &mut mem).unwrap().paddr,
+            0x8010_0000
+        );
+        map_4k(&mut mem, 0x1000, 0x8010_0000, RWX | AD | (3 << 61));
+        assert_eq!(
+            tr(&c, S, 0x1000, AccessType::Load, &mut mem),
+            Err(Exception::LoadPageFault),
+            "PBMT = 3 is reserved"
+        );
+    }
+
+    #[test]
     fn random_page_tables_never_panic_or_loop() {
         // Fill the first 64 KiB of RAM with random words biased towards
         // valid PTEs that point back into the same 64 KiB, then translate
@@ -582,7 +687,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for mode in [SATP_MODE_SV39, SATP_MODE_SV48] {
+        for mode in [SATP_MODE_SV39, SATP_MODE_SV48, SATP_MODE_SV57] {
             let mut c = hart(mode);
             let mut mem = TestMemory::default();
             for i in 0..8192u64 {
