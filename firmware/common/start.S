@@ -13,6 +13,10 @@ _start:
     /* Interrupts off; an early trap lands in the M trap entry. */
     csrw    mie, zero
     csrci   mstatus, 0x8
+    /* Floating point on (mstatus.FS = Initial), as firmware does before
+       running C built for rv64gc; a hart without F ignores the write. */
+    li      t0, 1 << 13
+    csrs    mstatus, t0
     .option push
     .option norelax
     la      gp, __global_pointer$

@@ -1,5 +1,5 @@
 /*
- * Paging tests shared by vm_sv39 and vm_sv48 (the includer defines LEVELS = 3 or 4).
+ * Paging tests shared by vm_sv39, vm_sv48 and vm_sv57 (the includer defines LEVELS = 3, 4 or 5).
  * M builds the tables; S and U do the accesses; faults are taken in M and recorded.
  * RAM is identity-mapped with a 1 GiB leaf (RWX, A and D set, not U) so S code,
  * stacks and globals keep working once satp is on.
@@ -14,7 +14,7 @@
 #define PTE_G 0x20
 #define PTE_A 0x40
 #define PTE_D 0x80
-#define SATP_MODE (LEVELS == 3 ? 8UL : 9UL)
+#define SATP_MODE (LEVELS == 3 ? 8UL : LEVELS == 4 ? 9UL : 10UL)
 
 #define VA_BASE   0x40000000UL            /* 4 KiB test pages: VA_BASE + n * 4 KiB */
 #define VA_PAGE(n) (VA_BASE + (n) * 0x1000UL)

@@ -64,8 +64,12 @@ pub fn run_captured(
 /// Runs one manifest test and panics, naming the test, if the exit status
 /// or the output is not what the manifest says.
 pub fn run_manifest_test(t: &ManifestTest) {
-    let board: BoardKind = t
-        .machine
+    // `virt` or `virt+rv64imac`: the board, and optionally the harts' ISA.
+    let (machine, isa) = match t.machine.split_once('+') {
+        Some((m, isa)) => (m, Some(isa)),
+        None => (t.machine, None),
+    };
+    let board: BoardKind = machine
         .parse()
         .unwrap_or_else(|e| panic!("{}: {e}", t.name));
     assert!(
@@ -76,6 +80,11 @@ pub fn run_manifest_test(t: &ManifestTest) {
     );
     let mut config = MachineConfig::new(board).with_kernel(ImageSource::file(t.elf));
     config.harts = t.smp;
+    if let Some(isa) = isa {
+        config.isa = isa
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: bad ISA in the manifest: {e}", t.name));
+    }
     let run = run_captured(
         config,
         b"",
