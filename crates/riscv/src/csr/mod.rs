@@ -193,6 +193,14 @@ impl Csrs {
         self.mstatus & MSTATUS_FS != 0
     }
 
+    /// Whether `mstatus.FS` is Dirty: floating-point instructions may run,
+    /// and writing FP state needs no further bookkeeping (the fast paths'
+    /// one check).
+    #[inline]
+    pub(crate) fn fp_dirty(&self) -> bool {
+        self.mstatus & MSTATUS_FS == MSTATUS_FS_DIRTY
+    }
+
     /// Record that floating-point state changed: `mstatus.FS` = Dirty.
     #[inline]
     pub(crate) fn set_fp_dirty(&mut self) {

@@ -188,6 +188,190 @@ pub(crate) fn execute(h: &mut Hart, i: &Insn) -> bool {
     true
 }
 
+/// An operation the host FPU may compute ([`fast`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HostOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Sqrt,
+    /// A fused multiply-add: (negate the product, negate the addend).
+    Fma(bool, bool),
+}
+
+/// A host floating-point type the fast path computes in.
+trait HostFloat: Copy + PartialEq + PartialOrd {
+    const ZERO: Self;
+    const MIN_NORMAL: Self;
+    fn from_reg(raw: u64) -> Option<Self>;
+    fn to_reg(self) -> u64;
+    fn finite(self) -> bool;
+    fn abs(self) -> Self;
+    /// The host's correctly rounded result, or `None` where the host has
+    /// no fast fused multiply-add.
+    fn compute(op: HostOp, a: Self, b: Self, c: Self) -> Option<Self>;
+}
+
+/// A host fused multiply-add where one instruction does it: always on
+/// aarch64, on x86_64 when the CPU has FMA3 (`$fma3` is `mul_add` compiled
+/// with FMA3 enabled). Elsewhere `None`: the library's `fma` is a software
+/// routine slower than the soft-float path.
+macro_rules! host_fma {
+    ($a:expr, $b:expr, $c:expr, $fma3:ident) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: the function only needs the FMA3 instructions,
+                // which the check above found on this CPU.
+                Some(unsafe { $fma3($a, $b, $c) })
+            } else {
+                None
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            Some($a.mul_add($b, $c))
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            let _ = ($a, $b, $c);
+            None
+        }
+    }};
+}
+
+/// `a * b + c` with one rounding, as one `vfmadd` instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn fma3_f64(a: f64, b: f64, c: f64) -> f64 {
+    a.mul_add(b, c)
+}
+
+/// `a * b + c` with one rounding, as one `vfmadd` instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn fma3_f32(a: f32, b: f32, c: f32) -> f32 {
+    a.mul_add(b, c)
+}
+
+macro_rules! host_float {
+    ($t:ty, $fma3:ident, $from_reg:expr, $to_reg:expr) => {
+        impl HostFloat for $t {
+            const ZERO: Self = 0.0;
+            const MIN_NORMAL: Self = <$t>::MIN_POSITIVE;
+            #[inline(always)]
+            fn from_reg(raw: u64) -> Option<Self> {
+                $from_reg(raw)
+            }
+            #[inline(always)]
+            fn to_reg(self) -> u64 {
+                $to_reg(self)
+            }
+            #[inline(always)]
+            fn finite(self) -> bool {
+                self.is_finite()
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn compute(op: HostOp, a: Self, b: Self, c: Self) -> Option<Self> {
+                Some(match op {
+                    HostOp::Add => a + b,
+                    HostOp::Sub => a - b,
+                    HostOp::Mul => a * b,
+                    HostOp::Div => a / b,
+                    HostOp::Sqrt => a.sqrt(),
+                    HostOp::Fma(np, na) => {
+                        let a = if np { -a } else { a };
+                        let c = if na { -c } else { c };
+                        return host_fma!(a, b, c, $fma3);
+                    }
+                })
+            }
+        }
+    };
+}
+
+host_float!(
+    f64,
+    fma3_f64,
+    |raw: u64| Some(f64::from_bits(raw)),
+    |v: f64| v.to_bits()
+);
+host_float!(
+    f32,
+    fma3_f32,
+    |raw: u64| (raw >> 32 == 0xffff_ffff).then(|| f32::from_bits(raw as u32)),
+    |v: f32| u64::from(v.to_bits()) | 0xffff_ffff_0000_0000
+);
+
+/// Run `op` on the host FPU when that provably gives the soft-float's
+/// result and flags (QEMU's "hardfloat" rule): `mstatus.FS` already Dirty
+/// (the common state once a program computes), rounding to nearest even
+/// (the host's mode), `fflags.NX` already set (so an inexact result adds
+/// no flag), single operands properly boxed, and a result that is finite
+/// and larger in magnitude than the smallest normal (so no overflow, no
+/// tininess, and no invalid operation: those give infinities, NaNs or tiny
+/// results), or a zero that no rounding produced (a sum, always exact when
+/// it is zero; a product or quotient of a zero operand). NaN operands give
+/// NaN results, so they always take the soft-float path. Otherwise returns
+/// false, changing nothing, and the caller takes the soft-float path.
+/// The tests below check that the two paths agree on random operands.
+#[inline(always)]
+pub(crate) fn fast(h: &mut Hart, i: &Insn, op: HostOp, f: FpFormat) -> bool {
+    match f {
+        FpFormat::Double => fast_in::<f64>(h, i, op),
+        FpFormat::Single => fast_in::<f32>(h, i, op),
+        FpFormat::Half => false,
+    }
+}
+
+#[inline(always)]
+fn fast_in<T: HostFloat>(h: &mut Hart, i: &Insn, op: HostOp) -> bool {
+    let c = &h.csrs;
+    let rm = if i.rm() == 7 { c.frm } else { i.rm() };
+    // FS Dirty (so enabled, and nothing to record), NX accrued, RNE.
+    if !c.fp_dirty() || c.fflags & Flags::INEXACT == 0 || rm != 0 {
+        return false;
+    }
+    let fma = matches!(op, HostOp::Fma(..));
+    let unary = op == HostOp::Sqrt;
+    let operand = |r: u8, used: bool| {
+        if used {
+            T::from_reg(h.f[usize::from(r)])
+        } else {
+            Some(T::ZERO)
+        }
+    };
+    let (Some(a), Some(b), Some(addend)) = (
+        operand(i.rs1, true),
+        operand(i.rs2, !unary),
+        operand(i.rs3, fma),
+    ) else {
+        return false;
+    };
+    let Some(r) = T::compute(op, a, b, addend) else {
+        return false;
+    };
+    let ok = if r == T::ZERO {
+        match op {
+            HostOp::Add | HostOp::Sub => true,
+            HostOp::Mul => a == T::ZERO || b == T::ZERO,
+            HostOp::Div | HostOp::Sqrt => a == T::ZERO,
+            HostOp::Fma(..) => (a == T::ZERO || b == T::ZERO) && addend == T::ZERO,
+        }
+    } else {
+        r.finite() && r.abs() > T::MIN_NORMAL
+    };
+    if ok {
+        h.f[usize::from(i.rd)] = r.to_reg();
+    }
+    ok
+}
+
 /// The low `bits` bits of `v`, sign-extended.
 fn sign_extend(v: u64, bits: u32) -> u64 {
     let shift = 64 - bits;
@@ -269,5 +453,105 @@ mod tests {
             assert!(run(&mut h, w));
             assert_eq!(f64::from_bits(h.f[10]), want, "{w:#x}");
         }
+    }
+
+    /// Bits of a double (or a single, in the low 32 bits) biased towards
+    /// the fast path's edges: ordinary values, tiny and huge ones,
+    /// subnormals, zeros, infinities and NaNs.
+    fn operand(double: bool) -> proptest::strategy::BoxedStrategy<u64> {
+        use proptest::prelude::*;
+        let (frac, bias, exp_max) = if double {
+            (52u32, 1023u64, 2047u64)
+        } else {
+            (23, 127, 255)
+        };
+        let sign = 1u64 << (frac + if double { 11 } else { 8 });
+        let pack = move |(s, e, m): (bool, u64, u64)| {
+            (if s { sign } else { 0 }) | e << frac | (m & ((1 << frac) - 1))
+        };
+        prop_oneof![
+            any::<u64>().prop_map(move |x| if double { x } else { x & 0xffff_ffff }),
+            (any::<bool>(), bias - 40..bias + 40, any::<u64>()).prop_map(pack),
+            (any::<bool>(), 0u64..3, any::<u64>()).prop_map(pack),
+            (any::<bool>(), exp_max - 2..=exp_max, 0u64..4).prop_map(pack),
+        ]
+        .boxed()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// Whenever the host fast path answers, the soft-float gives the
+        /// same register value and flags.
+        #[test]
+        fn fast_path_agrees_with_soft_float(
+            double in proptest::prelude::any::<bool>(),
+            which in 0usize..9,
+            a in operand(true), b in operand(true), c in operand(true),
+            sa in operand(false), sb in operand(false), sc in operand(false),
+        ) {
+            // fadd fsub fmul fdiv fsqrt fmadd fmsub fnmsub fnmadd, rm = dyn.
+            const D: [u32; 9] = [0x02c5_f553, 0x0ac5_f553, 0x12c5_f553, 0x1ac5_f553, 0x5a05_f553,
+                0x6ac5_f543, 0x6ac5_f547, 0x6ac5_f54b, 0x6ac5_f54f];
+            let word = if double { D[which] } else { D[which] & !(1 << 25) };
+            let i = decode(word).unwrap_or_else(|e| panic!("{e}"));
+            let mut h = Hart::new(0, 0);
+            h.csrs.mstatus |= MSTATUS_FS_DIRTY;
+            h.csrs.fflags = Flags::INEXACT;
+            let regs = if double { [a, b, c] } else { [sa | !0xffff_ffff, sb | !0xffff_ffff, sc | !0xffff_ffff] };
+            h.f[11] = regs[0];
+            h.f[12] = regs[1];
+            h.f[13] = regs[2];
+            let op = match which {
+                0 => HostOp::Add,
+                1 => HostOp::Sub,
+                2 => HostOp::Mul,
+                3 => HostOp::Div,
+                4 => HostOp::Sqrt,
+                5 => HostOp::Fma(false, false),
+                6 => HostOp::Fma(false, true),
+                7 => HostOp::Fma(true, false),
+                _ => HostOp::Fma(true, true),
+            };
+            let fmt = if double { FpFormat::Double } else { FpFormat::Single };
+            let mut fast_h = h.clone();
+            if fast(&mut fast_h, &i, op, fmt) {
+                let mut soft_h = h.clone();
+                proptest::prop_assert!(execute(&mut soft_h, &i));
+                proptest::prop_assert_eq!(fast_h.f[10], soft_h.f[10], "{} on {:x?}", i.op.name(), regs);
+                proptest::prop_assert_eq!(fast_h.csrs.fflags, soft_h.csrs.fflags);
+                proptest::prop_assert_eq!(fast_h.csrs.mstatus, soft_h.csrs.mstatus);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_declines_what_it_cannot_prove() {
+        let mut h = Hart::new(0, 0);
+        h.csrs.mstatus |= MSTATUS_FS_DIRTY;
+        let i = decode(0x02c5_f553).unwrap_or_else(|e| panic!("{e}")); // fadd.d dyn
+        h.f[11] = 1f64.to_bits();
+        h.f[12] = 3f64.to_bits();
+        assert!(
+            !fast(&mut h, &i, HostOp::Add, FpFormat::Double),
+            "NX not yet accrued"
+        );
+        h.csrs.fflags = Flags::INEXACT;
+        assert!(fast(&mut h, &i, HostOp::Add, FpFormat::Double));
+        h.csrs.frm = 1;
+        assert!(
+            !fast(&mut h, &i, HostOp::Add, FpFormat::Double),
+            "rounding towards zero"
+        );
+        h.csrs.frm = 0;
+        h.f[12] = f64::MAX.to_bits();
+        h.f[11] = f64::MAX.to_bits();
+        assert!(!fast(&mut h, &i, HostOp::Add, FpFormat::Double), "overflow");
+        h.f[11] = f64::MIN_POSITIVE.to_bits();
+        h.f[12] = (-f64::MIN_POSITIVE * 0.5).to_bits();
+        assert!(
+            !fast(&mut h, &i, HostOp::Add, FpFormat::Double),
+            "a tiny result"
+        );
     }
 }

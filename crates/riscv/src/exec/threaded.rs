@@ -675,14 +675,18 @@ amo!(op_amomaxu_d, 8, |o: u64, s: u64| o.max(s));
 macro_rules! fp_load {
     ($name:ident, $n:literal, $fmt:expr) => {
         handler!($name, |cpu, mem, s, i| {
-            if !cpu.arch.hart.csrs.fp_enabled() {
+            // FS Dirty is the common case: enabled, nothing to record.
+            let dirty = cpu.arch.hart.csrs.fp_dirty();
+            if !dirty && !cpu.arch.hart.csrs.fp_enabled() {
                 return illegal(cpu, s, &i);
             }
             let a = x!(cpu, i.rs1).wrapping_add(i64::from(i.imm) as u64);
             match cpu.tlb.load_fast::<$n>(cpu.arch.data_idx, VirtAddr(a)) {
                 Some(v) => {
                     cpu.arch.hart.f[usize::from(i.rd & 31)] = fp::boxed($fmt, v);
-                    cpu.arch.hart.csrs.set_fp_dirty();
+                    if !dirty {
+                        cpu.arch.hart.csrs.set_fp_dirty();
+                    }
                 }
                 // SAFETY: the handler contract passes on.
                 None => return unsafe { fp_load_slow_then_next(cpu, mem, s, a, $n, $fmt) },
@@ -752,6 +756,59 @@ handler!(op_fp, |cpu, mem, s, i| {
         return illegal(cpu, s, &i);
     }
 });
+
+/// A handler for an arithmetic instruction the host FPU may run: the fast
+/// path when it applies ([`fp::fast`]), the soft-float otherwise (out of
+/// line, so the fast path needs no stack frame).
+macro_rules! fp_arith {
+    ($name:ident, $op:expr, $fmt:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            if !fp::fast(&mut cpu.arch.hart, &i, $op, $fmt) {
+                // SAFETY: the handler contract passes on.
+                return unsafe { fp_soft_then_next(cpu, mem, s) };
+            }
+        });
+    };
+}
+
+/// The soft-float path of the instruction of slot `s`, then the rest of
+/// the block.
+///
+/// # Safety
+///
+/// As for [`Handler`].
+#[cold]
+#[inline(never)]
+unsafe fn fp_soft_then_next(cpu: &mut RiscvCpu, mem: &mut MemorySystem, s: *const Slot) -> Step {
+    // SAFETY: the handler contract: `s` points at a live slot.
+    let i = unsafe { (*s).insn };
+    if !fp::execute(&mut cpu.arch.hart, &i) {
+        return illegal(cpu, s, &i);
+    }
+    // SAFETY: an FP instruction is not a sentinel; the contract passes on.
+    unsafe { next(cpu, mem, s) }
+}
+
+use crate::decode::FpFormat::{Double as D64, Single as S32};
+use fp::HostOp;
+fp_arith!(op_fadd_d, HostOp::Add, D64);
+fp_arith!(op_fsub_d, HostOp::Sub, D64);
+fp_arith!(op_fmul_d, HostOp::Mul, D64);
+fp_arith!(op_fdiv_d, HostOp::Div, D64);
+fp_arith!(op_fsqrt_d, HostOp::Sqrt, D64);
+fp_arith!(op_fmadd_d, HostOp::Fma(false, false), D64);
+fp_arith!(op_fmsub_d, HostOp::Fma(false, true), D64);
+fp_arith!(op_fnmsub_d, HostOp::Fma(true, false), D64);
+fp_arith!(op_fnmadd_d, HostOp::Fma(true, true), D64);
+fp_arith!(op_fadd_s, HostOp::Add, S32);
+fp_arith!(op_fsub_s, HostOp::Sub, S32);
+fp_arith!(op_fmul_s, HostOp::Mul, S32);
+fp_arith!(op_fdiv_s, HostOp::Div, S32);
+fp_arith!(op_fsqrt_s, HostOp::Sqrt, S32);
+fp_arith!(op_fmadd_s, HostOp::Fma(false, false), S32);
+fp_arith!(op_fmsub_s, HostOp::Fma(false, true), S32);
+fp_arith!(op_fnmsub_s, HostOp::Fma(true, false), S32);
+fp_arith!(op_fnmadd_s, HostOp::Fma(true, true), S32);
 
 // Zba, Zbb, Zbc, Zbs, Zbkb, Zbkx, Zicond.
 
@@ -991,6 +1048,24 @@ fn handler_for(op: Op) -> Handler {
         Op::CzeroEqz => op_czero_eqz,
         Op::CzeroNez => op_czero_nez,
         Op::CboClean | Op::CboFlush | Op::CboInval | Op::CboZero => op_cbo,
+        Op::FaddD => op_fadd_d,
+        Op::FsubD => op_fsub_d,
+        Op::FmulD => op_fmul_d,
+        Op::FdivD => op_fdiv_d,
+        Op::FsqrtD => op_fsqrt_d,
+        Op::FmaddD => op_fmadd_d,
+        Op::FmsubD => op_fmsub_d,
+        Op::FnmsubD => op_fnmsub_d,
+        Op::FnmaddD => op_fnmadd_d,
+        Op::FaddS => op_fadd_s,
+        Op::FsubS => op_fsub_s,
+        Op::FmulS => op_fmul_s,
+        Op::FdivS => op_fdiv_s,
+        Op::FsqrtS => op_fsqrt_s,
+        Op::FmaddS => op_fmadd_s,
+        Op::FmsubS => op_fmsub_s,
+        Op::FnmsubS => op_fnmsub_s,
+        Op::FnmaddS => op_fnmadd_s,
         // Every other floating-point instruction.
         _ => op_fp,
     }
