@@ -545,3 +545,57 @@ fn a_trap_loop_ends_the_run_with_its_own_status_and_a_bounded_log() {
     assert!(size < 1 << 20, "the -d int log grew to {size} bytes");
     let _ = std::fs::remove_file(&log);
 }
+
+/// Whether `hay` contains `needle` as bytes.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn isa_option() {
+    // One clear error for what Ferrite does not implement or know.
+    assert_one_line_error(
+        &ferrite(&["run", "--isa", "rv64gcv"]),
+        "extension `v` is not supported",
+    );
+    assert_one_line_error(
+        &ferrite(&["run", "--isa", "rv64gc_zfoo"]),
+        "unknown extension `zfoo`",
+    );
+    assert_one_line_error(
+        &ferrite(&["run", "--isa", "rv32imac"]),
+        "must start with `rv64`",
+    );
+    let o = ferrite(&["run", "--isa", "help"]);
+    assert!(stdout(&o).contains("rv64imafdc_"), "{}", stdout(&o));
+    // The device tree follows the ISA.
+    let dir = std::env::temp_dir().join(format!("ferrite-cli-isa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("imac.dtb");
+    let o = ferrite(&[
+        "run",
+        "--isa",
+        "rv64imac",
+        "--dump-dtb",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let blob = std::fs::read(&path).unwrap();
+    assert!(contains(&blob, b"rv64imac_zicntr_zicsr_zifencei"));
+    assert!(
+        !contains(&blob, b"riscv,cboz-block-size"),
+        "no Zicboz, no block size"
+    );
+    let o = ferrite(&["run", "--dump-dtb", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let blob = std::fs::read(&path).unwrap();
+    assert!(contains(&blob, b"rv64imafdc_zicbom"));
+    assert!(contains(&blob, b"riscv,cboz-block-size"));
+    assert!(contains(&blob, b"riscv,sv57"));
+    // A program built for rv64gc stops at its first FP instruction on a
+    // hart without F.
+    let fp = workspace().join("firmware/bin/fp.elf");
+    let o = ferrite(&["run", "--isa", "rv64imac", fp.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(222), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
