@@ -17,491 +17,97 @@ struct fp_op {
     int single;
 };
 
-static uint64_t op_fadd_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfadd.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
+/* Each operation as a function of three raw operands: move them into fa0,
+   fa1 and fa3 (boxing singles), run the instruction with the dynamic
+   rounding mode, move the result out (fmv.x.w sign-extends a single). */
+#define MVF_D "fmv.d.x"
+#define MVX_D "fmv.x.d"
+#define MVF_S "fmv.w.x"
+#define MVX_S "fmv.x.w"
+/* The other format, for fcvt.s.d / fcvt.d.s results. */
+#define MVX_OTHER_D MVX_S
+#define MVX_OTHER_S MVX_D
+#define FP_FN(fn, body, ...)                                                                  \
+    static uint64_t fn(uint64_t a, uint64_t b, uint64_t c)                                    \
+    {                                                                                         \
+        uint64_t r;                                                                           \
+        (void)a;                                                                              \
+        (void)b;                                                                              \
+        (void)c;                                                                              \
+        __asm__ volatile(body : "=r"(r) : __VA_ARGS__ : "fa0", "fa1", "fa2", "fa3");          \
+        return r;                                                                             \
+    }
+/* fd = op fs1, fs2 */
+#define FF_F(F, fn, insn) FP_FN(fn, MVF_##F " fa0, %1\n" MVF_##F " fa1, %2\n" insn " fa2, fa0, fa1\n" \
+                                MVX_##F " %0, fa2", "r"(a), "r"(b))
+/* fd = op fs1, fs2, fs3 */
+#define FFF_F(F, fn, insn) FP_FN(fn, MVF_##F " fa0, %1\n" MVF_##F " fa1, %2\n" MVF_##F " fa3, %3\n" \
+                                 insn " fa2, fa0, fa1, fa3\n" MVX_##F " %0, fa2", "r"(a), "r"(b), "r"(c))
+/* fd = op fs1 */
+#define F_F(F, fn, insn) FP_FN(fn, MVF_##F " fa0, %1\n" insn " fa2, fa0\n" MVX_##F " %0, fa2", "r"(a))
+/* fd (the other format) = op fs1 */
+#define F_G(F, fn, insn) FP_FN(fn, MVF_##F " fa0, %1\n" insn " fa2, fa0\n" MVX_OTHER_##F " %0, fa2", "r"(a))
+/* xd = op fs1, fs2 */
+#define FF_X(F, fn, insn) FP_FN(fn, MVF_##F " fa0, %1\n" MVF_##F " fa1, %2\n" insn " %0, fa0, fa1", "r"(a), "r"(b))
+/* xd = op fs1 */
+#define F_X(F, fn, insn) FP_FN(fn, MVF_##F " fa0, %1\n" insn " %0, fa0", "r"(a))
+/* fd = op xs1 */
+#define X_F(F, fn, insn) FP_FN(fn, insn " fa2, %1\n" MVX_##F " %0, fa2", "r"(a))
 
-static uint64_t op_fsub_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfsub.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmul_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmul.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fdiv_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfdiv.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmin_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmin.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmax_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmax.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsgnj_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfsgnj.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsgnjn_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfsgnjn.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsgnjx_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfsgnjx.d fa2, fa0, fa1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmadd_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmv.d.x fa3, %3\nfmadd.d fa2, fa0, fa1, fa3\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmsub_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmv.d.x fa3, %3\nfmsub.d fa2, fa0, fa1, fa3\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fnmsub_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmv.d.x fa3, %3\nfnmsub.d fa2, fa0, fa1, fa3\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fnmadd_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfmv.d.x fa3, %3\nfnmadd.d fa2, fa0, fa1, fa3\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsqrt_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfsqrt.d fa2, fa0\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_s_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfcvt.s.d fa2, fa0\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_feq_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfeq.d %0, fa0, fa1" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_flt_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nflt.d %0, fa0, fa1" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fle_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfmv.d.x fa1, %2\nfle.d %0, fa0, fa1" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fclass_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfclass.d %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_w_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfcvt.w.d %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_d_w(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.d.w fa2, %1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_wu_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfcvt.wu.d %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_d_wu(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.d.wu fa2, %1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_l_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfcvt.l.d %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_d_l(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.d.l fa2, %1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_lu_d(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.d.x fa0, %1\nfcvt.lu.d %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_d_lu(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.d.lu fa2, %1\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fadd_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfadd.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsub_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfsub.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmul_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmul.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fdiv_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfdiv.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmin_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmin.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmax_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmax.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsgnj_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfsgnj.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsgnjn_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfsgnjn.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsgnjx_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfsgnjx.s fa2, fa0, fa1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmadd_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmv.w.x fa3, %3\nfmadd.s fa2, fa0, fa1, fa3\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fmsub_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmv.w.x fa3, %3\nfmsub.s fa2, fa0, fa1, fa3\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fnmsub_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmv.w.x fa3, %3\nfnmsub.s fa2, fa0, fa1, fa3\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fnmadd_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfmv.w.x fa3, %3\nfnmadd.s fa2, fa0, fa1, fa3\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a), "r"(b), "r"(c) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fsqrt_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfsqrt.s fa2, fa0\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_d_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfcvt.d.s fa2, fa0\nfmv.x.d %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_feq_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfeq.s %0, fa0, fa1" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_flt_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nflt.s %0, fa0, fa1" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fle_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfmv.w.x fa1, %2\nfle.s %0, fa0, fa1" : "=r"(r) : "r"(a), "r"(b) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fclass_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfclass.s %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_w_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfcvt.w.s %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_s_w(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.s.w fa2, %1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_wu_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfcvt.wu.s %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_s_wu(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.s.wu fa2, %1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_l_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfcvt.l.s %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_s_l(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.s.l fa2, %1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_lu_s(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fmv.w.x fa0, %1\nfcvt.lu.s %0, fa0" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
-
-static uint64_t op_fcvt_s_lu(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t r;
-    (void)b;
-    (void)c;
-    __asm__ volatile("fcvt.s.lu fa2, %1\nfmv.x.w %0, fa2" : "=r"(r) : "r"(a) : "fa0", "fa1", "fa2", "fa3");
-    return r;
-}
+FF_F(D, op_fadd_d, "fadd.d")
+FF_F(D, op_fsub_d, "fsub.d")
+FF_F(D, op_fmul_d, "fmul.d")
+FF_F(D, op_fdiv_d, "fdiv.d")
+FF_F(D, op_fmin_d, "fmin.d")
+FF_F(D, op_fmax_d, "fmax.d")
+FF_F(D, op_fsgnj_d, "fsgnj.d")
+FF_F(D, op_fsgnjn_d, "fsgnjn.d")
+FF_F(D, op_fsgnjx_d, "fsgnjx.d")
+FFF_F(D, op_fmadd_d, "fmadd.d")
+FFF_F(D, op_fmsub_d, "fmsub.d")
+FFF_F(D, op_fnmsub_d, "fnmsub.d")
+FFF_F(D, op_fnmadd_d, "fnmadd.d")
+F_F(D, op_fsqrt_d, "fsqrt.d")
+F_G(D, op_fcvt_s_d, "fcvt.s.d")
+FF_X(D, op_feq_d, "feq.d")
+FF_X(D, op_flt_d, "flt.d")
+FF_X(D, op_fle_d, "fle.d")
+F_X(D, op_fclass_d, "fclass.d")
+F_X(D, op_fcvt_w_d, "fcvt.w.d")
+X_F(D, op_fcvt_d_w, "fcvt.d.w")
+F_X(D, op_fcvt_wu_d, "fcvt.wu.d")
+X_F(D, op_fcvt_d_wu, "fcvt.d.wu")
+F_X(D, op_fcvt_l_d, "fcvt.l.d")
+X_F(D, op_fcvt_d_l, "fcvt.d.l")
+F_X(D, op_fcvt_lu_d, "fcvt.lu.d")
+X_F(D, op_fcvt_d_lu, "fcvt.d.lu")
+FF_F(S, op_fadd_s, "fadd.s")
+FF_F(S, op_fsub_s, "fsub.s")
+FF_F(S, op_fmul_s, "fmul.s")
+FF_F(S, op_fdiv_s, "fdiv.s")
+FF_F(S, op_fmin_s, "fmin.s")
+FF_F(S, op_fmax_s, "fmax.s")
+FF_F(S, op_fsgnj_s, "fsgnj.s")
+FF_F(S, op_fsgnjn_s, "fsgnjn.s")
+FF_F(S, op_fsgnjx_s, "fsgnjx.s")
+FFF_F(S, op_fmadd_s, "fmadd.s")
+FFF_F(S, op_fmsub_s, "fmsub.s")
+FFF_F(S, op_fnmsub_s, "fnmsub.s")
+FFF_F(S, op_fnmadd_s, "fnmadd.s")
+F_F(S, op_fsqrt_s, "fsqrt.s")
+F_G(S, op_fcvt_d_s, "fcvt.d.s")
+FF_X(S, op_feq_s, "feq.s")
+FF_X(S, op_flt_s, "flt.s")
+FF_X(S, op_fle_s, "fle.s")
+F_X(S, op_fclass_s, "fclass.s")
+F_X(S, op_fcvt_w_s, "fcvt.w.s")
+X_F(S, op_fcvt_s_w, "fcvt.s.w")
+F_X(S, op_fcvt_wu_s, "fcvt.wu.s")
+X_F(S, op_fcvt_s_wu, "fcvt.s.wu")
+F_X(S, op_fcvt_l_s, "fcvt.l.s")
+X_F(S, op_fcvt_s_l, "fcvt.s.l")
+F_X(S, op_fcvt_lu_s, "fcvt.lu.s")
+X_F(S, op_fcvt_s_lu, "fcvt.s.lu")
 
 static const struct fp_op fp_ops[] = {
     { "fadd.d", op_fadd_d, 0 },

@@ -35,6 +35,11 @@ const MULTI_LETTER: [(&str, Option<Extension>); 21] = [
     ("svpbmt", None),
 ];
 
+/// Indices in [`MULTI_LETTER`] of the extensions the page walk asks about
+/// on every walk (a bit test, not a name search).
+const SVNAPOT: usize = 19;
+const SVPBMT: usize = 20;
+
 /// The single-letter extensions Ferrite implements, in canonical order.
 const SINGLE_LETTER: [(char, Extension); 6] = [
     ('i', Extension::I),
@@ -212,12 +217,14 @@ impl Isa {
         self.decoded & bit(e) != 0
     }
 
-    /// The hart has the multi-letter extension `name` (lower case).
-    pub fn has_named(&self, name: &str) -> bool {
-        MULTI_LETTER
-            .iter()
-            .position(|(n, _)| *n == name)
-            .is_some_and(|i| self.named & (1 << i) != 0)
+    /// The hart has Svnapot (64 KiB NAPOT page-table leaves).
+    pub fn has_svnapot(&self) -> bool {
+        self.named & (1 << SVNAPOT) != 0
+    }
+
+    /// The hart has Svpbmt (`menvcfg.PBMTE` and the PTE's PBMT field).
+    pub fn has_svpbmt(&self) -> bool {
+        self.named & (1 << SVPBMT) != 0
     }
 
     /// The hart has F (and so `fcsr` and `mstatus.FS`).
@@ -261,11 +268,6 @@ impl Isa {
             }
         }
         misa | 1 << (b's' - b'a') | 1 << (b'u' - b'a')
-    }
-
-    /// The device tree's `riscv,isa-base`.
-    pub fn base(&self) -> &'static str {
-        "rv64i"
     }
 
     /// The device tree's `riscv,isa-extensions`: each extension's name, in
@@ -354,6 +356,16 @@ mod tests {
         assert!(Isa::parse("rv64gcb").unwrap().has(Extension::Zbs));
         assert!(Isa::parse("rv64gc_zfh").unwrap().has(Extension::Zfhmin));
         assert_eq!(Isa::parse(&Isa::full().to_string()), Ok(Isa::full()));
+    }
+
+    #[test]
+    fn page_walk_extension_indices_name_them() {
+        assert_eq!(MULTI_LETTER[SVNAPOT].0, "svnapot");
+        assert_eq!(MULTI_LETTER[SVPBMT].0, "svpbmt");
+        assert!(Isa::full().has_svnapot() && Isa::full().has_svpbmt());
+        let gc = Isa::parse("rv64gc").unwrap();
+        assert!(!gc.has_svnapot() && !gc.has_svpbmt());
+        assert!(Isa::parse("rv64gc_svpbmt").unwrap().has_svpbmt());
     }
 
     #[test]

@@ -264,7 +264,7 @@ impl Csrs {
             MCOUNTEREN => store(&mut self.mcounteren, value & 0xffff_ffff),
             SCOUNTEREN => store(&mut self.scounteren, value & 0xffff_ffff),
             MENVCFG => {
-                let pbmte = if self.isa.has_named("svpbmt") {
+                let pbmte = if self.isa.has_svpbmt() {
                     MENVCFG_PBMTE
                 } else {
                     0

@@ -358,11 +358,6 @@ impl Op {
         self.fp_format().is_some()
     }
 
-    /// A `fence` or `fence.i` (whose mnemonic also starts with `f`).
-    pub const fn is_fence(self) -> bool {
-        matches!(self, Op::Fence | Op::FenceI)
-    }
-
     /// A floating-point load (`flh`, `flw`, `fld`).
     pub const fn is_fp_load(self) -> bool {
         matches!(self, Op::Flh | Op::Flw | Op::Fld)

@@ -478,51 +478,86 @@ mod tests {
         .boxed()
     }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
-
-        /// Whenever the host fast path answers, the soft-float gives the
-        /// same register value and flags.
-        #[test]
-        fn fast_path_agrees_with_soft_float(
-            double in proptest::prelude::any::<bool>(),
-            which in 0usize..9,
-            a in operand(true), b in operand(true), c in operand(true),
-            sa in operand(false), sb in operand(false), sc in operand(false),
-        ) {
-            // fadd fsub fmul fdiv fsqrt fmadd fmsub fnmsub fnmadd, rm = dyn.
-            const D: [u32; 9] = [0x02c5_f553, 0x0ac5_f553, 0x12c5_f553, 0x1ac5_f553, 0x5a05_f553,
-                0x6ac5_f543, 0x6ac5_f547, 0x6ac5_f54b, 0x6ac5_f54f];
-            let word = if double { D[which] } else { D[which] & !(1 << 25) };
+    /// Whenever the host fast path answers, the soft-float gives the same
+    /// register value and flags; and it answers often enough for that to
+    /// mean something.
+    #[test]
+    fn fast_path_agrees_with_soft_float() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        // fadd fsub fmul fdiv fsqrt fmadd fmsub fnmsub fnmadd .d, rm = dyn.
+        const D: [u32; 9] = [
+            0x02c5_f553,
+            0x0ac5_f553,
+            0x12c5_f553,
+            0x1ac5_f553,
+            0x5a05_f553,
+            0x6ac5_f543,
+            0x6ac5_f547,
+            0x6ac5_f54b,
+            0x6ac5_f54f,
+        ];
+        const OPS: [HostOp; 9] = [
+            HostOp::Add,
+            HostOp::Sub,
+            HostOp::Mul,
+            HostOp::Div,
+            HostOp::Sqrt,
+            HostOp::Fma(false, false),
+            HostOp::Fma(false, true),
+            HostOp::Fma(true, false),
+            HostOp::Fma(true, true),
+        ];
+        let cases = 20_000;
+        let answered = std::cell::Cell::new(0u32);
+        let strategy = (
+            any::<bool>(),
+            0usize..9,
+            [operand(true), operand(true), operand(true)],
+            [operand(false), operand(false), operand(false)],
+        );
+        let mut runner = TestRunner::new(Config::with_cases(cases));
+        let result = runner.run(&strategy, |(double, which, d, s)| {
+            // The single forms clear fmt bit 25.
+            let word = if double {
+                D[which]
+            } else {
+                D[which] & !(1 << 25)
+            };
             let i = decode(word).unwrap_or_else(|e| panic!("{e}"));
             let mut h = Hart::new(0, 0);
             h.csrs.mstatus |= MSTATUS_FS_DIRTY;
             h.csrs.fflags = Flags::INEXACT;
-            let regs = if double { [a, b, c] } else { [sa | !0xffff_ffff, sb | !0xffff_ffff, sc | !0xffff_ffff] };
-            h.f[11] = regs[0];
-            h.f[12] = regs[1];
-            h.f[13] = regs[2];
-            let op = match which {
-                0 => HostOp::Add,
-                1 => HostOp::Sub,
-                2 => HostOp::Mul,
-                3 => HostOp::Div,
-                4 => HostOp::Sqrt,
-                5 => HostOp::Fma(false, false),
-                6 => HostOp::Fma(false, true),
-                7 => HostOp::Fma(true, false),
-                _ => HostOp::Fma(true, true),
+            let regs = if double {
+                d
+            } else {
+                s.map(|v| v | !0xffff_ffff)
             };
-            let fmt = if double { FpFormat::Double } else { FpFormat::Single };
+            h.f[11..14].copy_from_slice(&regs);
+            let fmt = if double {
+                FpFormat::Double
+            } else {
+                FpFormat::Single
+            };
             let mut fast_h = h.clone();
-            if fast(&mut fast_h, &i, op, fmt) {
+            if fast(&mut fast_h, &i, OPS[which], fmt) {
+                answered.set(answered.get() + 1);
                 let mut soft_h = h.clone();
-                proptest::prop_assert!(execute(&mut soft_h, &i));
-                proptest::prop_assert_eq!(fast_h.f[10], soft_h.f[10], "{} on {:x?}", i.op.name(), regs);
-                proptest::prop_assert_eq!(fast_h.csrs.fflags, soft_h.csrs.fflags);
-                proptest::prop_assert_eq!(fast_h.csrs.mstatus, soft_h.csrs.mstatus);
+                prop_assert!(execute(&mut soft_h, &i));
+                prop_assert_eq!(fast_h.f[10], soft_h.f[10], "{} on {:x?}", i.op.name(), regs);
+                prop_assert_eq!(fast_h.csrs.fflags, soft_h.csrs.fflags);
+                prop_assert_eq!(fast_h.csrs.mstatus, soft_h.csrs.mstatus);
             }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
         }
+        assert!(
+            answered.get() > cases / 10,
+            "the fast path answered only {} of {cases} cases",
+            answered.get()
+        );
     }
 
     #[test]

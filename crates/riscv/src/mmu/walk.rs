@@ -72,8 +72,8 @@ pub(super) fn walk(
         vaddr,
         access,
         features: PteFeatures {
-            napot: isa.has_named("svnapot"),
-            pbmt: isa.has_named("svpbmt") && csrs.menvcfg() & MENVCFG_PBMTE != 0,
+            napot: isa.has_svnapot(),
+            pbmt: isa.has_svpbmt() && csrs.menvcfg() & MENVCFG_PBMTE != 0,
         },
     };
     for _ in 0..MAX_WALK_RETRIES {
