@@ -24,7 +24,31 @@ pub const LOG_ITEMS: &[(&str, &str)] = &[
     ),
     ("cpu", "register state before each executed block"),
     ("exec", "each block executed (pc)"),
+    (
+        "commit",
+        "the commit log, as the reference simulator's --log-commits",
+    ),
 ];
+
+/// Split `commit` (the commit log, which is not a tracing target) off a
+/// `-d` list: the remaining items (`None` if none remain) and whether
+/// `commit` was there. An empty list is refused.
+pub fn split_commit_item(items: Option<&str>) -> Result<(Option<String>, bool)> {
+    let Some(items) = items else {
+        return Ok((None, false));
+    };
+    let list: Vec<&str> = items
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if list.is_empty() {
+        bail!("-d needs at least one log item (`-d help` lists them)");
+    }
+    let commit = list.contains(&"commit");
+    let rest: Vec<&str> = list.into_iter().filter(|i| *i != "commit").collect();
+    Ok(((!rest.is_empty()).then(|| rest.join(",")), commit))
+}
 
 /// Text printed for `-d help`.
 pub fn help_text() -> String {
@@ -39,7 +63,7 @@ pub fn help_text() -> String {
 pub fn filter_for_items(items: &str) -> Result<String> {
     let mut directives = vec!["off".to_string()];
     for item in items.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !LOG_ITEMS.iter().any(|(name, _)| *name == item) {
+        if item == "commit" || !LOG_ITEMS.iter().any(|(name, _)| *name == item) {
             let known: Vec<&str> = LOG_ITEMS.iter().map(|(n, _)| *n).collect();
             bail!(
                 "unknown log item `{item}` (available: {}; `-d help` lists them)",

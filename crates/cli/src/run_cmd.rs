@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ferrite_machine::{
     BoardKind, ImageSource, Machine, MachineConfig, RunLimits, RunOutcome, SerialConfig,
+    TraceConfig, TraceOutput,
 };
 
 use crate::logging;
@@ -106,6 +107,17 @@ pub struct RunArgs {
     /// Write the log to FILE instead of stderr.
     #[arg(short = 'D', value_name = "FILE")]
     log_file: Option<PathBuf>,
+    /// Instruction log as the reference simulator's `-l`: each instruction
+    /// disassembled before it runs, `>>>>  SYMBOL` at ELF symbols, traps.
+    #[arg(short = 'l')]
+    log_instructions: bool,
+    /// Commit log as the reference simulator's `--log-commits` (also
+    /// `-d commit`): what each completed instruction wrote.
+    #[arg(long = "log-commits")]
+    log_commits: bool,
+    /// Write the `-l`/`--log-commits` log to FILE instead of stderr.
+    #[arg(long = "log", value_name = "FILE")]
+    trace_file: Option<PathBuf>,
 
     /// ELF to run (same as --kernel).
     #[arg(value_name = "ELF")]
@@ -125,9 +137,22 @@ pub fn run(args: RunArgs) -> Result<u8> {
         crate::write_stdout(&logging::help_text())?;
         return Ok(0);
     }
-    logging::init(args.log_items.as_deref(), args.log_file.as_deref())?;
-
-    let config = build_config(&args)?;
+    let (log_items, commit_item) = logging::split_commit_item(args.log_items.as_deref())?;
+    if commit_item && log_items.is_some() && args.log_file.is_some() && args.trace_file.is_none() {
+        bail!(
+            "-D cannot hold both `-d commit` and other log items: give the commit log its own file with --log FILE"
+        );
+    }
+    let trace = trace_config(&args, commit_item)?;
+    // `-d commit` alone with `-D`: the file is the commit log's.
+    let tracing_file = if log_items.is_none() && commit_item {
+        None
+    } else {
+        args.log_file.as_deref()
+    };
+    logging::init(log_items.as_deref(), tracing_file)?;
+    let mut config = build_config(&args)?;
+    config.trace = trace.clone();
     let mut machine = Machine::new(config)?;
 
     if let Some(path) = &args.dump_dtb {
@@ -157,6 +182,13 @@ pub fn run(args: RunArgs) -> Result<u8> {
     let outcome = machine.run(&limits)?;
     let elapsed = started.elapsed();
     logging::finish()?;
+    if let Some(t) = &trace {
+        let path = trace_path(&args, commit_item);
+        t.output.borrow_mut().finish().with_context(|| match path {
+            Some(p) => format!("cannot write the instruction log to {}", p.display()),
+            None => "cannot write the instruction log to stderr".to_string(),
+        })?;
+    }
 
     match outcome {
         RunOutcome::InstructionLimit => {
@@ -201,6 +233,39 @@ pub fn run(args: RunArgs) -> Result<u8> {
         );
     }
     Ok(outcome.exit_status())
+}
+
+/// Where the `-l`/`--log-commits` log goes: `--log FILE`, else the `-D` file
+/// of `-d commit`, else stderr (`None`).
+fn trace_path(args: &RunArgs, commit_item: bool) -> Option<&std::path::Path> {
+    args.trace_file.as_deref().or(if commit_item {
+        args.log_file.as_deref()
+    } else {
+        None
+    })
+}
+
+/// The trace the options ask for (`-l`, `--log-commits`, `-d commit`).
+fn trace_config(args: &RunArgs, commit_item: bool) -> Result<Option<TraceConfig>> {
+    let commits = args.log_commits || commit_item;
+    if !args.log_instructions && !commits {
+        if args.trace_file.is_some() {
+            bail!("--log needs -l or --log-commits to say what to log");
+        }
+        return Ok(None);
+    }
+    let out: Box<dyn std::io::Write> = match trace_path(args, commit_item) {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create log file {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stderr()),
+    };
+    Ok(Some(TraceConfig {
+        instructions: args.log_instructions,
+        commits,
+        output: TraceOutput::new(out),
+    }))
 }
 
 /// Whether the run is of the built-in guest (nothing to boot was given).

@@ -105,6 +105,16 @@ impl Clint {
         }))
     }
 
+    /// Compare every hart's `mtimecmp` from now on, written or not, as
+    /// Spike's CLINT does: with `mtimecmp` at its reset value 0, MTIP is
+    /// high at once (QEMU's CLINT waits for the first write).
+    pub fn arm_from_reset(&self) {
+        for t in &self.timers {
+            t.armed.set(true);
+        }
+        self.update();
+    }
+
     /// The MSWI region (map at the CLINT base, size [`SWI_SIZE`]).
     pub fn swi(self: &Rc<Self>) -> ClintSwi {
         ClintSwi(self.clone())

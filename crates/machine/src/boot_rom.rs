@@ -64,9 +64,10 @@ pub fn virt_rom(start: u64, fdt: u64, next: u64) -> Vec<u8> {
     rom
 }
 
-/// Offset of the device tree inside the `spike` ROM (after the vector,
-/// rounded up to 64 bytes).
-pub const SPIKE_FDT_OFFSET: u64 = 0x40;
+/// Offset of the device tree inside the `spike` ROM: right after the
+/// vector and its start address, where Spike puts it (so the reset code,
+/// `addi a1, t0, 32` included, is Spike's word for word).
+pub const SPIKE_FDT_OFFSET: u64 = 0x20;
 
 /// Builds the `spike` boot ROM image: reset vector, then the device tree at
 /// [`SPIKE_FDT_OFFSET`].
@@ -122,6 +123,6 @@ mod tests {
         let addi = u32::from_le_bytes([rom[4], rom[5], rom[6], rom[7]]);
         assert_eq!(u64::from(addi >> 20), SPIKE_FDT_OFFSET);
         assert_eq!(dword(&rom, 24), 0x8000_0000);
-        assert_eq!(&rom[0x40..0x44], b"\xd0\x0d\xfe\xed");
+        assert_eq!(&rom[0x20..0x24], b"\xd0\x0d\xfe\xed");
     }
 }

@@ -1,8 +1,11 @@
 //! What a board is built from: [`MachineConfig`] and its parts.
 
+use ferrite_riscv::TraceOutput;
 use ferrite_riscv::isa::Isa;
+use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use crate::layout::MIB;
@@ -223,7 +226,35 @@ pub struct MachineConfig {
     /// default). `misa`, the device tree's `riscv,isa*` properties and what
     /// executes follow it.
     pub isa: Isa,
+    /// The instruction and commit logs in the reference simulator's format
+    /// (`-l`, `--log-commits`). With one, harts run one instruction at a
+    /// time and are scheduled as Spike schedules them (slices of
+    /// [`ferrite_riscv::SPIKE_SLICE`] instructions, a trap or `wfi` ending
+    /// a slice), so the log matches Spike's line for line.
+    pub trace: Option<TraceConfig>,
 }
+
+/// What [`MachineConfig::trace`] logs, and where.
+#[derive(Debug, Clone)]
+pub struct TraceConfig {
+    /// Spike's `-l`: each instruction disassembled, symbols, traps.
+    pub instructions: bool,
+    /// Spike's `--log-commits`: what each completed instruction wrote.
+    pub commits: bool,
+    /// Where the lines go (shared by every hart).
+    pub output: Rc<RefCell<TraceOutput>>,
+}
+
+impl PartialEq for TraceConfig {
+    /// Same items to the same output.
+    fn eq(&self, other: &Self) -> bool {
+        self.instructions == other.instructions
+            && self.commits == other.commits
+            && Rc::ptr_eq(&self.output, &other.output)
+    }
+}
+
+impl Eq for TraceConfig {}
 
 /// Most harts a board accepts (the firmware runtime and the CLINT/PLIC maps
 /// are sized for far more; this bounds the round-robin scheduler's work).
@@ -245,6 +276,7 @@ impl MachineConfig {
             drives: Vec::new(),
             virtio_rng: None,
             isa: Isa::full(),
+            trace: None,
         }
     }
 

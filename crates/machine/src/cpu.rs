@@ -20,10 +20,15 @@ pub(crate) fn new_hart(
     system: AddressSpaceId,
     clock: Rc<VirtualClock>,
     isa: Isa,
+    marchid: u64,
 ) -> Result<Box<dyn Hart>, MachineError> {
     let root = mem.address_space_root(system)?;
     let space = mem.new_address_space(&format!("cpu-memory-{hart_id}"), root);
-    let config = CpuConfig { hart_id, isa };
+    let config = CpuConfig {
+        hart_id,
+        isa,
+        marchid,
+    };
     Ok(Box::new(new_cpu(config, mem, space, clock)))
 }
 
@@ -47,6 +52,10 @@ impl Hart for RiscvCpu {
 
     fn timer_deadline(&self) -> Option<u64> {
         self.next_timer_deadline()
+    }
+
+    fn set_trace(&mut self, trace: ferrite_riscv::Trace) {
+        RiscvCpuExt::set_trace(self, Some(trace));
     }
 
     fn trap_loop(&self) -> Option<String> {

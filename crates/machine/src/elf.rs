@@ -304,6 +304,21 @@ impl ElfImage {
     }
 
     fn find_symbol(&self, name: &str) -> std::result::Result<Option<u64>, goblin::error::Error> {
+        Ok(self
+            .symbol_table()?
+            .into_iter()
+            .find(|(n, _)| !n.is_empty() && n == name)
+            .map(|(_, v)| v))
+    }
+
+    /// Every entry of the static symbol table (`.symtab`) as (name, value),
+    /// in table order, unnamed entries (sections, the null symbol) with an
+    /// empty name. Empty when there is no table or it is malformed.
+    pub fn symbols(&self) -> Vec<(String, u64)> {
+        self.symbol_table().unwrap_or_default()
+    }
+
+    fn symbol_table(&self) -> std::result::Result<Vec<(String, u64)>, goblin::error::Error> {
         let file_len = self.bytes.len() as u64;
         let hdr = goblin::elf::Elf::parse_header(&self.bytes)?;
         let ctx = goblin::container::Ctx::new(
@@ -311,24 +326,24 @@ impl ElfImage {
             goblin::container::Endian::Little,
         );
         if hdr.e_shnum == 0 || u64::from(hdr.e_shentsize) != ELF64_SHDR_SIZE {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let sh_len = u64::from(hdr.e_shnum) * ELF64_SHDR_SIZE;
         if check_in_file("section headers", hdr.e_shoff, sh_len, file_len).is_err() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let shdrs =
             SectionHeader::parse(&self.bytes, hdr.e_shoff as usize, hdr.e_shnum.into(), ctx)?;
         let Some(symtab_hdr) = shdrs.iter().find(|s| s.sh_type == SHT_SYMTAB) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let Some(strtab_hdr) = shdrs.get(symtab_hdr.sh_link as usize) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         if check_in_file("symtab", symtab_hdr.sh_offset, symtab_hdr.sh_size, file_len).is_err()
             || check_in_file("strtab", strtab_hdr.sh_offset, strtab_hdr.sh_size, file_len).is_err()
         {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let count = (symtab_hdr.sh_size / ELF64_SYM_SIZE) as usize;
         let syms = Symtab::parse(&self.bytes, symtab_hdr.sh_offset as usize, count, ctx)?;
@@ -340,8 +355,11 @@ impl ElfImage {
         )?;
         Ok(syms
             .iter()
-            .find(|sym| sym.st_name != 0 && strtab.get_at(sym.st_name) == Some(name))
-            .map(|sym| sym.st_value))
+            .filter_map(|sym| {
+                let name = strtab.get_at(sym.st_name)?;
+                Some((name.to_string(), sym.st_value))
+            })
+            .collect())
     }
 }
 

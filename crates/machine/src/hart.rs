@@ -62,6 +62,9 @@ pub trait Hart {
     fn trap_loop(&self) -> Option<String> {
         None
     }
+    /// Install the instruction and commit log (the hart then runs one
+    /// instruction at a time). Harts that cannot log ignore it.
+    fn set_trace(&mut self, _trace: ferrite_riscv::Trace) {}
 }
 
 /// An [`IrqSink`] that drives a hart's pins: line `n` is `mip` bit `n`

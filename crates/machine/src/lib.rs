@@ -36,10 +36,13 @@ mod machine;
 pub mod outcome;
 mod scheduler;
 
-pub use config::{BoardKind, ImageSource, MAX_HARTS, MachineConfig, SerialConfig, UnknownBoard};
+pub use config::{
+    BoardKind, ImageSource, MAX_HARTS, MachineConfig, SerialConfig, TraceConfig, UnknownBoard,
+};
 pub use error::{MachineError, Result};
 pub use ferrite_memory::MtreeOptions;
 pub use ferrite_riscv::isa::{Isa, IsaError};
+pub use ferrite_riscv::{SPIKE_SLICE, TraceOutput};
 pub use hart::HartStats;
 pub use machine::Machine;
 pub use outcome::{RunLimits, RunOutcome, exit_status};

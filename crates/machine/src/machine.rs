@@ -22,6 +22,9 @@ use crate::scheduler::Scheduler;
 /// guest, see `ferrite_softmmu::clock`).
 const INSNS_PER_TICK: u64 = ferrite_softmmu::clock::DEFAULT_INSNS_PER_TICK;
 
+/// `marchid` of the spike board's harts: Spike's registered architecture id.
+const SPIKE_MARCHID: u64 = 5;
+
 /// A board with its harts, ready to run.
 pub struct Machine {
     board: Board,
@@ -29,6 +32,8 @@ pub struct Machine {
     clock: Rc<VirtualClock>,
     kind: BoardKind,
     interactive: bool,
+    /// Harts run in Spike's slices (a trace is on).
+    paced: bool,
 }
 
 impl std::fmt::Debug for Machine {
@@ -56,6 +61,7 @@ impl Machine {
             BoardKind::Spike => (spike_map::DRAM_BASE, "riscv.spike.ram"),
         };
         let images = Images::open(&config)?;
+        let symbols = config.trace.as_ref().map(|_| Rc::new(images.symbol_map()));
         let user_dtb = match &config.dtb {
             None => None,
             Some(src) => {
@@ -77,6 +83,12 @@ impl Machine {
                     memory.space,
                     clock.clone(),
                     config.isa,
+                    // The spike board is Spike's platform, down to its
+                    // registered architecture id.
+                    match config.board {
+                        BoardKind::Spike => SPIKE_MARCHID,
+                        BoardKind::Virt => 0,
+                    },
                 )
             })
             .collect::<Result<_>>()?;
@@ -93,12 +105,24 @@ impl Machine {
             finisher.set_notifier(Box::new(move |_| clock.request_slice_end()));
         }
         let interactive = board.console.interactive;
+        let mut harts = harts;
+        if let (Some(trace), Some(symbols)) = (&config.trace, symbols) {
+            for hart in &mut harts {
+                hart.set_trace(ferrite_riscv::Trace::new(
+                    trace.instructions,
+                    trace.commits,
+                    Rc::clone(&symbols),
+                    Rc::clone(&trace.output),
+                ));
+            }
+        }
         let mut machine = Self {
             board,
             harts,
             clock,
             kind: config.board,
             interactive,
+            paced: config.trace.is_some(),
         };
         machine.reset();
         Ok(machine)
@@ -196,6 +220,7 @@ impl Machine {
             harts: &mut self.harts,
             clock: &self.clock,
             interactive: self.interactive,
+            paced: self.paced,
         };
         let outcome = scheduler.run(limits.max_insns, deadline);
         // Output the console could not take is never lost silently, however

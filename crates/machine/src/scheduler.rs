@@ -59,6 +59,10 @@ pub(crate) struct Scheduler<'a> {
     pub harts: &'a mut [Box<dyn Hart>],
     pub clock: &'a VirtualClock,
     pub interactive: bool,
+    /// Spike's pacing (a trace is on): every slice is
+    /// [`ferrite_riscv::SPIKE_SLICE`] instructions, not cut at timer
+    /// deadlines (Spike moves its timer only between slices).
+    pub paced: bool,
 }
 
 impl Scheduler<'_> {
@@ -80,6 +84,7 @@ impl Scheduler<'_> {
             }
             let timer = self.next_timer_deadline();
             let quantum = match &self.board.htif {
+                _ if self.paced => ferrite_riscv::SPIKE_SLICE,
                 Some(htif) if htif.is_active() => HTIF_ACTIVE_QUANTUM,
                 _ => QUANTUM,
             };
@@ -90,7 +95,7 @@ impl Scheduler<'_> {
                 if let Some(max) = max_insns {
                     budget = budget.min(max.saturating_sub(self.clock.insns()));
                 }
-                if let Some(t) = timer {
+                if let Some(t) = timer.filter(|_| !self.paced) {
                     budget = budget.min(self.clock.insns_until_tick(t).max(1));
                 }
                 if budget == 0 {
@@ -314,6 +319,7 @@ mod tests {
             harts: &mut rig.harts,
             clock: &rig.clock,
             interactive: false,
+            paced: false,
         }
         .run(max, None)
     }

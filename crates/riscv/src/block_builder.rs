@@ -41,15 +41,22 @@ use crate::privilege::{Exception, Trap};
 pub const MAX_BLOCK_INSNS: usize = 128;
 
 /// One fetched and decoded instruction.
-struct Fetched {
-    raw: u32,
-    decoded: Result<Insn, u32>,
-    len: u64,
+pub(crate) struct Fetched {
+    /// The instruction word (the parcel in the low half if compressed).
+    pub(crate) raw: u32,
+    /// The decoded instruction, or the word when it does not decode.
+    pub(crate) decoded: Result<Insn, u32>,
+    /// Its length in bytes.
+    pub(crate) len: u64,
 }
 
 /// Fetch and decode the instruction at `pc` (QEMU's order: the first
 /// parcel, then the second for a 32-bit instruction).
-fn fetch_insn(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64) -> Result<Fetched, Trap> {
+pub(crate) fn fetch_insn(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    pc: u64,
+) -> Result<Fetched, Trap> {
     let lo = cpu.fetch_code::<2>(mem, VirtAddr(pc))?;
     let raw = if lo & 3 == 3 {
         let hi = cpu.fetch_code::<2>(mem, VirtAddr(pc.wrapping_add(2)))?;
@@ -159,18 +166,7 @@ pub(crate) fn exec_uncached(
     }
     match fetched.decoded {
         Ok(insn) if cpu.arch.hart.csrs.isa.allows(&insn) => {
-            let slots = [
-                Slot::new(prepare(insn), pc, 0),
-                Slot::sentinel(pc.wrapping_add(fetched.len), None, 1),
-            ];
-            // A budget of one: the sentinel goes nowhere.
-            cpu.chain.left = 1;
-            cpu.chain.settled_left = 1;
-            cpu.chain.links_left = 0;
-            let st = exec_slots(cpu, mem, &slots);
-            let n = 1 - cpu.chain.left;
-            cpu.settle();
-            (n, step_exit(cpu, st))
+            exec_one(cpu, mem, pc, insn, fetched.len)
         }
         decoded => {
             let raw = decoded.map_or_else(|raw| raw, |_| illegal_bits(&fetched));
@@ -185,9 +181,33 @@ pub(crate) fn exec_uncached(
     }
 }
 
+/// Run the decoded instruction `insn` (`len` bytes, at `pc`) on its own,
+/// through a one-slot block. Returns the instructions retired (settled) and
+/// the exit.
+pub(crate) fn exec_one(
+    cpu: &mut RiscvCpu,
+    mem: &mut MemorySystem,
+    pc: u64,
+    insn: Insn,
+    len: u64,
+) -> (u64, BlockExit<Exit>) {
+    let slots = [
+        Slot::new(prepare(insn), pc, 0),
+        Slot::sentinel(pc.wrapping_add(len), None, 1),
+    ];
+    // A budget of one: the sentinel goes nowhere.
+    cpu.chain.left = 1;
+    cpu.chain.settled_left = 1;
+    cpu.chain.links_left = 0;
+    let st = exec_slots(cpu, mem, &slots);
+    let n = 1 - cpu.chain.left;
+    cpu.settle();
+    (n, step_exit(cpu, st))
+}
+
 /// The bits `xtval` reports for an illegal instruction: the 16-bit parcel
 /// of a compressed one, all 32 bits otherwise.
-fn illegal_bits(f: &Fetched) -> u32 {
+pub(crate) fn illegal_bits(f: &Fetched) -> u32 {
     if f.len == 2 { f.raw & 0xffff } else { f.raw }
 }
 

@@ -60,6 +60,7 @@ use crate::isa::Isa;
 use crate::mmu::{effective_privilege, translate_vaddr};
 use crate::pmp::pmp_check;
 use crate::privilege::{AccessType, Exception, Privilege, Trap, TrapCause};
+use crate::trace::Trace;
 use crate::trap::take_trap;
 
 /// MMU index of U-mode accesses.
@@ -78,6 +79,8 @@ pub struct CpuConfig {
     pub hart_id: u64,
     /// The extensions the hart implements (everything by default).
     pub isa: Isa,
+    /// The value of `marchid` (0: not implemented).
+    pub marchid: u64,
 }
 
 /// Execution statistics of a hart.
@@ -127,6 +130,9 @@ pub struct Riscv {
     /// The last fault taken and how many times in a row it came back with
     /// no instruction retired in between (see [`TRAP_LOOP_LIMIT`]).
     pub(crate) last_fault: Option<RepeatedFault>,
+    /// The instruction and commit log, when one is on: the hart then runs
+    /// one instruction at a time ([`crate::trace`]).
+    pub(crate) trace: Option<Box<Trace>>,
 }
 
 /// A fault as the trap-loop detector compares them.
@@ -165,8 +171,10 @@ pub fn new_cpu(
     space: AddressSpaceId,
     clock: Rc<VirtualClock>,
 ) -> RiscvCpu {
+    let mut hart = Hart::with_isa(config.hart_id, 0, config.isa);
+    hart.csrs.marchid = config.marchid;
     let arch = Riscv {
-        hart: Hart::with_isa(config.hart_id, 0, config.isa),
+        hart,
         clock: Rc::clone(&clock),
         space,
         fetch_idx: MMU_IDX_M,
@@ -176,6 +184,7 @@ pub fn new_cpu(
         exceptions: 0,
         interrupts: 0,
         last_fault: None,
+        trace: None,
     };
     Cpu::new(arch, mem, space, clock)
 }
@@ -209,9 +218,23 @@ pub trait RiscvCpuExt {
     fn next_timer_deadline(&self) -> Option<u64>;
     /// Execution statistics so far.
     fn stats(&self) -> CpuStats;
+    /// Install (or remove) the instruction and commit log. With one, the
+    /// hart runs one instruction at a time, paced as Spike runs
+    /// ([`crate::trace`]).
+    fn set_trace(&mut self, trace: Option<Trace>);
+    /// The installed log, if any.
+    fn trace(&self) -> Option<&Trace>;
 }
 
 impl RiscvCpuExt for RiscvCpu {
+    fn set_trace(&mut self, trace: Option<Trace>) {
+        self.arch.trace = trace.map(Box::new);
+    }
+
+    fn trace(&self) -> Option<&Trace> {
+        self.arch.trace.as_deref()
+    }
+
     fn reset(&mut self, pc: u64) {
         self.arch.hart.reset(pc);
         self.set_halted(false);
@@ -304,6 +327,7 @@ impl Riscv {
     pub(crate) fn raise_trap(&mut self, trap: Trap, pc: u64) -> bool {
         let caught = self.note_fault(trap, pc);
         self.exceptions += 1;
+        self.trace_trap(TrapCause::Exception(trap.cause), pc, trap.tval);
         let h = &mut self.hart;
         let from = h.privilege;
         h.pc = take_trap(
@@ -500,6 +524,20 @@ impl Target for Riscv {
         crate::block_builder::exec_uncached(cpu, mem, pc)
     }
 
+    #[inline]
+    fn stepped(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    fn begin_stepped_slice(&mut self) {
+        // Spike gives up a hart's LR reservation between slices.
+        self.hart.reservation = None;
+    }
+
+    fn exec_stepped(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64) -> (u64, BlockExit<Exit>) {
+        crate::trace::exec_stepped(cpu, mem, pc)
+    }
+
     fn finish(cpu: &mut RiscvCpu, mem: &mut MemorySystem, exit: Exit) -> Finish {
         match exit {
             Exit::Sync { pc } => {
@@ -541,9 +579,10 @@ impl Target for Riscv {
             return false;
         };
         self.interrupts += 1;
+        let pc = self.hart.pc;
+        self.trace_trap(TrapCause::Interrupt(irq), pc, 0);
         let h = &mut self.hart;
         let from = h.privilege;
-        let pc = h.pc;
         h.pc = take_trap(
             &mut h.csrs,
             &mut h.privilege,

@@ -29,6 +29,7 @@ pub mod mmu;
 pub mod pmp;
 pub mod privilege;
 mod state;
+pub mod trace;
 pub mod trap;
 
 pub use cpu::{CpuConfig, CpuStats, Riscv, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
@@ -37,4 +38,5 @@ pub use interrupt::pending_interrupt;
 pub use mmu::{Translated, translate_vaddr};
 pub use pmp::{pmp_check, pmp_page_is_uniform};
 pub use privilege::{AccessType, Exception, Interrupt, Privilege, Trap, TrapCause};
+pub use trace::{SPIKE_SLICE, SymbolMap, Trace, TraceOutput};
 pub use trap::{mret, sret, take_trap};

@@ -169,6 +169,20 @@ pub(crate) struct Images {
 }
 
 impl Images {
+    /// The symbols the instruction log names (`>>>>  main`): the kernel's
+    /// (the program Spike runs), else the bios's; none for raw images.
+    pub fn symbol_map(&self) -> ferrite_riscv::SymbolMap {
+        let elf = [&self.kernel, &self.bios]
+            .into_iter()
+            .flatten()
+            .find_map(|named| match &named.image {
+                crate::image::Image::Elf(elf) => Some(elf),
+                crate::image::Image::Raw(_) => None,
+            });
+        let symbols = elf.map(|e| e.symbols()).unwrap_or_default();
+        ferrite_riscv::SymbolMap::from_symbols(symbols.iter().map(|(n, v)| (n.as_str(), *v)))
+    }
+
     /// Opens the images `config` names.
     pub fn open(config: &MachineConfig) -> Result<Self> {
         Ok(Self {

@@ -73,6 +73,9 @@ pub(crate) fn build(
     memory.mem.begin();
     memory.map_rom("riscv.spike.mrom", ROM_BASE, rom_size)?;
     let clint = memory.map_clint(spike::CLINT.start(), pins, time)?;
+    // Spike's timers compare from reset (MTIP is high until software moves
+    // mtimecmp).
+    clint.arm_from_reset();
     memory.mem.commit();
 
     let dram = memory.ram;

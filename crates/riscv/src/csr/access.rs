@@ -153,7 +153,8 @@ impl Csrs {
             STIMECMP => self.stimecmp,
             SATP => self.satp,
 
-            MVENDORID | MARCHID | MIMPID | MCONFIGPTR => 0,
+            MARCHID => self.marchid,
+            MVENDORID | MIMPID | MCONFIGPTR => 0,
             MHARTID => self.hart_id,
 
             MSTATUS => self.mstatus(),
@@ -207,7 +208,14 @@ impl Csrs {
             SSTATUS => self.write_mstatus(value, SSTATUS_WRITABLE | fs),
             MSTATUS => self.write_mstatus(value, MSTATUS_WRITABLE | fs),
             MEDELEG => {
-                self.medeleg = value & MEDELEG_WRITABLE;
+                // With C no fetch can be misaligned: bit 0 is read-only
+                // zero then (Spike's choice; the field is WARL).
+                let fixed = if self.isa.misa() & (1 << 2) != 0 {
+                    1
+                } else {
+                    0
+                };
+                self.medeleg = value & MEDELEG_WRITABLE & !fixed;
                 CsrWriteEffect::NONE
             }
             MIDELEG => {
@@ -495,8 +503,15 @@ mod tests {
         c.write(MEDELEG, u64::MAX, M, &CTX).unwrap();
         assert_eq!(
             c.read(MEDELEG, M, &CTX),
+            Ok(0xb3fe),
+            "bit 0 (no misaligned fetch with C), 11, 10, 14 and 16+ read 0"
+        );
+        let mut imac = Csrs::with_isa(0, "rv64ima".parse().unwrap());
+        imac.write(MEDELEG, u64::MAX, M, &CTX).unwrap();
+        assert_eq!(
+            imac.read(MEDELEG, M, &CTX),
             Ok(0xb3ff),
-            "bit 11, 10, 14 and 16+ read 0"
+            "without C, bit 0 is writable"
         );
         c.write(MIDELEG, u64::MAX, M, &CTX).unwrap();
         assert_eq!(c.read(MIDELEG, M, &CTX), Ok(S_INTERRUPTS));

@@ -122,6 +122,8 @@ pub struct Csrs {
     pub(crate) frm: u8,
     /// The extensions the hart implements.
     pub(crate) isa: Isa,
+    /// `marchid` (0 = not implemented; 5 is Spike's registered id).
+    pub(crate) marchid: u64,
 }
 
 impl Csrs {
@@ -161,6 +163,7 @@ impl Csrs {
             fflags: 0,
             frm: 0,
             isa: Isa::full(),
+            marchid: 0,
         }
     }
 
@@ -211,8 +214,10 @@ impl Csrs {
     /// interrupt pins (devices keep driving them across a hart reset).
     pub fn reset(&mut self) {
         let pins = self.pins.clone();
+        let marchid = self.marchid;
         *self = Self::with_isa(self.hart_id, self.isa);
         self.pins = pins;
+        self.marchid = marchid;
     }
 
     /// A handle on the externally driven interrupt lines of this hart.

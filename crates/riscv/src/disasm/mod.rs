@@ -23,6 +23,10 @@
 //! - Fence sets as `iorw` subsets; an empty set prints as `unknown`.
 
 mod csr_names;
+mod spike;
+pub(crate) mod spike_csr_names;
+
+pub use spike::spike_disassemble;
 
 use std::fmt::{self, Write as _};
 

@@ -137,7 +137,8 @@ pub(crate) fn execute(h: &mut Hart, i: &Insn) -> bool {
     let (rd, rs1, rs2) = (usize::from(i.rd), usize::from(i.rs1), usize::from(i.rs2));
     let a = unbox(f, h.f[rs1]);
     let b = unbox(f, h.f[rs2]);
-    let mut fl = Flags(h.csrs.fflags);
+    // The flags this instruction raises (accrued into fflags at the end).
+    let mut fl = Flags(0);
     let sign = f.sign_mask();
     let result = match k {
         Kind::Fma(neg_product, neg_addend) => {
@@ -175,15 +176,17 @@ pub(crate) fn execute(h: &mut Hart, i: &Insn) -> bool {
                 _ => sign_extend(h.f[rs1], f.bits),
             };
             h.x[rd] = v;
-            if fl.0 != h.csrs.fflags {
-                h.csrs.fflags = fl.0;
+            // Raising a flag writes fflags (even one already set), which
+            // dirties the FP state, as in Spike.
+            if fl.0 != 0 {
+                h.csrs.fflags |= fl.0;
                 h.csrs.set_fp_dirty();
             }
             return true;
         }
     };
     h.f[rd] = boxed(f, result);
-    h.csrs.fflags = fl.0;
+    h.csrs.fflags |= fl.0;
     h.csrs.set_fp_dirty();
     true
 }

@@ -75,6 +75,9 @@ impl<T: Target> Cpu<T> {
             }
             self.halted = false;
         }
+        if self.arch.stepped() {
+            return self.run_stepped(mem, budget);
+        }
         let trace_cpu = tracing::enabled!(target: "cpu", tracing::Level::INFO);
         let trace_exec = tracing::enabled!(target: "exec", tracing::Level::INFO);
         let tracing = trace_cpu || trace_exec;
@@ -165,6 +168,35 @@ impl<T: Target> Cpu<T> {
                         return r;
                     }
                 }
+            }
+        }
+        RunExit::BudgetExhausted
+    }
+
+    /// [`Cpu::run`] in stepped mode ([`Target::stepped`]): one instruction
+    /// at a time through [`Target::exec_stepped`], no translated blocks.
+    /// Interrupts pending when the slice starts are taken (and end it);
+    /// afterwards the target takes them where its reference model does.
+    fn run_stepped(&mut self, mem: &mut MemorySystem, budget: u64) -> RunExit {
+        let mut budget = budget;
+        self.arch.begin_stepped_slice();
+        if self.arch.take_interrupt(self.clock.ticks()) {
+            self.halted = false;
+            return RunExit::SliceEndRequested;
+        }
+        while budget > 0 {
+            if self.clock.slice_end_requested() {
+                return RunExit::SliceEndRequested;
+            }
+            self.blocks.collect_garbage();
+            if self.events.pending() {
+                self.process_events();
+            }
+            let pc = self.arch.pc();
+            let (retired, exit) = T::exec_stepped(self, mem, pc);
+            budget = budget.saturating_sub(retired);
+            if let Some(r) = self.finish(mem, exit, &mut budget) {
+                return r;
             }
         }
         RunExit::BudgetExhausted

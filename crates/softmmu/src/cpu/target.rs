@@ -220,6 +220,29 @@ pub trait Target: ArchState + Sized {
         pc: u64,
     ) -> (u64, BlockExit<Self::Exit>);
 
+    /// Whether the CPU runs one instruction at a time through
+    /// [`Target::exec_stepped`] (an instruction or commit log is on) rather
+    /// than through translated blocks. Asked once per [`Cpu::run`].
+    fn stepped(&self) -> bool {
+        false
+    }
+
+    /// A slice of stepped execution begins (before its first instruction).
+    fn begin_stepped_slice(&mut self) {}
+
+    /// Run the one instruction at `pc` in stepped mode (fetched and decoded
+    /// afresh, so the target can log everything it does). Returns what
+    /// [`Target::exec_uncached`] returns. The target may take interrupts
+    /// itself and end the slice ([`crate::VirtualClock::request_slice_end`])
+    /// where its reference model would.
+    fn exec_stepped(
+        cpu: &mut Cpu<Self>,
+        mem: &mut MemorySystem,
+        pc: u64,
+    ) -> (u64, BlockExit<Self::Exit>) {
+        Self::exec_uncached(cpu, mem, pc)
+    }
+
     /// Act on how a block ended (raise its trap, re-evaluate state, wait).
     fn finish(cpu: &mut Cpu<Self>, mem: &mut MemorySystem, exit: Self::Exit) -> Finish;
 
