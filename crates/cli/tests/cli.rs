@@ -1,37 +1,15 @@
 //! Behaviour of the `ferrite` binary: options, errors, exit statuses,
 //! `--stats`, the default guest.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const FERRITE: &str = env!("CARGO_BIN_EXE_ferrite");
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/cli sits two levels below the workspace")
-        .to_path_buf()
-}
+use common::{FERRITE, ferrite, stderr, stdout, workspace};
 
 fn hello_elf() -> PathBuf {
     workspace().join("firmware/bin/hello.elf")
-}
-
-fn ferrite(args: &[&str]) -> Output {
-    Command::new(FERRITE)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("ferrite runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A scratch file unique to this test process.

@@ -222,17 +222,11 @@ pub trait RiscvCpuExt {
     /// hart runs one instruction at a time, paced as Spike runs
     /// ([`crate::trace`]).
     fn set_trace(&mut self, trace: Option<Trace>);
-    /// The installed log, if any.
-    fn trace(&self) -> Option<&Trace>;
 }
 
 impl RiscvCpuExt for RiscvCpu {
     fn set_trace(&mut self, trace: Option<Trace>) {
         self.arch.trace = trace.map(Box::new);
-    }
-
-    fn trace(&self) -> Option<&Trace> {
-        self.arch.trace.as_deref()
     }
 
     fn reset(&mut self, pc: u64) {

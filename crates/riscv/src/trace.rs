@@ -28,14 +28,14 @@
 //! `mstatus`. An instruction that traps prints no commit line.
 //!
 //! Pacing follows Spike too (see [`exec_stepped`]): interrupts are taken
-//! when a slice starts, before a CSR instruction and after `mret`/`sret`,
-//! and a trap or `wfi` ends the slice, so with the scheduler's slices of
+//! when a slice starts, before and after a CSR instruction and after
+//! `mret`/`sret`, a trap or `wfi` ends the slice, and the LR reservation is
+//! dropped between slices, so with the scheduler's slices of
 //! [`SPIKE_SLICE`] instructions the log matches Spike's to the last line
 //! of a riscv-tests run.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::Write;
 use std::rc::Rc;
 
@@ -83,9 +83,9 @@ impl TraceOutput {
     }
 
     /// Append `text` (whole lines).
-    pub fn write_str(&mut self, text: &str) {
+    pub fn write_bytes(&mut self, text: &[u8]) {
         if self.error.is_none()
-            && let Err(e) = self.out.write_all(text.as_bytes())
+            && let Err(e) = self.out.write_all(text)
         {
             self.error = Some(e);
         }
@@ -152,8 +152,10 @@ pub struct Trace {
     /// The last instruction `-l` printed, and how often it ran in a row.
     last: Option<(u64, u32)>,
     executions: u64,
-    /// Reused line buffer.
-    line: String,
+    /// Reused line buffer (ASCII).
+    line: Vec<u8>,
+    /// `core   N: ` of this trace's hart, made on its first line.
+    prefix: Vec<u8>,
 }
 
 impl Trace {
@@ -171,12 +173,21 @@ impl Trace {
             output,
             last: None,
             executions: 1,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
+            prefix: Vec::new(),
         }
     }
 
+    /// Start a line with `core   N: `.
+    fn start_line(&mut self, core: u64) {
+        if self.prefix.is_empty() {
+            push_core(&mut self.prefix, core);
+        }
+        self.line.extend_from_slice(&self.prefix);
+    }
+
     fn flush_line(&mut self) {
-        self.output.borrow_mut().write_str(&self.line);
+        self.output.borrow_mut().write_bytes(&self.line);
         self.line.clear();
     }
 
@@ -198,11 +209,14 @@ impl Trace {
                 self.executions
             );
         }
-        let _ = writeln!(
-            self.line,
-            "core {core:3}: 0x{pc:016x} (0x{bits:08x}) {}",
-            spike_disassemble(bits)
-        );
+        self.start_line(core);
+        push_hex(&mut self.line, pc, 16);
+        self.line.extend_from_slice(b" (");
+        push_hex(&mut self.line, u64::from(bits), 8);
+        self.line.extend_from_slice(b") ");
+        self.line
+            .extend_from_slice(spike_disassemble(bits).as_bytes());
+        self.line.push(b'\n');
         self.last = Some((pc, bits));
         self.executions = 1;
         self.flush_line();
@@ -260,13 +274,13 @@ fn has_tval(e: Exception) -> bool {
     )
 }
 
-/// One register write of a commit line: Spike's key (`number << 4 |
-/// kind`, kind 0 = x, 1 = f, 4 = CSR) and the value.
-#[derive(Clone, Copy, Debug)]
-struct RegWrite {
-    key: u32,
-    value: u64,
-}
+/// Spike's key of a register write in a commit line: `number << 4 | kind`
+/// (kind 0 = x, 1 = f, 4 = CSR); sorting by it gives Spike's order.
+type RegKey = u32;
+
+const KIND_X: u32 = 0;
+const KIND_F: u32 = 1;
+const KIND_CSR: u32 = 4;
 
 /// `mvip` (AIA), which Spike's `mip` and `sip` write through.
 const MVIP: u16 = 0x309;
@@ -274,15 +288,107 @@ const MVIP: u16 = 0x309;
 /// `menvcfg.STCE`.
 const MENVCFG_STCE: u64 = 1 << 63;
 
-const KIND_X: u32 = 0;
-const KIND_F: u32 = 1;
-const KIND_CSR: u32 = 4;
+/// The most register writes one instruction logs (rd, `mstatus`, `fflags`
+/// and two CSRs of an explicit write).
+const MAX_REG_WRITES: usize = 6;
 
-fn csr_write(n: u16) -> RegWrite {
-    RegWrite {
-        key: u32::from(n) << 4 | KIND_CSR,
-        value: 0,
+/// The register writes of one commit line, deduplicated in Spike's order.
+struct RegWrites {
+    keys: [RegKey; MAX_REG_WRITES],
+    len: usize,
+}
+
+impl RegWrites {
+    fn new() -> Self {
+        Self {
+            keys: [0; MAX_REG_WRITES],
+            len: 0,
+        }
     }
+
+    fn push(&mut self, key: RegKey) {
+        if self.len < MAX_REG_WRITES && !self.keys[..self.len].contains(&key) {
+            self.keys[self.len] = key;
+            self.len += 1;
+        }
+    }
+
+    fn csr(&mut self, n: u16) {
+        self.push(u32::from(n) << 4 | KIND_CSR);
+    }
+
+    fn sorted(&mut self) -> &[RegKey] {
+        let keys = &mut self.keys[..self.len];
+        keys.sort_unstable();
+        keys
+    }
+}
+
+/// The 16 hex digits of `v`, most significant first, computed in
+/// registers: each nibble spread into a byte, then turned into ASCII
+/// without a branch (`'0'..'9'`, `'a'..'f'`). The commit log prints
+/// several such numbers per instruction.
+fn hex16(v: u64) -> [u8; 16] {
+    fn spread(x: u32) -> u64 {
+        let x = u64::from(x);
+        let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+        let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+        (x | x << 4) & 0x0f0f_0f0f_0f0f_0f0f
+    }
+    fn ascii(x: u64) -> u64 {
+        let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+        x + 0x3030_3030_3030_3030 + letters * (b'a' - b'0' - 10) as u64
+    }
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&ascii(spread((v >> 32) as u32)).to_be_bytes());
+    out[8..].copy_from_slice(&ascii(spread(v as u32)).to_be_bytes());
+    out
+}
+
+/// Append `0x` and the low `digits` (at most 16) hex digits of `v`,
+/// zero-padded, as `{:#0N$x}` would.
+fn push_hex(line: &mut Vec<u8>, v: u64, digits: usize) {
+    let digits = digits.min(16);
+    line.extend_from_slice(b"0x");
+    line.extend_from_slice(&hex16(v)[16 - digits..]);
+}
+
+/// Append `n` in decimal.
+fn push_dec(line: &mut Vec<u8>, mut n: u64) {
+    if n < 10 {
+        line.push(b'0' + n as u8);
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&buf[i..]);
+}
+
+/// Append `core   N: ` (the hart id right-aligned in three columns).
+fn push_core(line: &mut Vec<u8>, core: u64) {
+    line.extend_from_slice(b"core ");
+    for _ in 0..3usize.saturating_sub(decimal_len(core)) {
+        line.push(b' ');
+    }
+    push_dec(line, core);
+    line.extend_from_slice(b": ");
+}
+
+fn decimal_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
 }
 
 /// What the hart looked like before the instruction, for the commit line.
@@ -300,9 +406,10 @@ struct Before {
 /// Run the instruction at `pc` on its own, logging it; the engine's
 /// stepped execution (see the [module documentation](self)).
 ///
-/// Interrupts are taken here, where Spike takes them: at the first
-/// instruction of a slice (`first`), before a CSR instruction and after
-/// `mret`/`sret`. A taken interrupt, a trap and `wfi` end the slice.
+/// Interrupts are taken here where Spike takes them inside a slice (the
+/// engine takes those pending when the slice starts): before and after a
+/// CSR instruction and after `mret`/`sret`. A taken interrupt, a trap and
+/// `wfi` end the slice.
 pub(crate) fn exec_stepped(
     cpu: &mut RiscvCpu,
     mem: &mut MemorySystem,
@@ -452,75 +559,69 @@ fn commit_line(
         len,
     } = *at;
     let op = insn.op;
-    let mut regs: Vec<RegWrite> = Vec::with_capacity(4);
+    let mut regs = RegWrites::new();
     // The destination register.
     let fp_dest = op.is_fp() && !op.fp_writes_xreg();
     if op.writes_rd() && (insn.rd != 0 || fp_dest) {
-        if fp_dest {
-            regs.push(RegWrite {
-                key: u32::from(insn.rd) << 4 | KIND_F,
-                value: h.f[usize::from(insn.rd)],
-            });
-        } else {
-            regs.push(RegWrite {
-                key: u32::from(insn.rd) << 4 | KIND_X,
-                value: h.x[usize::from(insn.rd)],
-            });
-        }
+        let kind = if fp_dest { KIND_F } else { KIND_X };
+        regs.push(u32::from(insn.rd) << 4 | kind);
     }
     let fs_dirty_now = h.csrs.mstatus() & MSTATUS_FS == MSTATUS_FS;
     let fp_state_written = op.is_fp() || (op.is_csr() && is_fp_csr(insn.imm));
     if fp_state_written && !before.fs_dirty && fs_dirty_now {
-        regs.push(csr_write(addr::MSTATUS));
+        regs.csr(addr::MSTATUS);
     }
     if op.is_fp() && raised != 0 {
-        regs.push(csr_write(addr::FFLAGS));
+        regs.csr(addr::FFLAGS);
     }
     if op.is_csr() && csr_writes(insn) {
         let n = (insn.imm & 0xfff) as u16;
         match n {
-            addr::SSTATUS => regs.push(csr_write(addr::MSTATUS)),
+            addr::SSTATUS => regs.csr(addr::MSTATUS),
             addr::SIE => {
-                regs.push(csr_write(addr::SIE));
-                regs.push(csr_write(addr::MIE));
+                regs.csr(addr::SIE);
+                regs.csr(addr::MIE);
             }
             addr::SIP | addr::MIP => {
-                regs.push(csr_write(MVIP));
-                regs.push(csr_write(addr::MIP));
+                regs.csr(MVIP);
+                regs.csr(addr::MIP);
             }
             addr::FCSR => {
-                regs.push(csr_write(addr::FRM));
-                regs.push(csr_write(addr::FFLAGS));
+                regs.csr(addr::FRM);
+                regs.csr(addr::FFLAGS);
             }
-            _ => regs.push(csr_write(n)),
+            _ => regs.csr(n),
         }
     }
-    match op {
-        Op::Mret => regs.push(csr_write(addr::MSTATUS)),
-        Op::Sret => regs.push(csr_write(addr::MSTATUS)),
-        _ => {}
+    if matches!(op, Op::Mret | Op::Sret) {
+        regs.csr(addr::MSTATUS);
     }
-    regs.sort_by_key(|r| r.key);
-    regs.dedup_by_key(|r| r.key);
+    trace.start_line(core);
     let line = &mut trace.line;
-    let _ = write!(line, "core {core:3}: {} 0x{pc:016x} (", before.privilege);
-    if len == 2 {
-        let _ = write!(line, "0x{bits:04x})");
-    } else {
-        let _ = write!(line, "0x{bits:08x})");
-    }
-    for r in &regs {
-        let n = r.key >> 4;
-        match r.key & 0xf {
-            KIND_X => {
-                let _ = write!(line, " x{n:<2} 0x{:016x}", r.value);
-            }
-            KIND_F => {
-                let _ = write!(line, " f{n:<2} 0x{:016x}", r.value);
+    push_dec(line, u64::from(before.privilege));
+    line.push(b' ');
+    push_hex(line, pc, 16);
+    line.extend_from_slice(b" (");
+    push_hex(line, u64::from(bits), if len == 2 { 4 } else { 8 });
+    line.push(b')');
+    for &key in regs.sorted() {
+        let n = key >> 4;
+        let value = match key & 0xf {
+            KIND_X | KIND_F => {
+                line.extend_from_slice(if key & 0xf == KIND_X { b" x" } else { b" f" });
+                push_dec(line, u64::from(n));
+                line.extend_from_slice(if n < 10 { b"  " } else { b" " });
+                let r = n as usize;
+                if key & 0xf == KIND_X { h.x[r] } else { h.f[r] }
             }
             _ => {
                 let csr = n as u16;
-                let value = if csr == MVIP {
+                line.extend_from_slice(b" c");
+                push_dec(line, u64::from(n));
+                line.push(b'_');
+                line.extend_from_slice(spike_csr_name(csr).unwrap_or("unknown-csr").as_bytes());
+                line.push(b' ');
+                if csr == MVIP {
                     // Spike logs its AIA `mvip` as it reads before the
                     // write reaches `mip`: the old SSIP, and STIP unless
                     // Sstc owns it. Ferrite has no AIA; this is that value.
@@ -532,14 +633,13 @@ fn commit_line(
                     before.mip & (0x2 | stip)
                 } else {
                     h.csrs.debug_read(csr, ctx).unwrap_or(0)
-                };
-                let name = spike_csr_name(csr).unwrap_or("unknown-csr");
-                let _ = write!(line, " c{n}_{name} 0x{value:016x}");
+                }
             }
-        }
+        };
+        push_hex(line, value, 16);
     }
     memory_items(line, h, insn, before);
-    line.push('\n');
+    line.push(b'\n');
     trace.flush_line();
 }
 
@@ -557,24 +657,20 @@ fn is_fp_csr(imm: i32) -> bool {
 }
 
 /// The `mem` items: loads (`mem ADDR`), then stores (`mem ADDR VALUE`).
-fn memory_items(line: &mut String, h: &Hart, insn: &Insn, before: &Before) {
+fn memory_items(line: &mut Vec<u8>, h: &Hart, insn: &Insn, before: &Before) {
     let op = insn.op;
     let addr = before.rs1.wrapping_add(i64::from(insn.imm) as u64);
-    let width = |n: u8| -> (u64, usize) {
-        let bits = u32::from(n) * 8;
-        let mask = if bits == 64 {
-            u64::MAX
-        } else {
-            (1u64 << bits) - 1
-        };
-        (mask, usize::from(n) * 2)
+    let load = |line: &mut Vec<u8>, a: u64| {
+        line.extend_from_slice(b" mem ");
+        push_hex(line, a, 16);
     };
-    let store = |line: &mut String, a: u64, value: u64, size: u8| {
-        let (mask, digits) = width(size);
-        let _ = write!(line, " mem 0x{a:016x} 0x{:0digits$x}", value & mask);
+    let store = |line: &mut Vec<u8>, a: u64, value: u64, size: u8| {
+        load(line, a);
+        line.push(b' ');
+        push_hex(line, value, usize::from(size) * 2);
     };
     if op.is_load() || op.is_fp_load() {
-        let _ = write!(line, " mem 0x{addr:016x}");
+        load(line, addr);
     } else if op.is_store() {
         store(line, addr, before.rs2, op.access_size().unwrap_or(8));
     } else if op.is_fp_store() {
@@ -591,16 +687,14 @@ fn memory_items(line: &mut String, h: &Hart, insn: &Insn, before: &Before) {
         let rd = if insn.rd == 0 { X0_SINK } else { insn.rd };
         let result = h.x[usize::from(rd)];
         match op {
-            Op::LrW | Op::LrD => {
-                let _ = write!(line, " mem 0x{a:016x}");
-            }
+            Op::LrW | Op::LrD => load(line, a),
             Op::ScW | Op::ScD => {
                 if result == 0 {
                     store(line, a, before.rs2, size);
                 }
             }
             _ => {
-                let _ = write!(line, " mem 0x{a:016x}");
+                load(line, a);
                 store(line, a, amo_result(op, result, before.rs2), size);
             }
         }
@@ -657,5 +751,89 @@ impl Riscv {
         if let Some(t) = self.trace.as_mut() {
             t.log_trap(core, cause, epc, tval);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_decimal_match_the_formatter() {
+        for v in [
+            0u64,
+            1,
+            9,
+            10,
+            15,
+            0xdead_beef,
+            0x8000_0000_0000_0000,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+        ] {
+            for digits in [2usize, 4, 8, 16] {
+                let mut line = Vec::new();
+                push_hex(&mut line, v, digits);
+                let mask = if digits == 16 {
+                    u64::MAX
+                } else {
+                    (1 << (4 * digits)) - 1
+                };
+                assert_eq!(
+                    String::from_utf8(line).unwrap(),
+                    format!("0x{:0digits$x}", v & mask)
+                );
+            }
+            let mut line = Vec::new();
+            push_dec(&mut line, v);
+            assert_eq!(String::from_utf8(line).unwrap(), v.to_string());
+        }
+        let mut line = Vec::new();
+        push_core(&mut line, 7);
+        push_core(&mut line, 123);
+        assert_eq!(line, b"core   7: core 123: ");
+    }
+
+    #[test]
+    fn symbols_follow_spikes_choice() {
+        // The later entry of a name wins; at one address the first name in
+        // byte order does (the empty name of a section symbol included).
+        let map = SymbolMap::from_symbols([
+            ("main", 0x10),
+            ("loop", 0x20),
+            ("main", 0x30),
+            ("", 0x30),
+            ("b", 0x40),
+            ("a", 0x40),
+        ]);
+        assert_eq!(map.get(0x10), None);
+        assert_eq!(map.get(0x20), Some("loop"));
+        assert_eq!(map.get(0x30), Some(""));
+        assert_eq!(map.get(0x40), Some("a"));
+    }
+
+    #[test]
+    fn trap_names_are_spikes() {
+        assert_eq!(
+            trap_name(TrapCause::Exception(Exception::EcallFromM)),
+            "trap_machine_ecall"
+        );
+        assert_eq!(
+            trap_name(TrapCause::Interrupt(
+                crate::privilege::Interrupt::MachineTimer
+            )),
+            "interrupt #7"
+        );
+        assert!(!has_tval(Exception::EcallFromU));
+        assert!(has_tval(Exception::IllegalInstruction));
+    }
+
+    #[test]
+    fn amo_results() {
+        assert_eq!(amo_result(Op::AmoaddW, 0xffff_ffff, 1), 0);
+        assert_eq!(amo_result(Op::AmominW, 1, 0xffff_ffff) as u32, 0xffff_ffff);
+        assert_eq!(amo_result(Op::AmominuW, 1, 0xffff_ffff), 1);
+        assert_eq!(amo_result(Op::AmomaxD, 5, 3), 5);
+        assert_eq!(amo_result(Op::AmoswapD, 5, 3), 3);
     }
 }

@@ -210,11 +210,7 @@ impl Csrs {
             MEDELEG => {
                 // With C no fetch can be misaligned: bit 0 is read-only
                 // zero then (Spike's choice; the field is WARL).
-                let fixed = if self.isa.misa() & (1 << 2) != 0 {
-                    1
-                } else {
-                    0
-                };
+                let fixed = u64::from(self.isa.has(crate::decode::Extension::C));
                 self.medeleg = value & MEDELEG_WRITABLE & !fixed;
                 CsrWriteEffect::NONE
             }

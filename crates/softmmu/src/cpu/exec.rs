@@ -86,13 +86,8 @@ impl<T: Target> Cpu<T> {
         // the block cache's epoch is unchanged.
         let mut chain: Option<(BlockId, usize, u64)> = None;
         while budget > 0 {
-            if self.clock.slice_end_requested() {
+            if !self.between_blocks() {
                 return RunExit::SliceEndRequested;
-            }
-            // No code runs here: removed blocks can be freed.
-            self.blocks.collect_garbage();
-            if self.events.pending() {
-                self.process_events();
             }
             if self.arch.take_interrupt(self.clock.ticks()) {
                 self.halted = false;
@@ -185,12 +180,8 @@ impl<T: Target> Cpu<T> {
             return RunExit::SliceEndRequested;
         }
         while budget > 0 {
-            if self.clock.slice_end_requested() {
+            if !self.between_blocks() {
                 return RunExit::SliceEndRequested;
-            }
-            self.blocks.collect_garbage();
-            if self.events.pending() {
-                self.process_events();
             }
             let pc = self.arch.pc();
             let (retired, exit) = T::exec_stepped(self, mem, pc);
@@ -200,6 +191,21 @@ impl<T: Target> Cpu<T> {
             }
         }
         RunExit::BudgetExhausted
+    }
+
+    /// The housekeeping between two runs of code: false if a device asked
+    /// for the slice to end; else free removed blocks (no code runs here)
+    /// and apply queued memory events.
+    #[inline(always)]
+    fn between_blocks(&mut self) -> bool {
+        if self.clock.slice_end_requested() {
+            return false;
+        }
+        self.blocks.collect_garbage();
+        if self.events.pending() {
+            self.process_events();
+        }
+        true
     }
 
     /// Act on how a block ended; `Some` when `run` must return.
