@@ -25,17 +25,40 @@ pub const LOG_ITEMS: &[(&str, &str)] = &[
     ("cpu", "register state before each executed block"),
     ("exec", "each block executed (pc)"),
     (
+        "mmu",
+        "each page walk: vaddr, satp, every PTE read, the result or fault",
+    ),
+    (
+        "unimp",
+        "instructions and CSRs the guest used that the hart does not implement",
+    ),
+    (
         "commit",
         "the commit log, as the reference simulator's --log-commits",
     ),
+    (
+        "nochain",
+        "do not chain translated blocks: -d exec and cpu see every block",
+    ),
 ];
 
-/// Split `commit` (the commit log, which is not a tracing target) off a
-/// `-d` list: the remaining items (`None` if none remain) and whether
-/// `commit` was there. An empty list is refused.
-pub fn split_commit_item(items: Option<&str>) -> Result<(Option<String>, bool)> {
+/// A `-d` list taken apart: the items that are tracing targets, and the
+/// two that are not (`commit`, the commit log; `nochain`, an engine
+/// setting).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LogItems {
+    /// The tracing targets, comma separated (`None` if there are none).
+    pub tracing: Option<String>,
+    /// `commit` was given.
+    pub commit: bool,
+    /// `nochain` was given.
+    pub nochain: bool,
+}
+
+/// Take a `-d` list apart (see [`LogItems`]). An empty list is refused.
+pub fn split_items(items: Option<&str>) -> Result<LogItems> {
     let Some(items) = items else {
-        return Ok((None, false));
+        return Ok(LogItems::default());
     };
     let list: Vec<&str> = items
         .split(',')
@@ -45,10 +68,20 @@ pub fn split_commit_item(items: Option<&str>) -> Result<(Option<String>, bool)> 
     if list.is_empty() {
         bail!("-d needs at least one log item (`-d help` lists them)");
     }
-    let commit = list.contains(&"commit");
-    let rest: Vec<&str> = list.into_iter().filter(|i| *i != "commit").collect();
-    Ok(((!rest.is_empty()).then(|| rest.join(",")), commit))
+    let rest: Vec<&str> = list
+        .iter()
+        .copied()
+        .filter(|i| !NOT_TARGETS.contains(i))
+        .collect();
+    Ok(LogItems {
+        tracing: (!rest.is_empty()).then(|| rest.join(",")),
+        commit: list.contains(&"commit"),
+        nochain: list.contains(&"nochain"),
+    })
 }
+
+/// `-d` items that are not tracing targets.
+const NOT_TARGETS: [&str; 2] = ["commit", "nochain"];
 
 /// Text printed for `-d help`.
 pub fn help_text() -> String {
@@ -63,7 +96,7 @@ pub fn help_text() -> String {
 pub fn filter_for_items(items: &str) -> Result<String> {
     let mut directives = vec!["off".to_string()];
     for item in items.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if item == "commit" || !LOG_ITEMS.iter().any(|(name, _)| *name == item) {
+        if NOT_TARGETS.contains(&item) || !LOG_ITEMS.iter().any(|(name, _)| *name == item) {
             let known: Vec<&str> = LOG_ITEMS.iter().map(|(n, _)| *n).collect();
             bail!(
                 "unknown log item `{item}` (available: {}; `-d help` lists them)",
@@ -189,6 +222,18 @@ mod tests {
         assert_eq!(filter_for_items("").unwrap(), "off");
         let err = filter_for_items("in_asm,bogus").unwrap_err().to_string();
         assert!(err.contains("unknown log item `bogus`"), "{err}");
+    }
+
+    #[test]
+    fn commit_and_nochain_are_not_tracing_targets() {
+        let items = split_items(Some("in_asm,commit,nochain")).unwrap();
+        assert_eq!(items.tracing.as_deref(), Some("in_asm"));
+        assert!(items.commit && items.nochain);
+        let items = split_items(Some("nochain")).unwrap();
+        assert_eq!(items.tracing, None);
+        assert!(!items.commit && items.nochain);
+        assert!(split_items(Some(" , ")).is_err());
+        assert!(filter_for_items("nochain").is_err());
     }
 
     #[test]

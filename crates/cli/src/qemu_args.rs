@@ -103,6 +103,7 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             "-append" => push("--append", value()?),
             "-dtb" => push("--dtb", value()?),
             "-serial" => push("--serial", value()?),
+            "-dfilter" => push("--dfilter", value()?),
             "-drive" => {
                 let v = value()?;
                 if let Some(spec) = drive(&v, &mut pending_drives)? {

@@ -118,6 +118,15 @@ pub struct RunArgs {
     /// Write the `-l`/`--log-commits` log to FILE instead of stderr.
     #[arg(long = "log", value_name = "FILE")]
     trace_file: Option<PathBuf>,
+    /// Limit `-d in_asm,exec,cpu` to blocks whose pc is in RANGES, QEMU's
+    /// syntax: comma-separated START+LEN, START-LEN (ending at START) or
+    /// START..END (also spelled `-dfilter`).
+    #[arg(long = "dfilter", value_name = "RANGES")]
+    dfilter: Option<String>,
+    /// Translate one instruction per block (QEMU's one-insn-per-tb), so
+    /// `-d in_asm,exec,cpu` show each instruction.
+    #[arg(long = "one-insn-per-block")]
+    one_insn_per_block: bool,
 
     /// ELF to run (same as --kernel).
     #[arg(value_name = "ELF")]
@@ -137,15 +146,23 @@ pub fn run(args: RunArgs) -> Result<u8> {
         crate::write_stdout(&logging::help_text())?;
         return Ok(0);
     }
-    let (log_items, commit_item) = logging::split_commit_item(args.log_items.as_deref())?;
+    if let Some(spec) = &args.dfilter {
+        ferrite_machine::log_filter::set(ferrite_machine::log_filter::parse(spec)?);
+    }
+    let items = logging::split_items(args.log_items.as_deref())?;
+    let (log_items, commit_item) = (items.tracing, items.commit);
     if commit_item && log_items.is_some() && args.log_file.is_some() && args.trace_file.is_none() {
         bail!(
             "-D cannot hold both `-d commit` and other log items: give the commit log its own file with --log FILE"
         );
     }
+    if log_items.is_none() && !commit_item && args.log_file.is_some() {
+        bail!("-D needs -d ITEMS to say what to log");
+    }
     let trace = trace_config(&args, commit_item)?;
-    // `-d commit` alone with `-D`: the file is the commit log's.
-    let tracing_file = if log_items.is_none() && commit_item {
+    // `-d commit` (or `nochain`) alone with `-D`: the file is not the
+    // tracing log's.
+    let tracing_file = if log_items.is_none() {
         None
     } else {
         args.log_file.as_deref()
@@ -153,6 +170,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     logging::init(log_items.as_deref(), tracing_file)?;
     let mut config = build_config(&args)?;
     config.trace = trace.clone();
+    config.chain_blocks = !items.nochain;
     let mut machine = Machine::new(config)?;
 
     if let Some(path) = &args.dump_dtb {
@@ -291,6 +309,7 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         .map(|d| d.parse().map_err(anyhow::Error::msg))
         .collect::<Result<_>>()?;
     config.virtio_rng = args.virtio_rng;
+    config.one_insn_per_block = args.one_insn_per_block;
     if let Some(isa) = &args.isa {
         config.isa = isa
             .parse::<Isa>()

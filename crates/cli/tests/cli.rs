@@ -577,3 +577,153 @@ fn isa_option() {
     assert_eq!(o.status.code(), Some(222), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--one-insn-per-block`: `-d exec` prints one line per instruction (as
+/// many as `--stats` counts), and `-d cpu` shows the CSRs and the
+/// floating-point registers.
+#[test]
+fn one_insn_per_block_traces_every_instruction() {
+    let hello = hello_elf().display().to_string();
+    let dir = std::env::temp_dir().join(format!("ferrite-one-insn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let exec_log = dir.join("exec.log");
+    let o = ferrite(&[
+        "run",
+        "--one-insn-per-block",
+        "--stats",
+        "-d",
+        "exec,nochain",
+        "-D",
+        &exec_log.display().to_string(),
+        &hello,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let retired: usize = stderr(&o)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("retired instructions:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("--stats count");
+    let log = std::fs::read_to_string(&exec_log).expect("exec log");
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("Trace 0: [")).count(),
+        retired
+    );
+
+    let cpu_log = dir.join("cpu.log");
+    let o = ferrite(&[
+        "run",
+        "-d",
+        "cpu",
+        "-D",
+        &cpu_log.display().to_string(),
+        &hello,
+    ]);
+    assert!(o.status.success());
+    let log = std::fs::read_to_string(&cpu_log).expect("cpu log");
+    for item in [
+        "mstatus  ",
+        "mtvec    ",
+        "satp     ",
+        "x10/a0",
+        "f10/fa0",
+        "fcsr     ",
+    ] {
+        assert!(log.contains(item), "-d cpu lacks {item}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // -D with nothing to write into it.
+    let o = ferrite(&["run", "-d", "nochain", "-D", "x.log", &hello]);
+    assert_one_line_error(&o, "-D needs -d ITEMS");
+}
+
+/// `-d guest_errors`: one line per bad access, addresses in hex, a fetch
+/// called a fetch.
+#[test]
+fn guest_errors_are_one_hex_line_each() {
+    let elf = workspace().join("firmware/bin/wild_jump.elf");
+    let o = ferrite(&["run", "-d", "guest_errors", &elf.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() >= 3, "{err}");
+    assert_eq!(lines[0], "hart 0: fetch of 2 bytes at 0x0: decode error");
+    assert!(lines.contains(&"hart 0: fetch of 2 bytes at 0x100000000: decode error"));
+    for l in &lines {
+        assert!(l.starts_with("hart 0: fetch of 2 bytes at 0x"), "{l}");
+    }
+}
+
+/// `-d in_asm` is laid out as QEMU's: `IN: `, the `Priv:` line, 16-digit
+/// pcs, and absolute targets of pc-relative instructions.
+#[test]
+fn in_asm_is_laid_out_as_qemus() {
+    let o = ferrite(&["run", "-d", "in_asm", &hello_elf().display().to_string()]);
+    assert!(o.status.success());
+    let log = stderr(&o);
+    assert!(
+        log.starts_with("----------------\nIN: \nPriv: 3; Virt: 0\n0x0000000000001000:  00000297          auipc                   t0, 0                   # 0x1000\n"),
+        "{}",
+        &log[..log.len().min(400)]
+    );
+    assert!(log.contains("bgeu                    a0, t0, 0xd4            # 0x800000dc"));
+}
+
+/// `-d mmu` logs each walk with its PTEs and result; `-d unimp` names the
+/// unimplemented instruction or CSR; `-dfilter` keeps only the blocks in
+/// its ranges.
+#[test]
+fn mmu_unimp_and_dfilter_items() {
+    let fw = |name: &str| {
+        workspace()
+            .join("firmware/bin")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let o = ferrite(&["run", "-d", "mmu", &fw("vm_sv39.elf")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = stderr(&o);
+    let first: Vec<&str> = log.lines().take(3).collect();
+    assert!(
+        first[0].starts_with("hart 0: walk sv39 0x") && first[0].contains(", satp 0x8"),
+        "{log}"
+    );
+    assert!(first[1].starts_with("  level 2: pte at 0x"), "{log}");
+    assert!(first[2].starts_with("  -> 0x"), "{log}");
+    assert!(
+        log.contains("-> store page fault") || log.contains("-> load page fault"),
+        "the test's faults are walked too"
+    );
+
+    let o = ferrite(&["run", "-d", "unimp", &fw("csr.elf")]);
+    assert!(o.status.success());
+    assert!(
+        stderr(&o).contains("hart 0: unimplemented CSR 0x8c0 accessed at 0x"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ferrite(&["run", "--isa", "rv64imac", "-d", "unimp", &fw("fp.elf")]);
+    assert!(
+        stderr(&o).contains("belongs to an extension this hart lacks"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = ferrite(&[
+        "run",
+        "-d",
+        "exec",
+        "-dfilter",
+        "0x1000..0x1004",
+        &hello_elf().display().to_string(),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(stderr(&o), "Trace 0: [0000000000001000]\n");
+    let o = ferrite(&[
+        "run",
+        "--dfilter",
+        "0x10",
+        &hello_elf().display().to_string(),
+    ]);
+    assert_one_line_error(&o, "bad -dfilter range `0x10`");
+}

@@ -232,6 +232,11 @@ pub struct MachineConfig {
     /// [`ferrite_riscv::SPIKE_SLICE`] instructions, a trap or `wfi` ending
     /// a slice), so the log matches Spike's line for line.
     pub trace: Option<TraceConfig>,
+    /// Translate one instruction per block (`--one-insn-per-block`, QEMU's
+    /// `one-insn-per-tb`), so `-d in_asm,exec,cpu` show each instruction.
+    pub one_insn_per_block: bool,
+    /// Chain translated blocks (the default; off is QEMU's `-d nochain`).
+    pub chain_blocks: bool,
 }
 
 /// What [`MachineConfig::trace`] logs, and where.
@@ -277,6 +282,8 @@ impl MachineConfig {
             virtio_rng: None,
             isa: Isa::full(),
             trace: None,
+            one_insn_per_block: false,
+            chain_blocks: true,
         }
     }
 

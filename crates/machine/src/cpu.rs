@@ -5,31 +5,26 @@ use std::rc::Rc;
 use ferrite_memory::{AddressSpaceId, MemorySystem};
 use ferrite_riscv::HartIrqPins;
 use ferrite_riscv::cpu::{CpuConfig, RiscvCpu, RiscvCpuExt, RunExit, new_cpu};
-use ferrite_riscv::isa::Isa;
 use ferrite_softmmu::VirtualClock;
 
 use crate::error::MachineError;
 use crate::hart::{Hart, HartExit, HartStats};
 
-/// Creates hart `hart_id` in an address space of its own, `cpu-memory-N`,
-/// rooted where `system` is (so it shares the system's flat view, as each
-/// QEMU CPU's address space does).
+/// Creates the hart `config` describes in an address space of its own,
+/// `cpu-memory-N`, rooted where `system` is (so it shares the system's flat
+/// view, as each QEMU CPU's address space does), chaining blocks or not.
 pub(crate) fn new_hart(
-    hart_id: u64,
     mem: &mut MemorySystem,
     system: AddressSpaceId,
     clock: Rc<VirtualClock>,
-    isa: Isa,
-    marchid: u64,
+    config: CpuConfig,
+    chain_blocks: bool,
 ) -> Result<Box<dyn Hart>, MachineError> {
     let root = mem.address_space_root(system)?;
-    let space = mem.new_address_space(&format!("cpu-memory-{hart_id}"), root);
-    let config = CpuConfig {
-        hart_id,
-        isa,
-        marchid,
-    };
-    Ok(Box::new(new_cpu(config, mem, space, clock)))
+    let space = mem.new_address_space(&format!("cpu-memory-{}", config.hart_id), root);
+    let mut cpu = new_cpu(config, mem, space, clock);
+    cpu.set_chaining(chain_blocks);
+    Ok(Box::new(cpu))
 }
 
 impl Hart for RiscvCpu {

@@ -43,6 +43,7 @@ pub use error::{MachineError, Result};
 pub use ferrite_memory::MtreeOptions;
 pub use ferrite_riscv::isa::{Isa, IsaError};
 pub use ferrite_riscv::{SPIKE_SLICE, TraceOutput};
+pub use ferrite_softmmu::log_filter;
 pub use hart::HartStats;
 pub use machine::Machine;
 pub use outcome::{RunLimits, RunOutcome, exit_status};

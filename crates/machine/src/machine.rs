@@ -78,17 +78,21 @@ impl Machine {
         let harts: Vec<Box<dyn Hart>> = (0..config.harts)
             .map(|id| {
                 new_hart(
-                    u64::from(id),
                     &mut memory.mem,
                     memory.space,
                     clock.clone(),
-                    config.isa,
-                    // The spike board is Spike's platform, down to its
-                    // registered architecture id.
-                    match config.board {
-                        BoardKind::Spike => SPIKE_MARCHID,
-                        BoardKind::Virt => 0,
+                    ferrite_riscv::CpuConfig {
+                        hart_id: u64::from(id),
+                        isa: config.isa,
+                        // The spike board is Spike's platform, down to its
+                        // registered architecture id.
+                        marchid: match config.board {
+                            BoardKind::Spike => SPIKE_MARCHID,
+                            BoardKind::Virt => 0,
+                        },
+                        one_insn_per_block: config.one_insn_per_block,
                     },
+                    config.chain_blocks,
                 )
             })
             .collect::<Result<_>>()?;

@@ -9,7 +9,8 @@
 //! terminal), before an instruction whose fetch faults, at the end of the
 //! first page (an instruction straddling the boundary is the last one, and
 //! the block is then registered on both pages), and after
-//! [`MAX_BLOCK_INSNS`] instructions. A `jal` whose target lies on the
+//! [`MAX_BLOCK_INSNS`] instructions (one with
+//! [`crate::CpuConfig::one_insn_per_block`]). A `jal` whose target lies on the
 //! block's first page, and is not already part of the block, is the
 //! exception among jumps: translation follows it (the slot writes the link
 //! register and execution goes straight on with the target's instructions),
@@ -78,14 +79,15 @@ pub(crate) fn translate_block(
 ) -> Result<Translated<Slot>, Trap> {
     let pc = key.pc.0;
     let first_page = pc & PAGE_MASK;
-    let trace = tracing::enabled!(target: "in_asm", tracing::Level::INFO);
+    let trace = tracing::enabled!(target: "in_asm", tracing::Level::INFO)
+        && ferrite_softmmu::log_filter::allows(pc);
     let mut listing = String::new();
     let mut insns: Vec<Slot> = Vec::with_capacity(16);
     let mut pages = vec![RamAddr(key.phys_pc.0 & PAGE_MASK)];
     let mut terminal = None;
     let mut cur = pc;
     let mut byte_len = 0u32;
-    while insns.len() < MAX_BLOCK_INSNS {
+    while insns.len() < cpu.arch.max_block_insns {
         let fetched = match fetch_insn(cpu, mem, cur) {
             Ok(f) => f,
             Err(t) if insns.is_empty() => return Err(t),
@@ -139,7 +141,11 @@ pub(crate) fn translate_block(
         }
     }
     if trace {
-        tracing::info!(target: "in_asm", "----------------\nIN:\n{listing}");
+        tracing::info!(
+            target: "in_asm",
+            "----------------\nIN: \nPriv: {}; Virt: 0\n{listing}",
+            cpu.arch.hart.privilege as u8
+        );
     }
     insns.push(Slot::sentinel(cur, terminal, insns.len() as u32));
     Ok(Translated::Block(TranslatedBlock {
@@ -161,8 +167,15 @@ pub(crate) fn exec_uncached(
         Ok(f) => f,
         Err(trap) => return (0, BlockExit::Other(Exit::Trap { trap, pc })),
     };
-    if tracing::enabled!(target: "in_asm", tracing::Level::INFO) {
-        tracing::info!(target: "in_asm", "----------------\nIN: (uncached)\n{}", listing_line(pc, &fetched));
+    if tracing::enabled!(target: "in_asm", tracing::Level::INFO)
+        && ferrite_softmmu::log_filter::allows(pc)
+    {
+        tracing::info!(
+            target: "in_asm",
+            "----------------\nIN: (uncached)\nPriv: {}; Virt: 0\n{}",
+            cpu.arch.hart.privilege as u8,
+            listing_line(pc, &fetched)
+        );
     }
     match fetched.decoded {
         Ok(insn) if cpu.arch.hart.csrs.isa.allows(&insn) => {
@@ -222,14 +235,37 @@ fn prepare(mut insn: Insn) -> Insn {
     insn
 }
 
+/// One line of `-d in_asm`, laid out as QEMU lays its out: the 16-digit
+/// pc, the instruction bits, the mnemonic and the operands in 24-column
+/// fields, and for pc-relative instructions (branches, jumps, `auipc`) the
+/// absolute target as a `# 0x…` comment.
 fn listing_line(pc: u64, f: &Fetched) -> String {
-    let text = match &f.decoded {
-        Ok(insn) => crate::disasm::disassemble(insn, pc),
-        Err(_) => "illegal".to_string(),
-    };
-    if f.len == 2 {
-        format!("{pc:#010x}:  {:04x}              {text}\n", f.raw & 0xffff)
+    let bits = if f.len == 2 {
+        format!("{:04x}    ", f.raw & 0xffff)
     } else {
-        format!("{pc:#010x}:  {:08x}          {text}\n", f.raw)
+        format!("{:08x}", f.raw)
+    };
+    let mut line = format!("0x{pc:016x}:  {bits}          ");
+    match &f.decoded {
+        Ok(insn) => {
+            let (mnemonic, operands) = crate::disasm::parts(insn);
+            let target = match insn.op {
+                op if op.is_branch() || op == Op::Jal || op == Op::Auipc => {
+                    Some(pc.wrapping_add(i64::from(insn.imm) as u64))
+                }
+                _ => None,
+            };
+            match target {
+                Some(t) => line.push_str(&format!(
+                    "{:<24}{operands:<24}# {t:#x}",
+                    mnemonic.to_string()
+                )),
+                None if operands.is_empty() => line.push_str(&mnemonic.to_string()),
+                None => line.push_str(&format!("{:<24}{operands}", mnemonic.to_string())),
+            }
+        }
+        Err(_) => line.push_str("illegal"),
     }
+    line.push('\n');
+    line
 }

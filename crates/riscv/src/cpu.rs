@@ -81,6 +81,9 @@ pub struct CpuConfig {
     pub isa: Isa,
     /// The value of `marchid` (0: not implemented).
     pub marchid: u64,
+    /// Translate one instruction per block (QEMU's `one-insn-per-tb`), so
+    /// per-block logs (`-d in_asm,exec,cpu`) show each instruction.
+    pub one_insn_per_block: bool,
 }
 
 /// Execution statistics of a hart.
@@ -133,6 +136,8 @@ pub struct Riscv {
     /// The instruction and commit log, when one is on: the hart then runs
     /// one instruction at a time ([`crate::trace`]).
     pub(crate) trace: Option<Box<Trace>>,
+    /// The most instructions a translated block holds.
+    pub(crate) max_block_insns: usize,
 }
 
 /// A fault as the trap-loop detector compares them.
@@ -185,6 +190,11 @@ pub fn new_cpu(
         interrupts: 0,
         last_fault: None,
         trace: None,
+        max_block_insns: if config.one_insn_per_block {
+            1
+        } else {
+            crate::block_builder::MAX_BLOCK_INSNS
+        },
     };
     Cpu::new(arch, mem, space, clock)
 }
@@ -322,6 +332,9 @@ impl Riscv {
         let caught = self.note_fault(trap, pc);
         self.exceptions += 1;
         self.trace_trap(TrapCause::Exception(trap.cause), pc, trap.tval);
+        if trap.cause == Exception::IllegalInstruction {
+            self.log_unimplemented(trap.tval, pc);
+        }
         let h = &mut self.hart;
         let from = h.privilege;
         h.pc = take_trap(
@@ -346,6 +359,42 @@ impl Riscv {
         );
         self.refresh_mmu_idx();
         caught
+    }
+
+    /// `-d unimp`: say so when an illegal-instruction trap (its bits in
+    /// `bits`) comes from something this hart does not implement, an
+    /// instruction or a CSR, rather than from privilege or state.
+    fn log_unimplemented(&self, bits: u64, pc: u64) {
+        if !tracing::enabled!(target: "unimp", tracing::Level::INFO) {
+            return;
+        }
+        let hart = self.hart.csrs.hart_id();
+        match crate::decode::decode(bits as u32) {
+            Ok(insn) if !self.hart.csrs.isa.allows(&insn) => tracing::info!(
+                target: "unimp",
+                "hart {hart}: {} at {pc:#x} belongs to an extension this hart lacks ({bits:#x})",
+                insn.op.name()
+            ),
+            Ok(insn) if insn.op.is_csr() => {
+                let csr = (insn.imm & 0xfff) as u16;
+                if self
+                    .hart
+                    .csrs
+                    .debug_read(csr, &self.csr_context(0))
+                    .is_none()
+                {
+                    tracing::info!(
+                        target: "unimp",
+                        "hart {hart}: unimplemented CSR {csr:#05x} accessed at {pc:#x}"
+                    );
+                }
+            }
+            Ok(_) => {}
+            Err(_) => tracing::info!(
+                target: "unimp",
+                "hart {hart}: unimplemented instruction {bits:#x} at {pc:#x}"
+            ),
+        }
     }
 
     /// Count `trap` at `pc` towards the trap-loop detector.
@@ -448,21 +497,12 @@ impl Target for Riscv {
     fn bus_fault(
         &mut self,
         vaddr: VirtAddr,
-        size: u32,
+        _size: u32,
         access: MmuAccess,
-        error: MemTxError,
+        _error: MemTxError,
     ) -> Trap {
-        let vaddr = vaddr.0;
-        tracing::info!(
-            target: "guest_errors",
-            "hart {}: {:?} of {} bytes at {:#x}: {}",
-            self.hart.csrs.hart_id(),
-            access,
-            size,
-            vaddr,
-            error
-        );
-        Trap::new(access_type(access).access_fault(), vaddr)
+        // The engine has logged it (`guest_errors`).
+        Trap::new(access_type(access).access_fault(), vaddr.0)
     }
 
     #[inline(always)]
@@ -619,9 +659,34 @@ impl Target for Riscv {
     }
 
     fn log_state(&self) -> String {
+        use crate::csr::addr;
         use std::fmt::Write;
         let h = &self.hart;
         let mut s = format!("pc       {:016x} priv {}\n", h.pc, h.privilege);
+        // The CSRs QEMU's RISC-V register dump shows, in its order.
+        let ctx = self.csr_context(0);
+        for (name, csr) in [
+            ("mhartid", addr::MHARTID),
+            ("mstatus", addr::MSTATUS),
+            ("mip", addr::MIP),
+            ("mie", addr::MIE),
+            ("mideleg", addr::MIDELEG),
+            ("medeleg", addr::MEDELEG),
+            ("mtvec", addr::MTVEC),
+            ("stvec", addr::STVEC),
+            ("mepc", addr::MEPC),
+            ("sepc", addr::SEPC),
+            ("mcause", addr::MCAUSE),
+            ("scause", addr::SCAUSE),
+            ("mtval", addr::MTVAL),
+            ("stval", addr::STVAL),
+            ("mscratch", addr::MSCRATCH),
+            ("sscratch", addr::SSCRATCH),
+            ("satp", addr::SATP),
+        ] {
+            let value = h.csrs.debug_read(csr, &ctx).unwrap_or(0);
+            let _ = writeln!(s, "{name:<8} {value:016x}");
+        }
         for i in 0..32 {
             let _ = write!(
                 s,
@@ -631,6 +696,20 @@ impl Target for Riscv {
                 h.x[i]
             );
             s.push(if i % 4 == 3 { '\n' } else { ' ' });
+        }
+        if h.csrs.isa.has_fp() {
+            for i in 0..32 {
+                let _ = write!(
+                    s,
+                    "f{:<2}/{:<4} {:016x}",
+                    i,
+                    crate::disasm::freg_name(i as u8),
+                    h.f[i]
+                );
+                s.push(if i % 4 == 3 { '\n' } else { ' ' });
+            }
+            let fcsr = u64::from(h.csrs.frm) << 5 | u64::from(h.csrs.fflags);
+            let _ = writeln!(s, "fcsr     {fcsr:016x}");
         }
         s
     }

@@ -78,8 +78,15 @@ fn in_asm_logs_each_block_once_with_disassembly() {
         assert_eq!(cpu.xreg(1), 100);
     });
     assert_eq!(log.matches("IN:").count(), 2, "{log}");
-    assert_eq!(log.matches("addi ra, ra, 1").count(), 1, "{log}");
-    assert!(log.contains("0x80000000:  00108093"), "{log}");
+    assert_eq!(log.matches("Priv: 3; Virt: 0").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("0x0000000080000000:  00108093          addi                    ra, ra, 1")
+            .count(),
+        1,
+        "{log}"
+    );
+    // The branch's absolute target (back to the addi).
+    assert!(log.contains("# 0x80000000"), "{log}");
 }
 
 #[test]

@@ -26,6 +26,7 @@ pub mod block;
 pub mod clock;
 pub mod cpu;
 pub mod events;
+pub mod log_filter;
 pub mod tlb;
 
 pub use address::{MmuIdx, VirtAddr};

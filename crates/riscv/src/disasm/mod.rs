@@ -223,6 +223,12 @@ fn plain(base: &'static str) -> Mnemonic {
 }
 
 /// The mnemonic and operand text of `insn`.
+/// The mnemonic and the operand text of `insn` (what [`disassemble`]
+/// joins with a space).
+pub(crate) fn parts(insn: &Insn) -> (Mnemonic, String) {
+    render(insn)
+}
+
 fn render(insn: &Insn) -> (Mnemonic, String) {
     let (m, ops) = match insn.form.compressed_name() {
         Some(name) => (plain(name), render_compressed(insn)),

@@ -59,6 +59,45 @@ pub(super) fn walk(
         SATP_MODE_SV48 => 4,
         _ => 3,
     };
+    // `-d mmu`: the walk, its PTEs and its result (walks happen on TLB
+    // misses only; the check is one load of the call site's interest).
+    let log = tracing::enabled!(target: "mmu", tracing::Level::INFO);
+    if log {
+        tracing::info!(
+            target: "mmu",
+            "hart {}: walk sv{} {:#x} for {}, satp {satp:#018x}",
+            csrs.hart_id(),
+            PAGE_SHIFT + LEVEL_BITS * levels,
+            vaddr,
+            format!("{access:?}").to_lowercase()
+        );
+    }
+    let result = walk_levels(csrs, privilege, vaddr, access, mem, levels, log);
+    if log {
+        match &result {
+            Ok(m) => tracing::info!(
+                target: "mmu",
+                "  -> {:#x} ({} KiB page)",
+                m.paddr,
+                (1u64 << m.size_log2) >> 10
+            ),
+            Err(e) => tracing::info!(target: "mmu", "  -> {e}"),
+        }
+    }
+    result
+}
+
+/// [`walk`] after the mode is known: `levels` levels, logging each PTE
+/// when `log`.
+fn walk_levels(
+    csrs: &Csrs,
+    privilege: Privilege,
+    vaddr: u64,
+    access: AccessType,
+    mem: &mut dyn GuestBytes,
+    levels: u32,
+    log: bool,
+) -> Result<Mapping, Exception> {
     let va_bits = PAGE_SHIFT + LEVEL_BITS * levels;
     // Canonical form: bits 63..va_bits-1 all equal.
     let top = (vaddr as i64) >> (va_bits - 1);
@@ -71,6 +110,7 @@ pub(super) fn walk(
         privilege,
         vaddr,
         access,
+        log,
         features: PteFeatures {
             napot: isa.has_svnapot(),
             pbmt: isa.has_svpbmt() && csrs.menvcfg() & MENVCFG_PBMTE != 0,
@@ -92,6 +132,8 @@ struct Walker<'a> {
     vaddr: u64,
     access: AccessType,
     features: PteFeatures,
+    /// `-d mmu` is on.
+    log: bool,
 }
 
 impl Walker<'_> {
@@ -120,6 +162,13 @@ impl Walker<'_> {
                 return Err(access.access_fault());
             }
             let pte = Pte(mem.read_u64(pte_addr).map_err(|_| access.access_fault())?);
+            if self.log {
+                tracing::info!(
+                    target: "mmu",
+                    "  level {level}: pte at {pte_addr:#x} = {:#018x}",
+                    pte.0
+                );
+            }
             if pte.is_malformed(self.features) {
                 return Err(access.page_fault());
             }

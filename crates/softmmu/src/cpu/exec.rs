@@ -80,7 +80,8 @@ impl<T: Target> Cpu<T> {
         }
         let trace_cpu = tracing::enabled!(target: "cpu", tracing::Level::INFO);
         let trace_exec = tracing::enabled!(target: "exec", tracing::Level::INFO);
-        let tracing = trace_cpu || trace_exec;
+        // Tracing and `nochain` run one block at a time.
+        let one_block = trace_cpu || trace_exec || !self.chaining;
         let mut budget = budget;
         // The previous block and the chain slot it left through, valid while
         // the block cache's epoch is unchanged.
@@ -142,20 +143,22 @@ impl<T: Target> Cpu<T> {
                 },
             };
             let left = budget.min(self.timer_allowance());
-            if trace_cpu {
+            let logged = (trace_cpu || trace_exec) && crate::log_filter::allows(pc);
+            if trace_cpu && logged {
                 tracing::info!(target: "cpu", "{}", self.arch.log_state());
             }
-            if trace_exec {
+            if trace_exec && logged {
                 tracing::info!(target: "exec", "Trace {}: [{:016x}]", self.arch.cpu_index(), pc);
             }
-            // Tracing runs one block at a time.
-            let end = self.exec_chain(mem, id, left, !tracing);
+            let end = self.exec_chain(mem, id, left, !one_block);
             // `retired <= left <= budget`: no underflow.
             budget -= end.retired;
             match end.exit {
                 BlockExit::Jump { pc: next, slot } => {
                     self.arch.set_pc(next);
-                    chain = slot.map(|s| (end.last, usize::from(s), end.epoch));
+                    chain = slot
+                        .filter(|_| self.chaining)
+                        .map(|s| (end.last, usize::from(s), end.epoch));
                 }
                 exit => {
                     chain = None;

@@ -112,6 +112,9 @@ pub struct Cpu<T: Target> {
     end_block: bool,
     /// Waiting for an interrupt (QEMU's `cpu->halted`).
     halted: bool,
+    /// Blocks chain to their successors (off: QEMU's `-d nochain`, each
+    /// block returns to the loop).
+    chaining: bool,
 }
 
 impl<T: Target> std::fmt::Debug for Cpu<T> {
@@ -155,6 +158,18 @@ impl<T: Target> TlbFill for Fill<'_, T> {
         access: MmuAccess,
         error: MemTxError,
     ) -> T::Fault {
+        // Every bus error of a guest access comes through here: one line.
+        let what = match access {
+            MmuAccess::Fetch => "fetch",
+            MmuAccess::Load => "load",
+            MmuAccess::Store => "store",
+        };
+        tracing::info!(
+            target: "guest_errors",
+            "hart {}: {what} of {size} bytes at {:#x}: {error}",
+            self.arch.cpu_index(),
+            vaddr.0
+        );
         self.arch.bus_fault(vaddr, size, access, error)
     }
 
@@ -205,6 +220,7 @@ impl<T: Target> Cpu<T> {
             space,
             end_block: false,
             halted: false,
+            chaining: true,
         };
         cpu.arch.mmu_state_changed();
         cpu
@@ -229,6 +245,14 @@ impl<T: Target> Cpu<T> {
     /// firmware hand-off).
     pub fn set_halted(&mut self, halted: bool) {
         self.halted = halted;
+    }
+
+    /// Chain blocks to their successors (the default), or not: with
+    /// chaining off every block returns to the execution loop, which looks
+    /// the next one up afresh (QEMU's `-d nochain`), so `-d exec` and
+    /// `-d cpu` see every block.
+    pub fn set_chaining(&mut self, on: bool) {
+        self.chaining = on;
     }
 
     /// Engine statistics so far.

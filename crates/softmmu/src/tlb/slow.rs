@@ -139,11 +139,9 @@ impl Tlb {
         let i = self.resolve(mem, f, mmu_idx, vaddr, size, access)?;
         let (e, full) = self.slot(mmu_idx, i);
         if e.tag(access) & TLB_MMIO != 0 {
-            return self.io_load(mem, &full, vaddr, size).map_err(|err| {
-                let paddr = full.paddr.0 | vaddr.page_offset();
-                tracing::debug!(target: "guest_errors", vaddr = vaddr.0, paddr, size, %err, "load failed");
-                f.bus_fault(vaddr, size, access, err)
-            });
+            return self
+                .io_load(mem, &full, vaddr, size)
+                .map_err(|err| f.bus_fault(vaddr, size, access, err));
         }
         let p = e.addend.wrapping_add(vaddr.0 as usize) as *const u8;
         // SAFETY: the tag is valid and not MMIO, so the slot maps a whole RAM
@@ -199,14 +197,17 @@ impl Tlb {
         let (e, full) = self.slot(mmu_idx, i);
         let tag = e.addr_write;
         if tag & TLB_MMIO != 0 {
-            return self.io_store(mem, &full, vaddr, size, value).map_err(|err| {
-                let paddr = full.paddr.0 | vaddr.page_offset();
-                tracing::debug!(target: "guest_errors", vaddr = vaddr.0, paddr, size, %err, "store failed");
-                f.bus_fault(vaddr, size, MmuAccess::Store, err)
-            });
+            return self
+                .io_store(mem, &full, vaddr, size, value)
+                .map_err(|err| f.bus_fault(vaddr, size, MmuAccess::Store, err));
         }
         if tag & TLB_DISCARD_WRITE != 0 {
-            tracing::debug!(target: "guest_errors", vaddr = vaddr.0, paddr = full.paddr.0 | vaddr.page_offset(), "write to ROM ignored");
+            tracing::info!(
+                target: "guest_errors",
+                "store of {size} bytes at {:#x} (physical {:#x}): ROM, ignored",
+                vaddr.0,
+                full.paddr.0 | vaddr.page_offset()
+            );
             return Ok(());
         }
         let ram_page = match full.kind {

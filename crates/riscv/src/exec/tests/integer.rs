@@ -109,6 +109,42 @@ fn loops_chain_and_count_exactly() {
     assert_eq!(rig.clock.insns(), 3001);
 }
 
+/// The summing loop of `loops_chain_and_count_exactly`, run to its end.
+fn sum_loop(rig: &mut Rig) {
+    rig.program(&[
+        addi(1, 0, 1000),
+        add(2, 2, 1),
+        addi(1, 1, -1),
+        bne(1, 0, -8),
+        SPIN,
+    ]);
+    assert_eq!(rig.run(1 + 3 * 1000), RunExit::BudgetExhausted);
+    assert_eq!(rig.x(2), 500_500);
+    assert_eq!(rig.cpu.stats().insns, 3001);
+}
+
+#[test]
+fn without_chaining_no_block_is_chained_and_the_result_is_the_same() {
+    let mut rig = Rig::new();
+    rig.cpu.set_chaining(false);
+    sum_loop(&mut rig);
+    let st = rig.cpu.stats();
+    assert_eq!(st.blocks_chained, 0, "{st:?}");
+    assert!(st.blocks_translated <= 4, "{st:?}");
+}
+
+#[test]
+fn one_instruction_per_block() {
+    let mut rig = Rig::with_config(crate::cpu::CpuConfig {
+        one_insn_per_block: true,
+        ..Default::default()
+    });
+    sum_loop(&mut rig);
+    // addi, add, addi, bne: a block each (the spin is not reached).
+    let st = rig.cpu.stats();
+    assert_eq!(st.blocks_translated, 4, "{st:?}");
+}
+
 #[test]
 fn budget_can_stop_inside_a_block() {
     let mut rig = Rig::new();

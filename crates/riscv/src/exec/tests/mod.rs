@@ -77,6 +77,11 @@ impl Rig {
     /// RAM at [`RAM`], a logged MMIO window at [`IO`], the hart in M-mode at
     /// `RAM` with `mtvec` = [`HANDLER`] (a spin loop).
     pub fn new() -> Self {
+        Self::with_config(CpuConfig::default())
+    }
+
+    /// As [`Rig::new`], with the hart built from `config`.
+    pub fn with_config(config: CpuConfig) -> Self {
         let mut mem = MemorySystem::new();
         let root = mem.new_container("system", RegionSize::Max);
         let ram = mem.new_ram("ram", RAM_SIZE).unwrap();
@@ -89,7 +94,7 @@ impl Rig {
         mem.add_subregion(root, IO, ior).unwrap();
         let space = mem.new_address_space("cpu", root);
         let clock = VirtualClock::new(10);
-        let mut cpu = new_cpu(CpuConfig::default(), &mut mem, space, clock.clone());
+        let mut cpu = new_cpu(config, &mut mem, space, clock.clone());
         cpu.reset(RAM);
         let mut rig = Rig {
             mem,
