@@ -687,27 +687,16 @@ impl Target for Riscv {
             let value = h.csrs.debug_read(csr, &ctx).unwrap_or(0);
             let _ = writeln!(s, "{name:<8} {value:016x}");
         }
-        for i in 0..32 {
-            let _ = write!(
-                s,
-                "x{:<2}/{:<4} {:016x}",
-                i,
-                crate::disasm::reg_name(i as u8),
-                h.x[i]
-            );
-            s.push(if i % 4 == 3 { '\n' } else { ' ' });
-        }
-        if h.csrs.isa.has_fp() {
-            for i in 0..32 {
-                let _ = write!(
-                    s,
-                    "f{:<2}/{:<4} {:016x}",
-                    i,
-                    crate::disasm::freg_name(i as u8),
-                    h.f[i]
-                );
+        // A register file, four to a line: `x10/a0   0000000000000000`.
+        let mut file = |prefix: char, name: fn(u8) -> &'static str, regs: &[u64]| {
+            for (i, value) in regs.iter().enumerate().take(32) {
+                let _ = write!(s, "{prefix}{i:<2}/{:<4} {value:016x}", name(i as u8));
                 s.push(if i % 4 == 3 { '\n' } else { ' ' });
             }
+        };
+        file('x', crate::disasm::reg_name, &h.x);
+        if h.csrs.isa.has_fp() {
+            file('f', crate::disasm::freg_name, &h.f);
             let fcsr = u64::from(h.csrs.frm) << 5 | u64::from(h.csrs.fflags);
             let _ = writeln!(s, "fcsr     {fcsr:016x}");
         }
