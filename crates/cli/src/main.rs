@@ -5,6 +5,7 @@
 //! Exit statuses are listed in `docs/usage.md` ("Exit status") and in
 //! [`ferrite_machine::exit_status`].
 
+mod debugger;
 mod logging;
 mod mtree_cmd;
 mod qemu_args;

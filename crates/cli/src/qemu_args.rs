@@ -138,18 +138,15 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             "-monitor" => {
                 let v = value()?;
                 if v != "none" {
-                    return Err(QemuArgError::Unsupported {
-                        option: format!("-monitor {v}"),
-                        hint: " (there is no monitor yet; `-monitor none` is accepted)",
-                    });
+                    push("--monitor", chardev_address(&v));
                 }
             }
-            "-s" | "-S" | "-gdb" => {
-                return Err(QemuArgError::Unsupported {
-                    option,
-                    hint: " (there is no gdb stub yet)",
-                });
+            "-gdb" => {
+                let v = value()?;
+                push("--gdb", chardev_address(&v));
             }
+            // Ferrite's own spellings too.
+            "-s" | "-S" => out.push(arg),
             "-initrd" => {
                 return Err(QemuArgError::Unsupported {
                     option,
@@ -183,6 +180,15 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
         });
     }
     Ok(out)
+}
+
+/// A chardev address without QEMU's socket options (`server`, `nowait`,
+/// `wait=off`): Ferrite's gdb and monitor sockets always listen and never
+/// wait for a client before the guest runs (`-S` says when to wait).
+fn chardev_address(value: &str) -> String {
+    let mut parts = value.split(',');
+    let addr = parts.next().unwrap_or("");
+    addr.to_string()
 }
 
 /// `key=value` properties after an optional leading bare word.
@@ -483,13 +489,33 @@ mod tests {
     }
 
     #[test]
+    fn debugger_options_map_to_ferrites() {
+        assert_eq!(
+            rw(&[
+                "-s",
+                "-S",
+                "-gdb",
+                "unix:/tmp/g,server,nowait",
+                "-monitor",
+                "stdio"
+            ])
+            .unwrap(),
+            [
+                "run",
+                "-s",
+                "-S",
+                "--gdb",
+                "unix:/tmp/g",
+                "--monitor",
+                "stdio"
+            ]
+        );
+    }
+
+    #[test]
     fn unsupported_options_are_named() {
         for (args, needle) in [
-            (&["-s"][..], "`-s` is not supported"),
-            (&["-S"], "`-S` is not supported"),
-            (&["-gdb", "tcp::1234"], "`-gdb` is not supported"),
-            (&["-monitor", "stdio"], "`-monitor stdio` is not supported"),
-            (&["-initrd", "x"], "`-initrd` is not supported"),
+            (&["-initrd", "x"][..], "`-initrd` is not supported"),
             (&["-cpu", "rv64"], "`-cpu` is not supported"),
             (&["-display", "gtk"], "only `-display none`"),
             (&["-kernel"], "needs a value"),

@@ -128,6 +128,24 @@ pub struct RunArgs {
     #[arg(long = "one-insn-per-block")]
     one_insn_per_block: bool,
 
+    /// Listen for gdb on DEV: tcp:HOST:PORT, tcp::PORT (localhost) or
+    /// unix:PATH (QEMU's -gdb).
+    #[arg(long = "gdb", value_name = "DEV")]
+    gdb: Option<String>,
+
+    /// Listen for gdb on tcp::1234 (QEMU's -s).
+    #[arg(short = 's')]
+    gdb_default: bool,
+
+    /// Do not start the guest until gdb or the monitor says so (QEMU's -S).
+    #[arg(short = 'S')]
+    wait_for_debugger: bool,
+
+    /// The monitor on stdio, unix:PATH or tcp:HOST:PORT (QEMU's -monitor);
+    /// `none` for none.
+    #[arg(long = "monitor", value_name = "DEV")]
+    monitor: Option<String>,
+
     /// ELF to run (same as --kernel).
     #[arg(value_name = "ELF")]
     elf: Option<PathBuf>,
@@ -196,8 +214,12 @@ pub fn run(args: RunArgs) -> Result<u8> {
         max_insns: args.max_insns,
         timeout,
     };
+    let debug = debug_options(&args)?;
     let started = Instant::now();
-    let outcome = machine.run(&limits)?;
+    let outcome = match &debug {
+        Some(options) => crate::debugger::run_session(&mut machine, &limits, options)?,
+        None => machine.run(&limits)?,
+    };
     let elapsed = started.elapsed();
     logging::finish()?;
     if let Some(t) = &trace {
@@ -251,6 +273,40 @@ pub fn run(args: RunArgs) -> Result<u8> {
         );
     }
     Ok(outcome.exit_status())
+}
+
+/// The debugger the options ask for (`--gdb`, `-s`, `-S`, `--monitor`).
+fn debug_options(args: &RunArgs) -> Result<Option<crate::debugger::DebugOptions>> {
+    use crate::debugger::{DebugOptions, MonitorAt};
+    let gdb = match (&args.gdb, args.gdb_default) {
+        (Some(_), true) => bail!("give either --gdb DEV or -s, not both"),
+        (Some(dev), false) => Some(dev.parse()?),
+        (None, true) => Some("tcp::1234".parse()?),
+        (None, false) => None,
+    };
+    let monitor = match args.monitor.as_deref() {
+        None | Some("none") => None,
+        Some(dev) => Some(dev.parse::<MonitorAt>()?),
+    };
+    if monitor == Some(MonitorAt::Stdio) && args.serial == "stdio" {
+        bail!(
+            "the console is on stdio already: give the monitor a socket (--monitor unix:PATH) or move the console (--serial null, file:PATH, unix:PATH)"
+        );
+    }
+    if gdb.is_some() && monitor.is_some() {
+        bail!("under gdb the monitor is gdb's `monitor CMD`: give --gdb or --monitor, not both");
+    }
+    if gdb.is_none() && monitor.is_none() {
+        if args.wait_for_debugger {
+            bail!("-S waits for a debugger: give --gdb, -s or --monitor too");
+        }
+        return Ok(None);
+    }
+    Ok(Some(DebugOptions {
+        gdb,
+        wait: args.wait_for_debugger,
+        monitor,
+    }))
 }
 
 /// Where the `-l`/`--log-commits` log goes: `--log FILE`, else the `-D` file

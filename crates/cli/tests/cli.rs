@@ -444,8 +444,8 @@ fn a_qemu_command_line_runs() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("Hello from Ferrite!"), "{}", stdout(&o));
-    let o = ferrite(&["run", "-machine", "virt", "-s"]);
-    assert_one_line_error(&o, "QEMU option `-s` is not supported");
+    let o = ferrite(&["run", "-machine", "virt", "-initrd", "rootfs.cpio"]);
+    assert_one_line_error(&o, "QEMU option `-initrd` is not supported");
 }
 
 #[test]

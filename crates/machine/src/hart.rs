@@ -20,6 +20,9 @@ pub enum HartExit {
     /// The hart is caught in a trap loop: the same fault at the same pc,
     /// over and over, with nothing retiring in between.
     TrapLoop,
+    /// The hart stopped for the debugger (a breakpoint, a watchpoint, a
+    /// completed step); [`Hart::debug`] tells why.
+    DebugStop,
 }
 
 /// Counters a hart keeps, summed by the board for `--stats`.
@@ -65,6 +68,14 @@ pub trait Hart {
     /// Install the instruction and commit log (the hart then runs one
     /// instruction at a time). Harts that cannot log ignore it.
     fn set_trace(&mut self, _trace: ferrite_riscv::Trace) {}
+    /// Debugger access to the hart; `None` for harts that cannot be debugged.
+    fn debug(&mut self) -> Option<&mut dyn crate::debug::HartDebug> {
+        None
+    }
+    /// Debugger access to the hart, to read.
+    fn debug_ref(&self) -> Option<&dyn crate::debug::HartDebug> {
+        None
+    }
 }
 
 /// An [`IrqSink`] that drives a hart's pins: line `n` is `mip` bit `n`

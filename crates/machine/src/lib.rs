@@ -25,6 +25,7 @@ pub mod boot_rom;
 pub mod config;
 mod console;
 mod cpu;
+pub mod debug;
 pub mod elf;
 mod error;
 pub mod fdt;
@@ -39,6 +40,7 @@ mod scheduler;
 pub use config::{
     BoardKind, ImageSource, MAX_HARTS, MachineConfig, SerialConfig, TraceConfig, UnknownBoard,
 };
+pub use debug::{DebugAccessError, DebugEvent, HartDebug};
 pub use error::{MachineError, Result};
 pub use ferrite_memory::MtreeOptions;
 pub use ferrite_riscv::isa::{Isa, IsaError};
@@ -48,3 +50,13 @@ pub use hart::HartStats;
 pub use machine::Machine;
 pub use outcome::{RunLimits, RunOutcome, exit_status};
 pub use scheduler::QUANTUM;
+
+/// The RISC-V register and CSR names a debugger shows.
+pub use ferrite_riscv::disasm::{csr_name, freg_name, reg_name};
+
+/// The software TLB's tag flags, for a debugger's `info tlb`.
+pub mod tlb_flags {
+    pub use ferrite_softmmu::tlb::{
+        TLB_DISCARD_WRITE, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, TLB_WATCHPOINT,
+    };
+}

@@ -10,13 +10,14 @@ use ferrite_softmmu::VirtualClock;
 use crate::board::{Board, BoardMemory, ClockTime, Images, spike, virt};
 use crate::config::{BoardKind, MAX_HARTS, MachineConfig};
 use crate::cpu::new_hart;
+use crate::debug::{DebugAccessError, DebugEvent, HartDebug};
 use crate::error::{MachineError, Result};
 use crate::fdt;
 use crate::hart::{Hart, HartStats};
 use crate::image::read_source;
 use crate::layout::{spike as spike_map, virt as virt_map};
 use crate::outcome::{RunLimits, RunOutcome};
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Round, Scheduler, SchedulerEnd};
 
 /// Retired instructions per `mtime` tick (10 per tick at 10 MHz: a 100 MIPS
 /// guest, see `ferrite_softmmu::clock`).
@@ -34,6 +35,10 @@ pub struct Machine {
     interactive: bool,
     /// Harts run in Spike's slices (a trace is on).
     paced: bool,
+    /// The scheduler round a debugger stop interrupted.
+    round: Option<Round>,
+    /// Harts the debugger holds (they take no turns).
+    held: Vec<bool>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -127,6 +132,8 @@ impl Machine {
             kind: config.board,
             interactive,
             paced: config.trace.is_some(),
+            round: None,
+            held: Vec::new(),
         };
         machine.reset();
         Ok(machine)
@@ -214,27 +221,269 @@ impl Machine {
     /// Runs until the guest exits or a limit is reached. Deterministic: the
     /// outcome, the output and the instruction count depend only on the
     /// images, the configuration and the console input (and on host time
-    /// only through `limits.timeout`).
+    /// only through `limits.timeout`). A debugger stop (a breakpoint set
+    /// through [`Machine::hart`]) does not end it: the run goes on past it.
     pub fn run(&mut self, limits: &RunLimits) -> Result<RunOutcome> {
+        loop {
+            match self.debug_run(limits, None)? {
+                DebugEvent::Ended(outcome) => return Ok(outcome),
+                DebugEvent::Stopped { hart, .. } => {
+                    if let Some(h) = self.hart(hart) {
+                        h.resume_from_breakpoint();
+                    }
+                }
+                DebugEvent::Interrupted => {}
+            }
+        }
+    }
+
+    /// Runs until the guest exits, a limit is reached, a hart stops for the
+    /// debugger, or `interrupt` (asked between scheduler rounds, about every
+    /// [`crate::QUANTUM`] instructions per hart) returns true. A run that
+    /// stopped resumes exactly where it stopped: the guest cannot tell it
+    /// was stopped.
+    pub fn debug_run(
+        &mut self,
+        limits: &RunLimits,
+        interrupt: Option<&mut dyn FnMut() -> bool>,
+    ) -> Result<DebugEvent> {
         // A time-out too far ahead for the host clock to represent is no
         // deadline at all.
         let deadline = limits.timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut scheduler = Scheduler {
+        let end = self.scheduler(interrupt).run(limits.max_insns, deadline);
+        Ok(self.debug_event(end))
+    }
+
+    /// The scheduler over this machine's board and harts.
+    fn scheduler<'a, 'i>(
+        &'a mut self,
+        interrupt: Option<&'i mut dyn FnMut() -> bool>,
+    ) -> Scheduler<'a, 'i> {
+        Scheduler {
             board: &mut self.board,
             harts: &mut self.harts,
             clock: &self.clock,
             interactive: self.interactive,
             paced: self.paced,
-        };
-        let outcome = scheduler.run(limits.max_insns, deadline);
-        // Output the console could not take is never lost silently, however
-        // the run ended (a guest that prints and powers off at once included).
-        if self.console_error().is_some() {
-            return Ok(RunOutcome::ConsoleFailed);
+            round: &mut self.round,
+            held: &self.held,
+            interrupt,
         }
-        Ok(outcome)
+    }
+
+    /// Executes one instruction of hart `hart` (the others stay), with
+    /// interrupts masked, as QEMU's gdb stub steps: [`DebugStop::Step`], or
+    /// the watchpoint the instruction hit, or how the run ended (a
+    /// finisher or HTIF exit the instruction made). A hart waiting for an
+    /// interrupt that is not pending executes nothing and reports the step.
+    ///
+    /// [`DebugStop::Step`]: crate::debug::DebugStop::Step
+    pub fn debug_step(&mut self, hart: u32) -> Result<DebugEvent> {
+        let Some(h) = self.harts.get_mut(hart as usize).and_then(|h| h.debug()) else {
+            return Ok(DebugEvent::Ended(RunOutcome::Stuck));
+        };
+        self.clock.clear_slice_end();
+        let exit = h.step(&mut self.board.mem);
+        if exit == crate::hart::HartExit::TrapLoop {
+            return Ok(DebugEvent::Ended(RunOutcome::TrapLoop { hart }));
+        }
+        if let Some(outcome) = self.scheduler(None).device_exit() {
+            return Ok(DebugEvent::Ended(outcome));
+        }
+        Ok(self.debug_event(SchedulerEnd::DebugStop {
+            hart: hart as usize,
+        }))
+    }
+
+    /// The event for how a scheduler run ended.
+    fn debug_event(&mut self, end: SchedulerEnd) -> DebugEvent {
+        match end {
+            // Output the console could not take is never lost silently,
+            // however the run ended.
+            SchedulerEnd::Outcome(_) if self.console_error().is_some() => {
+                DebugEvent::Ended(RunOutcome::ConsoleFailed)
+            }
+            SchedulerEnd::Outcome(outcome) => DebugEvent::Ended(outcome),
+            SchedulerEnd::Interrupted => DebugEvent::Interrupted,
+            SchedulerEnd::DebugStop { hart } => {
+                let stop = self.harts[hart]
+                    .debug()
+                    .and_then(|h| h.take_stop())
+                    .unwrap_or(crate::debug::DebugStop::Step);
+                DebugEvent::Stopped {
+                    hart: hart as u32,
+                    stop,
+                }
+            }
+        }
+    }
+
+    /// Hold hart `hart` (it takes no turns in [`Machine::debug_run`]) or
+    /// release it: how a debugger's scheduler locking runs some harts and
+    /// not others.
+    pub fn hold_hart(&mut self, hart: u32, held: bool) {
+        let n = self.harts.len();
+        self.held.resize(n, false);
+        if let Some(h) = self.held.get_mut(hart as usize) {
+            *h = held;
+        }
+    }
+
+    /// How many harts the machine has.
+    pub fn hart_count(&self) -> u32 {
+        self.harts.len() as u32
+    }
+
+    /// Debugger access to hart `hart`.
+    pub fn hart(&mut self, hart: u32) -> Option<&mut dyn HartDebug> {
+        self.harts.get_mut(hart as usize).and_then(|h| h.debug())
+    }
+
+    /// Debugger access to hart `hart`, to read.
+    pub fn hart_ref(&self, hart: u32) -> Option<&dyn HartDebug> {
+        self.harts.get(hart as usize).and_then(|h| h.debug_ref())
+    }
+
+    /// Every hart: breakpoint at virtual address `pc` (a debugger's
+    /// breakpoints apply to every hart, as QEMU's gdb stub sets them).
+    pub fn insert_breakpoint(&mut self, pc: u64) {
+        for h in self.harts.iter_mut().filter_map(|h| h.debug()) {
+            h.insert_breakpoint(pc);
+        }
+    }
+
+    /// Every hart: remove the breakpoint at `pc`; false if none had it.
+    pub fn remove_breakpoint(&mut self, pc: u64) -> bool {
+        let mut any = false;
+        for h in self.harts.iter_mut().filter_map(|h| h.debug()) {
+            any |= h.remove_breakpoint(pc);
+        }
+        any
+    }
+
+    /// Every hart: add a watchpoint.
+    pub fn insert_watchpoint(&mut self, wp: crate::debug::Watchpoint) {
+        for h in self.harts.iter_mut().filter_map(|h| h.debug()) {
+            h.insert_watchpoint(wp);
+        }
+    }
+
+    /// Every hart: remove a watchpoint; false if none had it.
+    pub fn remove_watchpoint(&mut self, wp: crate::debug::Watchpoint) -> bool {
+        let mut any = false;
+        for h in self.harts.iter_mut().filter_map(|h| h.debug()) {
+            any |= h.remove_watchpoint(wp);
+        }
+        any
+    }
+
+    /// Reads guest memory at virtual address `vaddr` as hart `hart` sees
+    /// it now (a side-effect-free page walk per page, then debug reads).
+    pub fn read_virtual(
+        &mut self,
+        hart: u32,
+        vaddr: u64,
+        buf: &mut [u8],
+    ) -> std::result::Result<(), DebugAccessError> {
+        self.virtual_pages(hart, vaddr, buf.len(), |m, paddr, range| {
+            m.read_physical(paddr, &mut buf[range])
+        })
+    }
+
+    /// Writes guest memory at virtual address `vaddr` as hart `hart` sees
+    /// it (translated as a load is: a debugger may write read-only pages).
+    /// Translated code on the pages written is invalidated by the memory
+    /// API's dirty tracking.
+    pub fn write_virtual(
+        &mut self,
+        hart: u32,
+        vaddr: u64,
+        data: &[u8],
+    ) -> std::result::Result<(), DebugAccessError> {
+        self.virtual_pages(hart, vaddr, data.len(), |m, paddr, range| {
+            m.write_physical(paddr, &data[range])
+        })
+    }
+
+    /// Runs `access` on each page-sized piece of `vaddr..vaddr + len`, with
+    /// the piece's physical address and its range in the buffer.
+    fn virtual_pages(
+        &mut self,
+        hart: u32,
+        vaddr: u64,
+        len: usize,
+        mut access: impl FnMut(
+            &mut Self,
+            u64,
+            std::ops::Range<usize>,
+        ) -> std::result::Result<(), DebugAccessError>,
+    ) -> std::result::Result<(), DebugAccessError> {
+        const PAGE: u64 = ferrite_softmmu::tlb::PAGE_SIZE;
+        let mut done = 0usize;
+        while done < len {
+            let va = vaddr.wrapping_add(done as u64);
+            let in_page = (PAGE - (va & (PAGE - 1))).min((len - done) as u64) as usize;
+            let mem = &mut self.board.mem;
+            let paddr = self
+                .harts
+                .get(hart as usize)
+                .and_then(|h| h.debug_ref())
+                .ok_or(DebugAccessError::NoHart(hart))?
+                .translate(mem, va)
+                .ok_or(DebugAccessError::Unmapped(va))?;
+            access(self, paddr, done..done + in_page)?;
+            done += in_page;
+        }
+        Ok(())
+    }
+
+    /// Reads guest-physical memory (a debug access: no device side effect
+    /// beyond what reading the register does, ROM readable).
+    pub fn read_physical(
+        &mut self,
+        paddr: u64,
+        buf: &mut [u8],
+    ) -> std::result::Result<(), DebugAccessError> {
+        self.board
+            .mem
+            .read(
+                self.board.space,
+                ferrite_memory::GuestAddress(paddr),
+                buf,
+                DEBUG_ATTRS,
+            )
+            .map_err(|_| DebugAccessError::Bus(paddr))
+    }
+
+    /// Writes guest-physical memory (a debug access: ROM is written too);
+    /// translated code on the pages written is invalidated.
+    pub fn write_physical(
+        &mut self,
+        paddr: u64,
+        data: &[u8],
+    ) -> std::result::Result<(), DebugAccessError> {
+        let addr = ferrite_memory::GuestAddress(paddr);
+        self.board
+            .mem
+            .write(self.board.space, addr, data, DEBUG_ATTRS)
+            .map_err(|_| DebugAccessError::Bus(paddr))
+    }
+
+    /// Hart reset of every hart, back to the boot ROM, and a fresh
+    /// scheduler round (the monitor's `system_reset`). Memory keeps its
+    /// contents.
+    pub fn reset_harts(&mut self) {
+        self.round = None;
+        self.reset();
     }
 }
+
+/// The attributes of a debugger's accesses.
+const DEBUG_ATTRS: ferrite_memory::MemTxAttrs = ferrite_memory::MemTxAttrs {
+    requester_id: 0,
+    secure: false,
+    debug: true,
+};
 
 #[cfg(test)]
 mod tests {

@@ -53,8 +53,42 @@ pub const HTIF_ACTIVE_QUANTUM: u64 = 500;
 /// the console.
 const INPUT_WAIT: Duration = Duration::from_millis(5);
 
+/// A round of slices stopped part-way by the debugger, resumed where it
+/// stopped so that the schedule (and so everything the guest sees) is the
+/// one an uninterrupted run has.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Round {
+    /// The earliest timer deadline when the round began.
+    timer: Option<u64>,
+    /// The round's quantum.
+    quantum: u64,
+    /// The hart whose turn it is.
+    next: usize,
+    /// What is left of that hart's slice, if it stopped in the middle.
+    left: Option<u64>,
+    /// Some hart retired an instruction in this round.
+    progressed: bool,
+    /// Every hart that ran waited for an interrupt.
+    all_waiting: bool,
+}
+
+/// How a scheduler run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SchedulerEnd {
+    /// The run is over.
+    Outcome(RunOutcome),
+    /// Hart `hart` stopped for the debugger (the round is kept for the
+    /// resume).
+    DebugStop {
+        /// The hart.
+        hart: usize,
+    },
+    /// The debugger asked to stop (between two rounds).
+    Interrupted,
+}
+
 /// One run of a board's harts.
-pub(crate) struct Scheduler<'a> {
+pub(crate) struct Scheduler<'a, 'i> {
     pub board: &'a mut Board,
     pub harts: &'a mut [Box<dyn Hart>],
     pub clock: &'a VirtualClock,
@@ -63,63 +97,105 @@ pub(crate) struct Scheduler<'a> {
     /// [`ferrite_riscv::SPIKE_SLICE`] instructions, not cut at timer
     /// deadlines (Spike moves its timer only between slices).
     pub paced: bool,
+    /// The round a debugger stopped, to resume.
+    pub round: &'a mut Option<Round>,
+    /// Harts the debugger holds: they take no turns.
+    pub held: &'a [bool],
+    /// Asked between rounds: true stops the run ([`SchedulerEnd::Interrupted`]).
+    pub interrupt: Option<&'i mut (dyn FnMut() -> bool + 'i)>,
 }
 
-impl Scheduler<'_> {
-    /// Runs until the guest exits or a limit is reached.
-    pub fn run(&mut self, max_insns: Option<u64>, deadline: Option<Instant>) -> RunOutcome {
+impl Scheduler<'_, '_> {
+    /// Runs until the guest exits, a limit is reached, or a debugger stop.
+    pub fn run(&mut self, max_insns: Option<u64>, deadline: Option<Instant>) -> SchedulerEnd {
         let mut idle_rounds = 0u32;
-        if let Some(outcome) = self.poll_htif() {
-            return outcome;
+        if self.round.is_none() {
+            if let Some(outcome) = self.poll_htif() {
+                return SchedulerEnd::Outcome(outcome);
+            }
         }
         loop {
-            if let Some(outcome) = self.service_devices() {
-                return outcome;
-            }
-            if max_insns.is_some_and(|max| self.clock.insns() >= max) {
-                return RunOutcome::InstructionLimit;
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return RunOutcome::Timeout;
-            }
-            let timer = self.next_timer_deadline();
-            let quantum = match &self.board.htif {
-                _ if self.paced => ferrite_riscv::SPIKE_SLICE,
-                Some(htif) if htif.is_active() => HTIF_ACTIVE_QUANTUM,
-                _ => QUANTUM,
+            let mut round = match self.round.take() {
+                Some(round) => round,
+                None => {
+                    if let Some(outcome) = self.service_devices() {
+                        return SchedulerEnd::Outcome(outcome);
+                    }
+                    if max_insns.is_some_and(|max| self.clock.insns() >= max) {
+                        return SchedulerEnd::Outcome(RunOutcome::InstructionLimit);
+                    }
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return SchedulerEnd::Outcome(RunOutcome::Timeout);
+                    }
+                    if let Some(interrupt) = &mut self.interrupt {
+                        if interrupt() {
+                            return SchedulerEnd::Interrupted;
+                        }
+                    }
+                    Round {
+                        timer: self.next_timer_deadline(),
+                        quantum: match &self.board.htif {
+                            _ if self.paced => ferrite_riscv::SPIKE_SLICE,
+                            Some(htif) if htif.is_active() => HTIF_ACTIVE_QUANTUM,
+                            _ => QUANTUM,
+                        },
+                        next: 0,
+                        left: None,
+                        progressed: false,
+                        all_waiting: true,
+                    }
+                }
             };
-            let mut progressed = false;
-            let mut all_waiting = true;
-            for i in 0..self.harts.len() {
-                let mut budget = quantum;
+            while round.next < self.harts.len() {
+                let i = round.next;
+                if self.held.get(i).copied().unwrap_or(false) {
+                    round.next += 1;
+                    continue;
+                }
+                let mut budget = round.left.take().unwrap_or(round.quantum);
                 if let Some(max) = max_insns {
                     budget = budget.min(max.saturating_sub(self.clock.insns()));
                 }
-                if let Some(t) = timer.filter(|_| !self.paced) {
+                if let Some(t) = round.timer.filter(|_| !self.paced) {
                     budget = budget.min(self.clock.insns_until_tick(t).max(1));
                 }
                 if budget == 0 {
-                    all_waiting = false;
+                    round.all_waiting = false;
                     break;
                 }
                 let before = self.clock.insns();
                 self.clock.clear_slice_end();
                 let exit = self.harts[i].run(&mut self.board.mem, budget);
                 if exit == HartExit::TrapLoop {
-                    return RunOutcome::TrapLoop { hart: i as u32 };
+                    return SchedulerEnd::Outcome(RunOutcome::TrapLoop { hart: i as u32 });
                 }
-                progressed |= self.clock.insns() != before;
-                all_waiting &= exit == HartExit::WaitingForInterrupt;
+                let used = self.clock.insns() - before;
+                round.progressed |= used != 0;
+                if exit == HartExit::DebugStop {
+                    // The rest of the slice runs when the debugger resumes;
+                    // a slice used up ended as an exhausted budget does.
+                    let left = budget.saturating_sub(used);
+                    if left > 0 {
+                        round.left = Some(left);
+                    } else {
+                        round.all_waiting = false;
+                        round.next += 1;
+                    }
+                    *self.round = Some(round);
+                    return SchedulerEnd::DebugStop { hart: i };
+                }
+                round.all_waiting &= exit == HartExit::WaitingForInterrupt;
+                round.next += 1;
                 if let Some(outcome) = self.check_finisher().or_else(|| self.poll_htif()) {
-                    return outcome;
+                    return SchedulerEnd::Outcome(outcome);
                 }
             }
-            if progressed || !all_waiting {
+            if round.progressed || !round.all_waiting {
                 idle_rounds = 0;
                 continue;
             }
             // Every hart waits for an interrupt.
-            if let Some(t) = timer {
+            if let Some(t) = round.timer {
                 if t > self.clock.ticks() {
                     self.clock.advance_to_tick(t);
                 }
@@ -134,7 +210,7 @@ impl Scheduler<'_> {
                 // input; after that, nothing can change.
                 idle_rounds += 1;
                 if idle_rounds > 2 {
-                    return RunOutcome::Stuck;
+                    return SchedulerEnd::Outcome(RunOutcome::Stuck);
                 }
             }
         }
@@ -185,6 +261,11 @@ impl Scheduler<'_> {
                 transport.process(&mut bus);
             }
         }
+    }
+
+    /// A finisher request or an HTIF exit, checked after a debugger's step.
+    pub fn device_exit(&mut self) -> Option<RunOutcome> {
+        self.check_finisher().or_else(|| self.poll_htif())
     }
 
     /// A test-finisher request ends the run.
@@ -314,14 +395,22 @@ mod tests {
     }
 
     fn run(rig: &mut Rig, max: Option<u64>) -> RunOutcome {
-        Scheduler {
+        let mut round = None;
+        let end = Scheduler {
             board: &mut rig.board,
             harts: &mut rig.harts,
             clock: &rig.clock,
             interactive: false,
             paced: false,
+            round: &mut round,
+            held: &[],
+            interrupt: None,
         }
-        .run(max, None)
+        .run(max, None);
+        match end {
+            SchedulerEnd::Outcome(o) => o,
+            other => panic!("no debugger, yet {other:?}"),
+        }
     }
 
     #[test]

@@ -88,6 +88,10 @@ pub(crate) fn translate_block(
     let mut cur = pc;
     let mut byte_len = 0u32;
     while insns.len() < cpu.arch.max_block_insns {
+        // A debugger's breakpoint starts a block of its own.
+        if !insns.is_empty() && cpu.breakpoint_at(cur) {
+            break;
+        }
         let fetched = match fetch_insn(cpu, mem, cur) {
             Ok(f) => f,
             Err(t) if insns.is_empty() => return Err(t),

@@ -39,7 +39,7 @@
 use std::rc::Rc;
 
 use ferrite_memory::{
-    AddressSpaceId, GuestAddress, MemTxAttrs, MemTxError, MemorySystem, SpaceBytes,
+    AddressSpaceId, GuestAddress, GuestBytes, MemTxAttrs, MemTxError, MemorySystem, SpaceBytes,
 };
 use ferrite_softmmu::tlb::{MmuAccess, PageMapping, Prot};
 use ferrite_softmmu::{
@@ -232,9 +232,45 @@ pub trait RiscvCpuExt {
     /// hart runs one instruction at a time, paced as Spike runs
     /// ([`crate::trace`]).
     fn set_trace(&mut self, trace: Option<Trace>);
+    /// The physical address a load by the hart at `vaddr` would reach now
+    /// (the current privilege, `mstatus.MPRV` included), found as a
+    /// debugger does: a page walk that sets no A or D bit and raises
+    /// nothing. `None` if the load would fault.
+    fn debug_translate(&self, mem: &mut MemorySystem, vaddr: u64) -> Option<u64>;
+}
+
+/// Guest bytes a debugger's page walk reads through: writes (the walk's
+/// A/D updates) are dropped, so looking at memory changes nothing.
+struct DebugWalkBytes<'a>(SpaceBytes<'a>);
+
+impl GuestBytes for DebugWalkBytes<'_> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), ferrite_memory::GuestBytesError> {
+        self.0.read(addr, buf)
+    }
+
+    fn write(&mut self, _addr: u64, _data: &[u8]) -> Result<(), ferrite_memory::GuestBytesError> {
+        Ok(())
+    }
 }
 
 impl RiscvCpuExt for RiscvCpu {
+    fn debug_translate(&self, mem: &mut MemorySystem, vaddr: u64) -> Option<u64> {
+        let attrs = MemTxAttrs {
+            requester_id: self.arch.hart.csrs.hart_id() as u16,
+            debug: true,
+            ..MemTxAttrs::default()
+        };
+        let mut bus = DebugWalkBytes(SpaceBytes {
+            mem,
+            space: self.arch.space,
+            attrs,
+        });
+        let h = &self.arch.hart;
+        translate_vaddr(&h.csrs, h.privilege, vaddr, AccessType::Load, &mut bus)
+            .ok()
+            .map(|t| t.paddr)
+    }
+
     fn set_trace(&mut self, trace: Option<Trace>) {
         self.arch.trace = trace.map(Box::new);
     }
@@ -579,6 +615,13 @@ impl Target for Riscv {
                 cpu.arch.refresh_mmu_idx();
                 Finish::Continue
             }
+            // An access that hit a debugger's watchpoint: the instruction
+            // did not run, and runs when the debugger resumes.
+            Exit::Trap { pc, .. } if cpu.tlb.watch_hit_pending() => {
+                cpu.tlb.note_watch_pc(pc);
+                cpu.arch.hart.pc = pc;
+                Finish::Continue
+            }
             Exit::Trap { trap, pc } => fault_finish(cpu.arch.raise_trap(trap, pc)),
             Exit::Illegal { pc, len } => {
                 let bits = instruction_bits(cpu, mem, pc, len);
@@ -733,8 +776,36 @@ impl ArchState for Riscv {
         true
     }
 
+    fn float_register_count(&self) -> usize {
+        if self.hart.csrs.isa.has_fp() { 32 } else { 0 }
+    }
+
+    fn float_register(&self, n: usize) -> Option<u64> {
+        (n < self.float_register_count()).then(|| self.hart.f[n])
+    }
+
+    fn set_float_register(&mut self, n: usize, bits: u64) -> bool {
+        if n >= self.float_register_count() {
+            return false;
+        }
+        self.hart.f[n] = bits;
+        true
+    }
+
     fn privilege(&self) -> u8 {
         self.hart.privilege as u8
+    }
+
+    fn set_privilege(&mut self, level: u8) -> bool {
+        let p = match level {
+            0 => Privilege::User,
+            1 => Privilege::Supervisor,
+            3 => Privilege::Machine,
+            _ => return false,
+        };
+        self.hart.privilege = p;
+        self.refresh_mmu_idx();
+        true
     }
 
     fn read_control(&self, n: u16) -> Option<u64> {

@@ -16,6 +16,8 @@
 //! * [`events`]: memory events (dirty clears, outside writes to code) queued
 //!   for the CPU to handle at block boundaries.
 //! * [`clock`]: virtual time derived from retired instructions.
+//! * [`debug`]: breakpoints, watchpoints (through the TLB's WATCHPOINT
+//!   flag) and single-step for a debugger.
 //!
 //! The path of a store, the TLB tag layout and the block-cache invariants are
 //! documented in the modules.
@@ -25,6 +27,7 @@ pub mod address;
 pub mod block;
 pub mod clock;
 pub mod cpu;
+pub mod debug;
 pub mod events;
 pub mod log_filter;
 pub mod tlb;
@@ -36,5 +39,6 @@ pub use cpu::{
     ArchState, BlockExit, ChainState, Cpu, CpuStats, Finish, RunExit, StateError, Target,
     Translated, TranslatedBlock,
 };
+pub use debug::{DebugStop, WatchHit, WatchKind, Watchpoint};
 pub use events::{EventHub, EventQueue, MemEvent};
 pub use tlb::{MmuAccess, PageKind, PageMapping, Prot, Tlb, TlbFill, TlbStats};

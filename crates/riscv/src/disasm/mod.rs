@@ -39,6 +39,12 @@ const REG_NAMES: [&str; 32] = [
     "t5", "t6",
 ];
 
+/// The name of CSR `number` as the privileged specification (and Spike
+/// and gdb) spell it, if it has one.
+pub fn csr_name(number: u16) -> Option<&'static str> {
+    spike_csr_names::spike_csr_name(number)
+}
+
 /// The ABI name of integer register `r` (`x0` is `zero`, `x8` is `s0`).
 pub fn reg_name(r: u8) -> &'static str {
     REG_NAMES[(r & 31) as usize]

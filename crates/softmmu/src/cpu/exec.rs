@@ -41,6 +41,9 @@ pub enum RunExit {
     /// The CPU is caught in a loop that cannot make progress (see
     /// [`Finish::NoProgress`]); running it further would only repeat it.
     NoProgress,
+    /// The CPU stopped for the debugger: a breakpoint, a watchpoint or a
+    /// completed single-step ([`Cpu::take_debug_stop`] says which).
+    DebugStop,
 }
 
 /// Where the next block comes from.
@@ -68,6 +71,31 @@ impl<T: Target> Cpu<T> {
     /// the CPU waits for an interrupt, or a device asks for the slice to
     /// end (see [`RunExit`]). Interrupts are taken at block boundaries.
     pub fn run(&mut self, mem: &mut MemorySystem, budget: u64) -> RunExit {
+        let mut budget = budget;
+        if self.debug.resume_after_watch && budget > 0 {
+            // The instruction a watchpoint stopped before runs first, its
+            // accesses unwatched.
+            self.debug.resume_after_watch = false;
+            let before = self.clock.insns();
+            self.tlb.suppress_watchpoints(true);
+            let exit = self.run_loop(mem, 1);
+            self.tlb.suppress_watchpoints(false);
+            let used = self.clock.insns() - before;
+            if exit != RunExit::BudgetExhausted || used >= budget {
+                return exit;
+            }
+            budget -= used;
+        }
+        let exit = self.run_loop(mem, budget);
+        // A watchpoint hit by the run's last instruction is still a stop.
+        if exit != RunExit::DebugStop && self.tlb.watch_hit_pending() {
+            return self.slice_end();
+        }
+        exit
+    }
+
+    /// [`Cpu::run`] without the final watchpoint check.
+    fn run_loop(&mut self, mem: &mut MemorySystem, budget: u64) -> RunExit {
         self.process_events();
         if self.halted {
             if !self.arch.wakeup(self.clock.ticks()) {
@@ -80,21 +108,27 @@ impl<T: Target> Cpu<T> {
         }
         let trace_cpu = tracing::enabled!(target: "cpu", tracing::Level::INFO);
         let trace_exec = tracing::enabled!(target: "exec", tracing::Level::INFO);
-        // Tracing and `nochain` run one block at a time.
-        let one_block = trace_cpu || trace_exec || !self.chaining;
+        // Breakpoints are checked before each block.
+        let check_breakpoints = !self.debug.breakpoints.is_empty();
+        let take_interrupts = !self.debug.mask_interrupts;
+        // Tracing, breakpoints and `nochain` run one block at a time.
+        let one_block = trace_cpu || trace_exec || check_breakpoints || !self.chaining;
         let mut budget = budget;
         // The previous block and the chain slot it left through, valid while
         // the block cache's epoch is unchanged.
         let mut chain: Option<(BlockId, usize, u64)> = None;
         while budget > 0 {
             if !self.between_blocks() {
-                return RunExit::SliceEndRequested;
+                return self.slice_end();
             }
-            if self.arch.take_interrupt(self.clock.ticks()) {
+            if take_interrupts && self.arch.take_interrupt(self.clock.ticks()) {
                 self.halted = false;
                 chain = None;
             }
             let pc = self.arch.pc();
+            if check_breakpoints && self.stops_at_breakpoint(pc) {
+                return RunExit::DebugStop;
+            }
             let chained = match chain {
                 Some((from, slot, epoch)) if epoch == self.blocks.epoch() => {
                     self.blocks.successor(from, slot)
@@ -178,15 +212,19 @@ impl<T: Target> Cpu<T> {
     fn run_stepped(&mut self, mem: &mut MemorySystem, budget: u64) -> RunExit {
         let mut budget = budget;
         self.arch.begin_stepped_slice();
-        if self.arch.take_interrupt(self.clock.ticks()) {
+        if !self.debug.mask_interrupts && self.arch.take_interrupt(self.clock.ticks()) {
             self.halted = false;
             return RunExit::SliceEndRequested;
         }
+        let check_breakpoints = !self.debug.breakpoints.is_empty();
         while budget > 0 {
             if !self.between_blocks() {
-                return RunExit::SliceEndRequested;
+                return self.slice_end();
             }
             let pc = self.arch.pc();
+            if check_breakpoints && self.stops_at_breakpoint(pc) {
+                return RunExit::DebugStop;
+            }
             let (retired, exit) = T::exec_stepped(self, mem, pc);
             budget = budget.saturating_sub(retired);
             if let Some(r) = self.finish(mem, exit, &mut budget) {
@@ -194,6 +232,33 @@ impl<T: Target> Cpu<T> {
             }
         }
         RunExit::BudgetExhausted
+    }
+
+    /// Why the slice ended: a watchpoint hit becomes the debug stop (the
+    /// request to end the slice was the engine's own), anything else a
+    /// device's request.
+    #[cold]
+    fn slice_end(&mut self) -> RunExit {
+        match self.tlb.take_watch_hit() {
+            Some(hit) => {
+                self.debug.resume_after_watch = true;
+                self.debug.stop = Some(crate::debug::DebugStop::Watchpoint(hit));
+                RunExit::DebugStop
+            }
+            None => RunExit::SliceEndRequested,
+        }
+    }
+
+    /// Whether the breakpoint at `pc` stops the run (records the stop).
+    /// The first check after resuming from a breakpoint lets its pc pass.
+    #[cold]
+    fn stops_at_breakpoint(&mut self, pc: u64) -> bool {
+        let skip = self.debug.skip_breakpoint.take();
+        if skip != Some(pc) && self.debug.breakpoints.contains(&pc) {
+            self.debug.stop = Some(crate::debug::DebugStop::Breakpoint { pc });
+            return true;
+        }
+        false
     }
 
     /// The housekeeping between two runs of code: false if a device asked

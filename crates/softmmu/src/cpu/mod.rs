@@ -42,6 +42,7 @@ pub use target::{ArchState, BlockExit, Finish, StateError, Target, Translated, T
 use crate::address::{MmuIdx, VirtAddr};
 use crate::block::{BlockCache, BlockId};
 use crate::clock::VirtualClock;
+use crate::debug::{DebugState, DebugStop, Watchpoint};
 use crate::events::{EventHub, EventQueue, MemEvent};
 use crate::tlb::slow::CodeLocation;
 use crate::tlb::{MmuAccess, PAGE_SIZE, PageMapping, Tlb, TlbFill};
@@ -115,6 +116,8 @@ pub struct Cpu<T: Target> {
     /// Blocks chain to their successors (off: QEMU's `-d nochain`, each
     /// block returns to the loop).
     chaining: bool,
+    /// Breakpoints, single-step and the last debug stop.
+    debug: DebugState,
 }
 
 impl<T: Target> std::fmt::Debug for Cpu<T> {
@@ -173,6 +176,10 @@ impl<T: Target> TlbFill for Fill<'_, T> {
         self.arch.bus_fault(vaddr, size, access, error)
     }
 
+    fn watch_fault(&mut self, vaddr: VirtAddr, size: u32, access: MmuAccess) -> T::Fault {
+        self.arch.watch_fault(vaddr, size, access)
+    }
+
     fn code_written(&mut self, _mem: &mut MemorySystem, ram_page: RamAddr) {
         if self.blocks.invalidate_page(ram_page) > 0 {
             *self.end_block = true;
@@ -221,6 +228,7 @@ impl<T: Target> Cpu<T> {
             end_block: false,
             halted: false,
             chaining: true,
+            debug: DebugState::default(),
         };
         cpu.arch.mmu_state_changed();
         cpu
@@ -253,6 +261,87 @@ impl<T: Target> Cpu<T> {
     /// `-d cpu` see every block.
     pub fn set_chaining(&mut self, on: bool) {
         self.chaining = on;
+    }
+
+    /// Stop before executing the instruction at virtual address `pc`.
+    /// Translated blocks are dropped, so the next ones end before it.
+    pub fn insert_breakpoint(&mut self, pc: u64) {
+        if self.debug.breakpoints.insert(pc) {
+            self.blocks.flush();
+        }
+    }
+
+    /// Remove the breakpoint at `pc`; false if there was none.
+    pub fn remove_breakpoint(&mut self, pc: u64) -> bool {
+        let removed = self.debug.breakpoints.remove(&pc);
+        if removed {
+            self.blocks.flush();
+        }
+        removed
+    }
+
+    /// The breakpoints set, in no particular order.
+    pub fn breakpoints(&self) -> impl Iterator<Item = u64> + '_ {
+        self.debug.breakpoints.iter().copied()
+    }
+
+    /// Whether a breakpoint is set at `pc`: translation ends a block
+    /// before such an instruction (unless it is the block's first).
+    #[inline]
+    pub fn breakpoint_at(&self, pc: u64) -> bool {
+        !self.debug.breakpoints.is_empty() && self.debug.breakpoints.contains(&pc)
+    }
+
+    /// Add a watchpoint (see [`crate::debug`]).
+    pub fn insert_watchpoint(&mut self, wp: Watchpoint) {
+        self.tlb.insert_watchpoint(wp);
+        self.blocks.flush_jump_cache();
+        self.arch.mmu_state_changed();
+    }
+
+    /// Remove a watchpoint; false if there was none like it.
+    pub fn remove_watchpoint(&mut self, wp: Watchpoint) -> bool {
+        let removed = self.tlb.remove_watchpoint(wp);
+        if removed {
+            self.blocks.flush_jump_cache();
+            self.arch.mmu_state_changed();
+        }
+        removed
+    }
+
+    /// The next run starts at a breakpoint the debugger resumes from: the
+    /// breakpoint at the current pc does not stop it again.
+    pub fn resume_from_breakpoint(&mut self) {
+        self.debug.skip_breakpoint = Some(self.arch.pc());
+    }
+
+    /// Why the CPU stopped for the debugger ([`RunExit::DebugStop`]),
+    /// cleared.
+    pub fn take_debug_stop(&mut self) -> Option<DebugStop> {
+        self.debug.stop.take()
+    }
+
+    /// Execute one instruction with interrupts masked (QEMU's default
+    /// single-step): an instruction that traps leaves the pc at the
+    /// handler. A breakpoint at the current pc does not stop it. Returns
+    /// [`RunExit::DebugStop`] with [`DebugStop::Step`] (or the watchpoint
+    /// the instruction hit) once an instruction has been consumed, or how
+    /// the run ended without one (a hart waiting for an interrupt).
+    pub fn step(&mut self, mem: &mut MemorySystem) -> RunExit {
+        let before = self.clock.insns();
+        self.resume_from_breakpoint();
+        self.debug.mask_interrupts = true;
+        let exit = self.run(mem, 1);
+        self.debug.mask_interrupts = false;
+        self.debug.skip_breakpoint = None;
+        match exit {
+            RunExit::DebugStop => exit,
+            RunExit::WaitingForInterrupt if self.clock.insns() == before => exit,
+            _ => {
+                self.debug.stop = Some(DebugStop::Step);
+                RunExit::DebugStop
+            }
+        }
     }
 
     /// Engine statistics so far.
@@ -344,6 +433,16 @@ impl<T: Target> Cpu<T> {
         )
     }
 
+    /// An access just hit a watchpoint (and was not made): the run returns
+    /// to the debugger once the target has ended the block before the
+    /// instruction.
+    #[inline]
+    fn watch_stop(&mut self) {
+        if self.tlb.watch_hit_pending() {
+            self.clock.request_slice_end();
+        }
+    }
+
     /// Whether the running block must stop after the slow-path access just
     /// made: its code was invalidated, memory events await processing, a
     /// device asked for the slice to end, or an interrupt input moved
@@ -373,8 +472,9 @@ impl<T: Target> Cpu<T> {
     ) -> Result<(u64, bool), T::Fault> {
         let irq = self.arch.irq_inputs();
         let (tlb, mut f) = self.split();
-        let v = tlb.load_slow(mem, &mut f, mmu_idx, vaddr, size, access)?;
-        Ok((v, self.after_slow_path(irq)))
+        let v = tlb.load_slow(mem, &mut f, mmu_idx, vaddr, size, access);
+        self.watch_stop();
+        Ok((v?, self.after_slow_path(irq)))
     }
 
     /// A store through the slow path; returns whether the block must end.
@@ -390,7 +490,9 @@ impl<T: Target> Cpu<T> {
     ) -> Result<bool, T::Fault> {
         let irq = self.arch.irq_inputs();
         let (tlb, mut f) = self.split();
-        tlb.store_slow(mem, &mut f, mmu_idx, vaddr, size, value)?;
+        let r = tlb.store_slow(mem, &mut f, mmu_idx, vaddr, size, value);
+        self.watch_stop();
+        r?;
         Ok(self.after_slow_path(irq))
     }
 
@@ -408,8 +510,9 @@ impl<T: Target> Cpu<T> {
     ) -> Result<(u64, bool), T::Fault> {
         let irq = self.arch.irq_inputs();
         let (tlb, mut f) = self.split();
-        let old = tlb.rmw_slow(mem, &mut f, mmu_idx, vaddr, size, op)?;
-        Ok((old, self.after_slow_path(irq)))
+        let old = tlb.rmw_slow(mem, &mut f, mmu_idx, vaddr, size, op);
+        self.watch_stop();
+        Ok((old?, self.after_slow_path(irq)))
     }
 
     /// Fetch `N` (2 or 4) bytes of code at `vaddr` in the fetch mode: the

@@ -119,8 +119,29 @@ pub trait ArchState {
     /// Set general-purpose register `n`; false past the count. A write to a
     /// register hard-wired to zero is accepted and has no effect.
     fn set_register(&mut self, n: usize, value: u64) -> bool;
+    /// How many floating-point registers there are (0 without an FPU).
+    fn float_register_count(&self) -> usize {
+        0
+    }
+    /// Floating-point register `n` as raw bits (`None` past the count).
+    fn float_register(&self, n: usize) -> Option<u64> {
+        let _ = n;
+        None
+    }
+    /// Set floating-point register `n` to raw bits; false past the count.
+    fn set_float_register(&mut self, n: usize, bits: u64) -> bool {
+        let _ = (n, bits);
+        false
+    }
     /// The current privilege level, as the architecture numbers it.
     fn privilege(&self) -> u8;
+    /// Set the privilege level as a debugger does; false for a level the
+    /// CPU does not implement. The caller flushes the TLB
+    /// ([`Cpu::flush_tlb`]) before the CPU runs again.
+    fn set_privilege(&mut self, level: u8) -> bool {
+        let _ = level;
+        false
+    }
     /// Control register `n`, read without side effects or permission
     /// checks (a debugger's read); `None` if it does not exist.
     fn read_control(&self, n: u16) -> Option<u64>;
@@ -168,6 +189,16 @@ pub trait Target: ArchState + Sized {
         access: MmuAccess,
         error: MemTxError,
     ) -> Self::Fault;
+
+    /// The fault with which an access that hit a watchpoint ends its
+    /// block before the instruction retires. The target's
+    /// [`Target::finish`] must see [`crate::Tlb::watch_hit_pending`] and,
+    /// instead of raising the fault, leave the pc at the instruction
+    /// (calling [`crate::Tlb::note_watch_pc`]) and return
+    /// [`Finish::Continue`]. By default the bus fault.
+    fn watch_fault(&mut self, vaddr: VirtAddr, size: u32, access: MmuAccess) -> Self::Fault {
+        self.bus_fault(vaddr, size, access, MemTxError::Decode)
+    }
 
     /// The MMU mode of instruction fetches.
     fn fetch_mmu_idx(&self) -> MmuIdx;

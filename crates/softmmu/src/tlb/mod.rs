@@ -42,6 +42,7 @@ use ferrite_memory::{
 };
 
 use crate::address::{MmuIdx, VirtAddr};
+use crate::debug::{WatchHit, Watchpoint};
 
 pub use entry::{
     IoSection, MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot, TLB_DISCARD_WRITE,
@@ -184,6 +185,23 @@ impl ModeTable {
     }
 }
 
+/// One mapped TLB slot, as [`Tlb::mapped_slots`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MappedSlot {
+    /// The slot's MMU mode.
+    pub mmu_idx: MmuIdx,
+    /// The virtual page it maps.
+    pub vpage: u64,
+    /// The read tag's flags, if reads are granted.
+    pub read: Option<u64>,
+    /// The write tag's flags, if writes are granted.
+    pub write: Option<u64>,
+    /// The fetch tag's flags, if fetches are granted.
+    pub fetch: Option<u64>,
+    /// The cold half (physical page, kind, permissions).
+    pub full: TlbFull,
+}
+
 /// The software TLB of one CPU. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Tlb {
@@ -193,6 +211,13 @@ pub struct Tlb {
     /// documentation): at most one per RAM block.
     pins: Vec<RamHostRef>,
     stats: TlbStats,
+    /// The CPU's watchpoints (see [`crate::debug`]): pages they overlap get
+    /// [`TLB_WATCHPOINT`] in the tags of the accesses they watch.
+    watchpoints: Vec<Watchpoint>,
+    /// The first watchpoint an access hit since it was last taken.
+    watch_hit: Option<WatchHit>,
+    /// Watchpoints are ignored for now (see [`Tlb::suppress_watchpoints`]).
+    watch_suppressed: bool,
 }
 
 /// Read `N` (1, 2, 4 or 8) little-endian bytes at `p`, zero-extended.
@@ -237,7 +262,141 @@ impl Tlb {
             space,
             pins: Vec::new(),
             stats: TlbStats::default(),
+            watchpoints: Vec::new(),
+            watch_hit: None,
+            watch_suppressed: false,
         }
+    }
+
+    /// Every slot that maps a page (fast and victim tables), for a
+    /// debugger's `info tlb`: its mode, virtual page, the flags of its read,
+    /// write and fetch tags (`None` where the slot grants no such access),
+    /// and its cold half.
+    pub fn mapped_slots(&self) -> Vec<MappedSlot> {
+        let mut out = Vec::new();
+        for (idx, m) in self.modes.iter().enumerate() {
+            let entries = m.table.iter().zip(m.full.iter());
+            let victims = m.victim.iter().zip(m.victim_full.iter());
+            for (e, full) in entries.chain(victims) {
+                let tags = [e.addr_read, e.addr_write, e.addr_code];
+                let Some(page) = tags
+                    .iter()
+                    .find(|t| *t & TLB_INVALID == 0)
+                    .map(|t| t & PAGE_MASK)
+                else {
+                    continue;
+                };
+                let flags = |t: u64| (t & TLB_INVALID == 0).then_some(t & TLB_FLAGS_MASK);
+                out.push(MappedSlot {
+                    mmu_idx: MmuIdx(idx as u8),
+                    vpage: page,
+                    read: flags(e.addr_read),
+                    write: flags(e.addr_write),
+                    fetch: flags(e.addr_code),
+                    full: *full,
+                });
+            }
+        }
+        out
+    }
+
+    /// The watchpoints installed.
+    pub fn watchpoints(&self) -> &[Watchpoint] {
+        &self.watchpoints
+    }
+
+    /// Add a watchpoint (an identical one already present is not added
+    /// twice). Every mode is flushed so watched pages are refilled with
+    /// their flags.
+    pub fn insert_watchpoint(&mut self, wp: Watchpoint) {
+        if !self.watchpoints.contains(&wp) {
+            self.watchpoints.push(wp);
+        }
+        self.flush_all();
+    }
+
+    /// Remove a watchpoint; false if there was none like it.
+    pub fn remove_watchpoint(&mut self, wp: Watchpoint) -> bool {
+        let before = self.watchpoints.len();
+        self.watchpoints.retain(|w| *w != wp);
+        let removed = self.watchpoints.len() != before;
+        if removed {
+            self.flush_all();
+        }
+        removed
+    }
+
+    /// Whether an access hit a watchpoint that has not been taken yet.
+    #[inline]
+    pub fn watch_hit_pending(&self) -> bool {
+        self.watch_hit.is_some()
+    }
+
+    /// The pending watchpoint hit, if any, cleared.
+    pub fn take_watch_hit(&mut self) -> Option<WatchHit> {
+        self.watch_hit.take()
+    }
+
+    /// Record the pc of the instruction whose access hit a watchpoint, if
+    /// a hit without one is pending.
+    pub fn note_watch_pc(&mut self, pc: u64) {
+        if let Some(hit) = &mut self.watch_hit {
+            hit.pc.get_or_insert(pc);
+        }
+    }
+
+    /// The watchpoint flags for the read and write tags of virtual page
+    /// `vpage`.
+    fn watch_flags(&self, vpage: u64) -> (u64, u64) {
+        let mut flags = (0, 0);
+        for w in self
+            .watchpoints
+            .iter()
+            .filter(|w| w.overlaps(vpage, PAGE_SIZE))
+        {
+            if w.kind.matches(MmuAccess::Load) {
+                flags.0 = TLB_WATCHPOINT;
+            }
+            if w.kind.matches(MmuAccess::Store) {
+                flags.1 = TLB_WATCHPOINT;
+            }
+        }
+        flags
+    }
+
+    /// Ignore watchpoints (while the instruction a watchpoint stopped
+    /// before is run), or heed them again.
+    pub fn suppress_watchpoints(&mut self, suppress: bool) {
+        self.watch_suppressed = suppress;
+    }
+
+    /// A slow-path access of `size` bytes at `vaddr` of kind `access`, on
+    /// a page flagged for watchpoints: whether it hits one (recorded; the
+    /// access is then not made).
+    pub(crate) fn check_watchpoints(
+        &mut self,
+        vaddr: VirtAddr,
+        size: u32,
+        access: MmuAccess,
+    ) -> bool {
+        if self.watch_hit.is_some() || self.watch_suppressed {
+            return false;
+        }
+        let hit = self
+            .watchpoints
+            .iter()
+            .find(|w| w.kind.matches(access) && w.overlaps(vaddr.0, u64::from(size)));
+        let Some(&watchpoint) = hit else {
+            return false;
+        };
+        self.watch_hit = Some(WatchHit {
+            watchpoint,
+            access_addr: vaddr.0,
+            size,
+            store: access == MmuAccess::Store,
+            pc: None,
+        });
+        true
     }
 
     /// Keep the host mapping behind `host..host + PAGE_SIZE` (ram address
@@ -430,7 +589,6 @@ impl Tlb {
             // RAM or a ROM device sharing the page with other sections.
             _ => (PageKind::Io, None, None),
         };
-        let m = &mut self.modes[mmu_idx.index()];
         let base = vpage | if map.cacheable { 0 } else { TLB_RECHECK };
         let io = if host.is_some() { 0 } else { TLB_MMIO };
         let tag_if = |allowed: bool, flags: u64| if allowed { base | flags } else { TAG_EMPTY };
@@ -448,9 +606,15 @@ impl Tlb {
             }
             PageKind::RomDevice { .. } | PageKind::Io | PageKind::Unassigned => TLB_MMIO,
         };
+        let (watch_read, watch_write) = if self.watchpoints.is_empty() {
+            (0, 0)
+        } else {
+            self.watch_flags(vpage)
+        };
+        let m = &mut self.modes[mmu_idx.index()];
         let entry = TlbEntry {
-            addr_read: tag_if(map.prot.contains(Prot::READ), io),
-            addr_write: tag_if(map.prot.contains(Prot::WRITE), write_flags),
+            addr_read: tag_if(map.prot.contains(Prot::READ), io | watch_read),
+            addr_write: tag_if(map.prot.contains(Prot::WRITE), write_flags | watch_write),
             addr_code: tag_if(map.prot.contains(Prot::EXEC), io),
             addend: host.map_or(0, |h| (h as usize).wrapping_sub(vpage as usize)),
         };

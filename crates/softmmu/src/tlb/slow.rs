@@ -8,7 +8,10 @@
 use ferrite_memory::{DirtyClient, Endianness, GuestAddress, MemTxError, MemorySystem, RamAddr};
 
 use super::entry::{MmuAccess, PAGE_SIZE, PageKind, PageMapping, TlbFull, tag_maps_page};
-use super::{TLB_DISCARD_WRITE, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, Tlb, read_host, write_host};
+use super::{
+    TLB_DISCARD_WRITE, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, TLB_WATCHPOINT, Tlb, read_host,
+    write_host,
+};
 use crate::address::{MmuIdx, VirtAddr};
 
 /// What the TLB needs from the target (QEMU's `tlb_fill` and friends).
@@ -37,6 +40,13 @@ pub trait TlbFill {
         access: MmuAccess,
         error: MemTxError,
     ) -> Self::Fault;
+
+    /// The fault that stops an access that hit a watchpoint before it is
+    /// made (the target's finish sees [`Tlb::watch_hit_pending`] and returns
+    /// to the debugger instead of raising it). By default the bus fault.
+    fn watch_fault(&mut self, vaddr: VirtAddr, size: u32, access: MmuAccess) -> Self::Fault {
+        self.bus_fault(vaddr, size, access, MemTxError::Decode)
+    }
 
     /// A store is about to modify the RAM page at ram address `ram_page`,
     /// whose CODE dirty bit is clean: translated code on it must be
@@ -138,6 +148,9 @@ impl Tlb {
         }
         let i = self.resolve(mem, f, mmu_idx, vaddr, size, access)?;
         let (e, full) = self.slot(mmu_idx, i);
+        if e.tag(access) & TLB_WATCHPOINT != 0 && self.check_watchpoints(vaddr, size, access) {
+            return Err(f.watch_fault(vaddr, size, access));
+        }
         if e.tag(access) & TLB_MMIO != 0 {
             return self
                 .io_load(mem, &full, vaddr, size)
@@ -196,6 +209,9 @@ impl Tlb {
     ) -> Result<(), F::Fault> {
         let (e, full) = self.slot(mmu_idx, i);
         let tag = e.addr_write;
+        if tag & TLB_WATCHPOINT != 0 && self.check_watchpoints(vaddr, size, MmuAccess::Store) {
+            return Err(f.watch_fault(vaddr, size, MmuAccess::Store));
+        }
         if tag & TLB_MMIO != 0 {
             return self
                 .io_store(mem, &full, vaddr, size, value)
@@ -247,6 +263,14 @@ impl Tlb {
     ) -> Result<u64, F::Fault> {
         let i = self.resolve(mem, f, mmu_idx, vaddr, size, MmuAccess::Store)?;
         let (e, full) = self.slot(mmu_idx, i);
+        // Both halves of the atomic are checked before either is made.
+        if (e.addr_read & TLB_WATCHPOINT != 0
+            && self.check_watchpoints(vaddr, size, MmuAccess::Load))
+            || (e.addr_write & TLB_WATCHPOINT != 0
+                && self.check_watchpoints(vaddr, size, MmuAccess::Store))
+        {
+            return Err(f.watch_fault(vaddr, size, MmuAccess::Store));
+        }
         let old = if e.addr_write & TLB_MMIO != 0 || full.kind.ram().is_none() {
             self.io_load(mem, &full, vaddr, size)
                 .map_err(|err| f.bus_fault(vaddr, size, MmuAccess::Store, err))?
