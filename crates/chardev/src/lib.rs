@@ -12,6 +12,8 @@
 //!   Ctrl-A` sends a literal `Ctrl-A`, `Ctrl-A h` prints help, as in QEMU's
 //!   `-nographic`. When stdin is a pipe or file, bytes are passed as they are
 //!   and end of input is simply "no more input".
+//!   With a [`ConsoleMux`] (QEMU's `mon:stdio`), `Ctrl-A c` switches the
+//!   keys between the guest and the monitor.
 //! - [`FileBackend`]: output to a file, no input.
 //! - [`UnixSocket`]: listens on a Unix socket and serves one client at a time.
 //!
@@ -32,11 +34,14 @@ pub use ferrite_devices::chardev::{
 #[cfg(unix)]
 mod stdio;
 // Hosts without Unix terminal control (Windows): a portable back-end.
+mod mux;
 #[cfg(not(unix))]
 #[path = "stdio_portable.rs"]
 mod stdio;
 #[cfg(unix)]
 mod unix_socket;
+
+pub use mux::ConsoleMux;
 
 pub use stdio::{ESCAPE_CHAR, Stdio, restore_terminal};
 #[cfg(unix)]

@@ -4,6 +4,8 @@
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
+
+use crate::ConsoleMux;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -65,6 +67,9 @@ pub const ESCAPE_CHAR: u8 = 0x01;
 const ESCAPE_HELP: &str = "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\n\
 C-a C-a  sends C-a\r\n";
 
+/// The help line of `Ctrl-A c`, printed when the monitor shares the terminal.
+const MUX_HELP: &str = "C-a c    switch between console and monitor\r\n";
+
 /// What the escape decoder made of one input byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EscapeAction {
@@ -76,6 +81,8 @@ enum EscapeAction {
     Help,
     /// Quit the emulator.
     Quit,
+    /// Switch the keys between the guest and the monitor (`Ctrl-A c`).
+    Switch,
 }
 
 /// QEMU's `Ctrl-A` escapes on a terminal.
@@ -97,6 +104,7 @@ impl EscapeDecoder {
         match byte {
             b'x' | b'X' => EscapeAction::Quit,
             b'h' | b'?' => EscapeAction::Help,
+            b'c' | b'C' => EscapeAction::Switch,
             ESCAPE_CHAR => EscapeAction::Byte(ESCAPE_CHAR),
             _ => EscapeAction::Swallow,
         }
@@ -225,9 +233,19 @@ pub struct Stdio {
     raw_mode: bool,
     quit_pending: bool,
     output_closed: bool,
+    /// The terminal is shared with the monitor.
+    mux: Option<ConsoleMux>,
 }
 
 impl Stdio {
+    /// Share the terminal with the monitor: `Ctrl-A c` sends the keys to
+    /// `mux` (and back). Only a terminal decodes escapes; on a pipe every
+    /// byte goes to the guest.
+    pub fn with_mux(mut self, mux: ConsoleMux) -> Self {
+        self.mux = Some(mux);
+        self
+    }
+
     /// Stdio on the process's stdin/stdout. A tty stdin is switched to raw
     /// mode until this backend is dropped or the process exits.
     pub fn new() -> Result<Self> {
@@ -254,6 +272,7 @@ impl Stdio {
             raw_mode: false,
             quit_pending: false,
             output_closed: false,
+            mux: None,
         }
     }
 
@@ -283,42 +302,65 @@ impl CharBackend for Stdio {
             self.quit_pending = false;
             return Ok(CharInput::Quit);
         }
-        let n = self.input.read_ready(buf)?;
-        let Some(decoder) = self.escapes.as_mut() else {
-            return Ok(if n == 0 {
-                CharInput::Idle
-            } else {
-                CharInput::Data(n)
-            });
-        };
-        // Decode in place: the output never outruns the input.
-        let mut kept = 0;
-        let mut help = false;
-        for i in 0..n {
-            match decoder.feed(buf[i]) {
-                EscapeAction::Byte(b) => {
-                    buf[kept] = b;
-                    kept += 1;
-                }
-                EscapeAction::Swallow => {}
-                EscapeAction::Help => help = true,
-                EscapeAction::Quit => {
-                    self.quit_pending = true;
-                    break;
-                }
+        if let Some(mux) = &self.mux {
+            let kept = mux.take_guest_input(buf);
+            if kept > 0 {
+                return Ok(CharInput::Data(kept));
             }
         }
-        if help {
-            self.write(ESCAPE_HELP.as_bytes())?;
+        // Input that decodes to nothing for the guest (escapes, keys for the
+        // monitor) is not the end of what is ready: read on.
+        loop {
+            let n = self.input.read_ready(buf)?;
+            let Some(decoder) = self.escapes.as_mut() else {
+                return Ok(if n == 0 {
+                    CharInput::Idle
+                } else {
+                    CharInput::Data(n)
+                });
+            };
+            if n == 0 {
+                return Ok(CharInput::Idle);
+            }
+            // Decode in place: the output never outruns the input.
+            let mut kept = 0;
+            let mut help = false;
+            for i in 0..n {
+                match decoder.feed(buf[i]) {
+                    EscapeAction::Byte(b) => match &self.mux {
+                        Some(mux) if mux.monitor_has_focus() => mux.push_monitor_input(b),
+                        _ => {
+                            buf[kept] = b;
+                            kept += 1;
+                        }
+                    },
+                    EscapeAction::Switch => {
+                        if let Some(mux) = &self.mux {
+                            mux.switch_focus();
+                        }
+                    }
+                    EscapeAction::Swallow => {}
+                    EscapeAction::Help => help = true,
+                    EscapeAction::Quit => {
+                        self.quit_pending = true;
+                        break;
+                    }
+                }
+            }
+            if help {
+                self.write(ESCAPE_HELP.as_bytes())?;
+                if self.mux.is_some() {
+                    self.write(MUX_HELP.as_bytes())?;
+                }
+            }
+            if kept > 0 {
+                return Ok(CharInput::Data(kept));
+            }
+            if self.quit_pending {
+                self.quit_pending = false;
+                return Ok(CharInput::Quit);
+            }
         }
-        if kept > 0 {
-            return Ok(CharInput::Data(kept));
-        }
-        if self.quit_pending {
-            self.quit_pending = false;
-            return Ok(CharInput::Quit);
-        }
-        Ok(CharInput::Idle)
     }
 }
 
@@ -357,6 +399,28 @@ mod tests {
         // ...then the input counts as ended.
         assert_eq!(stdio.read_input(&mut buf).unwrap(), CharInput::Idle);
         assert!(stdio.input_ended());
+    }
+
+    #[test]
+    fn ctrl_a_c_sends_the_keys_to_the_monitor_and_back() {
+        let (read_end, mut write_end) = pipe();
+        let mux = ConsoleMux::new();
+        let mut stdio = Stdio::with_input_fd(read_end.as_raw_fd(), true).with_mux(mux.clone());
+        write_end.write_all(b"a\x01cinfo\x01cb").unwrap();
+        assert_eq!(drain(&mut stdio), (b"ab".to_vec(), false));
+        assert_eq!(mux.take_monitor_input(), b"info");
+        // Two switches: back on the guest's side.
+        assert_eq!(mux.take_switch(), Some(false));
+        assert!(!mux.monitor_has_focus());
+        // Keys read while the machine was stopped reach the guest first.
+        mux.keep_guest_input(b"kept");
+        write_end.write_all(b"new").unwrap();
+        assert_eq!(drain(&mut stdio), (b"keptnew".to_vec(), false));
+        // Without a mux, Ctrl-A c is an unknown escape.
+        let (read_end, mut write_end) = pipe();
+        let mut plain = Stdio::with_input_fd(read_end.as_raw_fd(), true);
+        write_end.write_all(b"x\x01cy").unwrap();
+        assert_eq!(drain(&mut plain), (b"xy".to_vec(), false));
     }
 
     #[test]

@@ -25,6 +25,12 @@ pub struct Stdio {
 }
 
 impl Stdio {
+    /// Share the terminal with the monitor: this host has no terminal
+    /// escapes, so every key goes to the guest.
+    pub fn with_mux(self, _mux: crate::ConsoleMux) -> Self {
+        self
+    }
+
     /// Stdio on the process's stdin/stdout.
     pub fn new() -> Result<Self> {
         let (tx, rx) = channel();

@@ -102,7 +102,16 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             "-kernel" => push("--kernel", value()?),
             "-append" => push("--append", value()?),
             "-dtb" => push("--dtb", value()?),
-            "-serial" => push("--serial", value()?),
+            "-serial" => {
+                let v = value()?;
+                if v == "mon:stdio" {
+                    // The console and the monitor share the terminal.
+                    push("--serial", "stdio".into());
+                    push("--monitor", "stdio".into());
+                } else {
+                    push("--serial", v);
+                }
+            }
             "-dfilter" => push("--dfilter", value()?),
             "-drive" => {
                 let v = value()?;
@@ -411,7 +420,9 @@ mod tests {
                 "--kernel",
                 "k.elf",
                 "--serial",
-                "mon:stdio",
+                "stdio",
+                "--monitor",
+                "stdio",
             ]
         );
         assert_eq!(

@@ -186,7 +186,15 @@ pub fn run(args: RunArgs) -> Result<u8> {
         args.log_file.as_deref()
     };
     logging::init(log_items.as_deref(), tracing_file)?;
+    let debug = debug_options(&args)?;
     let mut config = build_config(&args)?;
+    if let Some(crate::debugger::DebugOptions {
+        monitor: Some(crate::debugger::MonitorAt::Mux(mux)),
+        ..
+    }) = &debug
+    {
+        config.console_mux = Some(mux.clone());
+    }
     config.trace = trace.clone();
     config.chain_blocks = !items.nochain;
     let mut machine = Machine::new(config)?;
@@ -214,7 +222,6 @@ pub fn run(args: RunArgs) -> Result<u8> {
         max_insns: args.max_insns,
         timeout,
     };
-    let debug = debug_options(&args)?;
     let started = Instant::now();
     let outcome = match &debug {
         Some(options) => crate::debugger::run_session(&mut machine, &limits, options)?,
@@ -288,14 +295,13 @@ fn debug_options(args: &RunArgs) -> Result<Option<crate::debugger::DebugOptions>
         None | Some("none") => None,
         Some(dev) => Some(dev.parse::<MonitorAt>()?),
     };
-    if monitor == Some(MonitorAt::Stdio) && args.serial == "stdio" {
-        bail!(
-            "the console is on stdio already: give the monitor a socket (--monitor unix:PATH) or move the console (--serial null, file:PATH, unix:PATH)"
-        );
-    }
-    if gdb.is_some() && monitor.is_some() {
-        bail!("under gdb the monitor is gdb's `monitor CMD`: give --gdb or --monitor, not both");
-    }
+    // The console is on the terminal too: share it, as QEMU's mon:stdio.
+    let monitor = match monitor {
+        Some(MonitorAt::Stdio) if args.serial == "stdio" => {
+            Some(MonitorAt::Mux(ferrite_machine::ConsoleMux::new()))
+        }
+        other => other,
+    };
     if gdb.is_none() && monitor.is_none() {
         if args.wait_for_debugger {
             bail!("-S waits for a debugger: give --gdb, -s or --monitor too");

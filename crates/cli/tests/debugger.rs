@@ -412,8 +412,6 @@ fn debugger_options_are_checked() {
         "{}",
         stderr(&o)
     );
-    let o = common::ferrite(&["run", "--monitor", "stdio", &debuggee()]);
-    assert!(stderr(&o).contains("the console is on stdio already"));
     let o = common::ferrite(&["run", "--gdb", "tcp::notaport", &debuggee()]);
     assert!(stderr(&o).contains("bad port"), "{}", stderr(&o));
     let o = common::ferrite(&["run", "--gdb", "pipe:x", &debuggee()]);
@@ -422,4 +420,55 @@ fn debugger_options_are_checked() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Drives `ferrite run --monitor stdio -S` on a pseudo-terminal (through
+/// Python's `pty`, which every CI machine has): the console and the monitor
+/// share it, and `Ctrl-A c` switches, as QEMU's `mon:stdio`.
+#[test]
+fn ctrl_a_c_switches_the_terminal_to_the_monitor() {
+    const DRIVER: &str = r#"
+import os, pty, sys, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["ferrite", "run", "--monitor", "stdio", "-S", sys.argv[2]])
+out = b""
+def read(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+for keys in [b"\x01c", b"info cpus\r", b"x/2xw 0x80000000\r", b"cont\r"]:
+    read(0.3)
+    os.write(fd, keys)
+read(2.0)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.WEXITSTATUS(status))
+"#;
+    let Ok(out) = Command::new("python3")
+        .args(["-c", DRIVER, FERRITE, &debuggee()])
+        .output()
+    else {
+        eprintln!("notice: python3 is not installed; the terminal test is skipped");
+        return;
+    };
+    let text = stdout(&out);
+    assert!(text.contains("Ctrl-A c switches to the monitor"), "{text}");
+    assert!(text.contains("Ferrite monitor"), "{text}");
+    assert!(
+        text.contains("* CPU #0: pc=0x0000000000001000 priv=3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0000000080000000: 0xf1402573 0x00400293"),
+        "{text}"
+    );
+    assert!(text.contains("acc=60 watched=27"), "the guest ran: {text}");
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
 }

@@ -1,7 +1,8 @@
-//! What a watchpoint costs: a guest loop storing to two pages, run with no
-//! watchpoint, with one on a third page, and with one on the first page
-//! (a byte the loop does not touch, so every store to that page takes the
-//! slow path and none stops). Only the last should be slower.
+//! What the debugger costs: a guest loop storing to two pages, run with no
+//! watchpoint, with one on a third page, with one on the first page (a
+//! byte the loop does not touch, so every store to that page takes the
+//! slow path and none stops), and with a breakpoint the loop never reaches
+//! (blocks are then not chained). Only the last two should be slower.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ferrite_machine::debug::{WatchKind, Watchpoint};
@@ -26,7 +27,7 @@ fn program() -> Vec<u8> {
     .collect()
 }
 
-fn machine(watch: Option<u64>) -> Machine {
+fn machine(watch: Option<u64>, breakpoint: Option<u64>) -> Machine {
     let config = MachineConfig::new(BoardKind::Virt)
         .with_kernel(ImageSource::Bytes {
             name: "stores.bin".into(),
@@ -34,6 +35,9 @@ fn machine(watch: Option<u64>) -> Machine {
         })
         .with_captured_serial(b"");
     let mut m = Machine::new(config).expect("machine");
+    if let Some(pc) = breakpoint {
+        m.insert_breakpoint(pc);
+    }
     if let Some(addr) = watch {
         m.insert_watchpoint(Watchpoint {
             addr,
@@ -55,12 +59,13 @@ fn run(m: &mut Machine) {
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("stores_2M_insns");
-    for (name, watch) in [
-        ("no_watchpoint", None),
-        ("watchpoint_elsewhere", Some(0x8003_0000)),
-        ("watchpoint_on_a_stored_page", Some(0x8001_0000)),
+    for (name, watch, breakpoint) in [
+        ("no_watchpoint", None, None),
+        ("watchpoint_elsewhere", Some(0x8003_0000), None),
+        ("watchpoint_on_a_stored_page", Some(0x8001_0000), None),
+        ("breakpoint_elsewhere", None, Some(0x8000_1000)),
     ] {
-        let mut m = machine(watch);
+        let mut m = machine(watch, breakpoint);
         g.bench_function(name, |b| b.iter(|| run(&mut m)));
     }
     g.finish();

@@ -218,6 +218,9 @@ pub struct MachineConfig {
     pub bootargs: Option<String>,
     /// Console backend.
     pub serial: SerialConfig,
+    /// With [`SerialConfig::Stdio`]: share the terminal with a monitor
+    /// (QEMU's `mon:stdio`; `Ctrl-A c` switches).
+    pub console_mux: Option<ferrite_chardev::ConsoleMux>,
     /// virtio-blk disks (`virt` only), in the order given.
     pub drives: Vec<DriveConfig>,
     /// Add a virtio entropy device (`virt` only) with this seed.
@@ -282,6 +285,7 @@ impl MachineConfig {
             virtio_rng: None,
             isa: Isa::full(),
             trace: None,
+            console_mux: None,
             one_insn_per_block: false,
             chain_blocks: true,
         }

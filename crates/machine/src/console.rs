@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ferrite_chardev::parse_backend_spec;
+use ferrite_chardev::{ConsoleMux, Stdio, parse_backend_spec};
 use ferrite_devices::chardev::BufferBackend;
 use ferrite_devices::{CharBackend, CharInput};
 
@@ -39,10 +39,18 @@ pub(crate) struct Console {
 }
 
 impl Console {
-    /// Opens the backend `config` names.
-    pub fn open(config: &SerialConfig) -> Result<Self> {
+    /// Opens the backend `config` names; a terminal shared with the monitor
+    /// when `mux` is given.
+    pub fn open(config: &SerialConfig, mux: Option<&ConsoleMux>) -> Result<Self> {
         let (backend, capture, interactive): (Box<dyn CharBackend>, _, _) = match config {
-            SerialConfig::Stdio => (parse_backend_spec("stdio")?, None, stdin_can_grow()),
+            SerialConfig::Stdio => match mux {
+                Some(mux) => (
+                    Box::new(Stdio::new()?.with_mux(mux.clone())),
+                    None,
+                    stdin_can_grow(),
+                ),
+                None => (parse_backend_spec("stdio")?, None, stdin_can_grow()),
+            },
             SerialConfig::Null => (parse_backend_spec("null")?, None, false),
             SerialConfig::File(p) => (
                 parse_backend_spec(&format!("file:{}", p.display()))?,
@@ -69,6 +77,13 @@ impl Console {
             capture,
             interactive,
         })
+    }
+
+    /// Reads what the terminal has now (the machine is stopped, so no device
+    /// reads it): keys for the guest are kept for it, keys for the monitor
+    /// go to the mux. True if `Ctrl-A x` asked to quit.
+    pub fn pump(&self, mux: &ConsoleMux) -> bool {
+        mux.pump(&mut **self.backend.0.borrow_mut())
     }
 
     /// A writer closure for the HTIF console (errors are logged, not fatal:

@@ -42,6 +42,7 @@ pub use config::{
 };
 pub use debug::{DebugAccessError, DebugEvent, HartDebug};
 pub use error::{MachineError, Result};
+pub use ferrite_chardev::ConsoleMux;
 pub use ferrite_memory::MtreeOptions;
 pub use ferrite_riscv::isa::{Isa, IsaError};
 pub use ferrite_riscv::{SPIKE_SLICE, TraceOutput};

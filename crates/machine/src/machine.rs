@@ -329,6 +329,14 @@ impl Machine {
         }
     }
 
+    /// With a terminal shared with the monitor ([`MachineConfig::console_mux`]):
+    /// read what it has now, the machine stopped (see
+    /// [`ferrite_chardev::ConsoleMux::pump`]). True if `Ctrl-A x` asked to
+    /// quit.
+    pub fn pump_console(&self, mux: &ferrite_chardev::ConsoleMux) -> bool {
+        self.board.console.pump(mux)
+    }
+
     /// How many harts the machine has.
     pub fn hart_count(&self) -> u32 {
         self.harts.len() as u32

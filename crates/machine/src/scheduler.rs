@@ -382,7 +382,7 @@ mod tests {
             rtc: None,
             virtio: Vec::new(),
             htif: None,
-            console: Console::open(&SerialConfig::Null).unwrap(),
+            console: Console::open(&SerialConfig::Null, None).unwrap(),
             fdt: Vec::new(),
             reset_pc: 0x1000,
         };

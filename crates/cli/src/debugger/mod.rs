@@ -184,6 +184,8 @@ impl Stream {
 pub enum MonitorAt {
     /// Standard input and output.
     Stdio,
+    /// The terminal the console is on, shared (`Ctrl-A c` switches).
+    Mux(ferrite_machine::ConsoleMux),
     /// A socket; one client at a time.
     Socket(Endpoint),
 }
@@ -213,11 +215,21 @@ pub struct DebugOptions {
 }
 
 /// The monitor's side of the session: lines in, text out.
-struct MonitorChannel {
-    /// Lines typed; `None` when the input ended (a socket client left is
-    /// not an end: another may connect).
-    lines: Receiver<Option<String>>,
-    out: Arc<Mutex<Box<dyn Write + Send>>>,
+enum MonitorChannel {
+    /// Lines from a reader thread (stdin, a socket client); `None` when the
+    /// input ended (a socket client left is not an end: another may
+    /// connect).
+    Lines {
+        lines: Receiver<Option<String>>,
+        out: Arc<Mutex<Box<dyn Write + Send>>>,
+    },
+    /// Keys from the shared terminal, edited into lines here (the
+    /// terminal is in raw mode: keys are echoed, output needs `\r\n`).
+    Mux {
+        mux: ferrite_machine::ConsoleMux,
+        line: std::cell::RefCell<Vec<u8>>,
+        ready: std::cell::RefCell<std::collections::VecDeque<String>>,
+    },
 }
 
 const MONITOR_BANNER: &str = "Ferrite monitor - type 'help' for more information\n";
@@ -232,21 +244,88 @@ impl MonitorChannel {
                     Arc::new(Mutex::new(Box::new(std::io::stdout())));
                 write_text(&out, &format!("{MONITOR_BANNER}{PROMPT}"));
                 std::thread::spawn(move || read_lines(Box::new(std::io::stdin()), &tx, true));
-                Ok(MonitorChannel { lines: rx, out })
+                Ok(MonitorChannel::Lines { lines: rx, out })
             }
+            MonitorAt::Mux(mux) => Ok(MonitorChannel::Mux {
+                mux: mux.clone(),
+                line: Default::default(),
+                ready: Default::default(),
+            }),
             MonitorAt::Socket(endpoint) => {
                 let listener = Listener::bind(endpoint)?;
                 let out: Arc<Mutex<Box<dyn Write + Send>>> =
                     Arc::new(Mutex::new(Box::new(std::io::sink())));
                 let shared = Arc::clone(&out);
                 std::thread::spawn(move || serve_monitor_clients(listener, shared, tx));
-                Ok(MonitorChannel { lines: rx, out })
+                Ok(MonitorChannel::Lines { lines: rx, out })
             }
         }
     }
 
     fn write(&self, text: &str) {
-        write_text(&self.out, text);
+        match self {
+            MonitorChannel::Lines { out, .. } => write_text(out, text),
+            MonitorChannel::Mux { .. } => {
+                let mut o = std::io::stdout().lock();
+                let _ = o
+                    .write_all(text.replace('\n', "\r\n").as_bytes())
+                    .and_then(|()| o.flush());
+            }
+        }
+    }
+
+    /// A line if one is ready (`Some(None)`: the input ended).
+    fn try_line(&self) -> Option<Option<String>> {
+        match self {
+            MonitorChannel::Lines { lines, .. } => match lines.try_recv() {
+                Ok(l) => Some(l),
+                Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(None),
+            },
+            MonitorChannel::Mux { mux, line, ready } => {
+                if let Some(to_monitor) = mux.take_switch() {
+                    if to_monitor {
+                        self.write(&format!("\n{MONITOR_BANNER}{PROMPT}"));
+                    } else {
+                        self.write("\n");
+                    }
+                }
+                for b in mux.take_monitor_input() {
+                    let mut l = line.borrow_mut();
+                    match b {
+                        b'\r' | b'\n' => {
+                            self.write("\n");
+                            ready
+                                .borrow_mut()
+                                .push_back(String::from_utf8_lossy(&l).into_owned());
+                            l.clear();
+                        }
+                        0x7f | 0x08 if l.pop().is_some() => self.write("\u{8} \u{8}"),
+                        0x20..=0x7e => {
+                            l.push(b);
+                            self.write(&(b as char).to_string());
+                        }
+                        _ => {}
+                    }
+                }
+                ready.borrow_mut().pop_front().map(Some)
+            }
+        }
+    }
+
+    /// A line, waiting up to `timeout` for one.
+    fn wait_line(&self, timeout: Duration) -> Option<Option<String>> {
+        match self {
+            MonitorChannel::Lines { lines, .. } => match lines.recv_timeout(timeout) {
+                Ok(l) => Some(l),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => Some(None),
+            },
+            MonitorChannel::Mux { .. } => self.try_line().or_else(|| {
+                std::thread::sleep(timeout);
+                None
+            }),
+        }
     }
 }
 
@@ -320,6 +399,9 @@ pub fn run_session(
         if let (Some(at), None) = (&options.gdb, &session.monitor) {
             eprintln!("ferrite: waiting for gdb on {at}");
         }
+        if let Some(MonitorChannel::Mux { .. }) = &session.monitor {
+            eprint!("ferrite: the guest is stopped; Ctrl-A c switches to the monitor\r\n");
+        }
     }
     session.run()
 }
@@ -337,6 +419,8 @@ struct Session<'m> {
 enum Arrival {
     Gdb(Stream),
     Line(Option<String>),
+    /// `Ctrl-A x` on the shared terminal.
+    Quit,
 }
 
 impl Session<'_> {
@@ -353,6 +437,7 @@ impl Session<'_> {
             let done = match arrival {
                 Arrival::Gdb(stream) => self.serve_gdb(stream)?,
                 Arrival::Line(line) => self.command(line),
+                Arrival::Quit => Some(RunOutcome::Quit),
             };
             if let Some(outcome) = done {
                 return Ok(outcome);
@@ -380,14 +465,16 @@ impl Session<'_> {
             }
         }
         if let Some(m) = &self.monitor {
-            let got = if wait {
-                match m.lines.recv_timeout(POLL_INTERVAL) {
-                    Ok(l) => Some(l),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => Some(None),
+            if let MonitorChannel::Mux { mux, .. } = m {
+                // Stopped, no device reads the terminal: read it here.
+                if self.machine.pump_console(mux) {
+                    return Ok(Some(Arrival::Quit));
                 }
+            }
+            let got = if wait {
+                m.wait_line(POLL_INTERVAL)
             } else {
-                m.lines.try_recv().ok()
+                m.try_line()
             };
             if let Some(l) = got {
                 return Ok(Some(Arrival::Line(l)));
@@ -419,10 +506,8 @@ impl Session<'_> {
                         }
                     }
                     if pending.is_none() {
-                        if let Some(m) = monitor {
-                            if let Ok(l) = m.lines.try_recv() {
-                                pending = Some(Arrival::Line(l));
-                            }
+                        if let Some(l) = monitor.as_ref().and_then(MonitorChannel::try_line) {
+                            pending = Some(Arrival::Line(l));
                         }
                     }
                     pending.is_some() || failure.is_some()

@@ -53,7 +53,7 @@ pub(crate) fn build(
             what: "--virtio-rng",
         });
     }
-    let console = Console::open(&config.serial)?;
+    let console = Console::open(&config.serial, config.console_mux.as_ref())?;
     let fdt = match user_dtb {
         Some((_, blob)) => blob,
         None => generate(&DeviceTreeSpec {

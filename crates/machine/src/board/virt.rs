@@ -60,7 +60,7 @@ pub(crate) fn build(
     isa: &str,
     user_dtb: Option<(String, Vec<u8>)>,
 ) -> Result<Board> {
-    let console = Console::open(&config.serial)?;
+    let console = Console::open(&config.serial, config.console_mux.as_ref())?;
 
     // Devices and the (still empty) boot ROM, in one transaction.
     memory.mem.begin();

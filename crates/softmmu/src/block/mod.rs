@@ -525,6 +525,17 @@ impl<I> BlockCache<I> {
         }
     }
 
+    /// Forget the jump-cache entry of `pc`, if it names a block there: code
+    /// leaving another block for `pc` then returns to the execution loop
+    /// (which checks breakpoints) instead of entering the block itself.
+    pub fn forget_jump(&mut self, pc: VirtAddr) {
+        let slot = jump_hash(pc);
+        let id = self.jump[slot];
+        if self.hot.get(id as usize).is_some_and(|h| h.pc == pc) {
+            self.jump[slot] = NO_BLOCK;
+        }
+    }
+
     /// Forget every jump-cache entry (after a TLB flush: virtual-to-physical
     /// mappings may have changed). Chains that depend on the mappings (see
     /// the module documentation) are cut at the same time.

@@ -108,11 +108,13 @@ impl<T: Target> Cpu<T> {
         }
         let trace_cpu = tracing::enabled!(target: "cpu", tracing::Level::INFO);
         let trace_exec = tracing::enabled!(target: "exec", tracing::Level::INFO);
-        // Breakpoints are checked before each block.
+        // Breakpoints are checked here before a block runs. A block that
+        // starts at one is never chained to nor left in the jump cache, so
+        // no code enters it but through this loop.
         let check_breakpoints = !self.debug.breakpoints.is_empty();
         let take_interrupts = !self.debug.mask_interrupts;
-        // Tracing, breakpoints and `nochain` run one block at a time.
-        let one_block = trace_cpu || trace_exec || check_breakpoints || !self.chaining;
+        // Tracing and `nochain` run one block at a time.
+        let one_block = trace_cpu || trace_exec || !self.chaining;
         let mut budget = budget;
         // The previous block and the chain slot it left through, valid while
         // the block cache's epoch is unchanged.
@@ -138,6 +140,11 @@ impl<T: Target> Cpu<T> {
             let id = match chained {
                 Some(id) => id,
                 None => match self.find_block(mem, pc) {
+                    Ok(NextBlock::Cached(id)) if check_breakpoints && self.breakpoint_at(pc) => {
+                        // Resuming from the breakpoint at `pc`.
+                        self.blocks.forget_jump(VirtAddr(pc));
+                        id
+                    }
                     Ok(NextBlock::Cached(id)) => {
                         if let Some((from, slot, epoch)) = chain {
                             if epoch == self.blocks.epoch() {
