@@ -1,12 +1,13 @@
 //! Debugger support in the engine (QEMU's `CPUBreakpoint`, `CPUWatchpoint`
 //! and the `SSTEP_*` rules of `cpu-exec.c`/`softmmu/watchpoint.c`).
 //!
-//! * **Breakpoints** never patch guest memory. While any is set, the loop
-//!   runs one block at a time (no chaining) and checks the pc before each
-//!   block; translation ends every block before a breakpoint address
-//!   ([`crate::Cpu::breakpoint_at`]), so a breakpoint inside what would have
-//!   been one block is still seen. Setting or clearing one flushes the
-//!   block cache, so blocks built without the cut do not survive.
+//! * **Breakpoints** never patch guest memory. Translation ends every block
+//!   before a breakpoint address ([`crate::Cpu::breakpoint_at`]), so a
+//!   breakpoint is always the start of a block; the loop checks the pc of
+//!   each block it looks up, and a block starting at a breakpoint is never
+//!   chained to nor left in the jump cache, so code elsewhere still chains
+//!   and only the loop enters that block. Setting or clearing one flushes
+//!   the block cache, so blocks built without the cut do not survive.
 //! * **Watchpoints** live in the [`crate::Tlb`]: a page overlapping one gets
 //!   [`crate::tlb::TLB_WATCHPOINT`] in its read tag (read and access
 //!   watchpoints) or write tag (write and access watchpoints), so only

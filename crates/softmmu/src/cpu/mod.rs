@@ -280,11 +280,6 @@ impl<T: Target> Cpu<T> {
         removed
     }
 
-    /// The breakpoints set, in no particular order.
-    pub fn breakpoints(&self) -> impl Iterator<Item = u64> + '_ {
-        self.debug.breakpoints.iter().copied()
-    }
-
     /// Whether a breakpoint is set at `pc`: translation ends a block
     /// before such an instruction (unless it is the block's first).
     #[inline]

@@ -300,11 +300,6 @@ impl Tlb {
         out
     }
 
-    /// The watchpoints installed.
-    pub fn watchpoints(&self) -> &[Watchpoint] {
-        &self.watchpoints
-    }
-
     /// Add a watchpoint (an identical one already present is not added
     /// twice). Every mode is flushed so watched pages are refilled with
     /// their flags.
