@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Runs every entry of firmware/tests.txt on QEMU (the reference) and checks its exit code and
-# expected output line. Usage: scripts/firmware-qemu.sh [name-filter]
-#   QEMU=qemu-system-riscv64 TIMEOUT=20 MANIFEST=tests.txt scripts/firmware-qemu.sh isa_
+# Runs every test of firmware/tests.toml on QEMU (the reference) and checks its exit code and
+# expected output line (the manifest's `matches = "^TEXT"`: a line starting with TEXT).
+# Usage: scripts/firmware-qemu.sh [name-filter]
+#   QEMU=qemu-system-riscv64 TIMEOUT=20 MANIFEST=tests.toml scripts/firmware-qemu.sh isa_
 set -u
 
 cd "$(dirname "$0")/../firmware" || exit 1
 QEMU=${QEMU:-qemu-system-riscv64}
 TIMEOUT=${TIMEOUT:-20}
-MANIFEST=${MANIFEST:-tests.txt}
+MANIFEST=${MANIFEST:-tests.toml}
 filter=${1:-}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 pass=0
 fail=0
+# One line a test: name elf machine[+isa] smp exit line-prefix.
+tests=$(python3 - "$MANIFEST" <<'EOF'
+import re, sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    manifest = tomllib.load(f)
+for t in manifest["test"]:
+    machine = t.get("machine", "virt") + ("+" + t["isa"] if "isa" in t else "")
+    prefix = re.sub(r"\\(.)", r"\1", t["matches"].removeprefix("^"))
+    print(t["name"], t["elf"], machine, t.get("smp", 1), t["exit"], prefix)
+EOF
+) || exit 1
 while read -r name elf machine smp code expect; do
     case "$name" in '' | '#'*) continue ;; esac
     case "$name" in *"$filter"*) ;; *) continue ;; esac
@@ -42,7 +54,7 @@ while read -r name elf machine smp code expect; do
         echo "ok   $name"
         pass=$((pass + 1))
     fi
-done <"$MANIFEST"
+done <<<"$tests"
 
 echo "--- $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

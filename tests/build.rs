@@ -1,7 +1,7 @@
-//! Generates one `#[test]` per line of `firmware/tests.txt`, so a failure
-//! names the program and board. The manifest's fields: name, elf (relative
-//! to firmware/), machine, smp, expected exit code, expected output line
-//! prefix (the rest of the line).
+//! Generates one `#[test]` per test of `firmware/tests.toml`, so a failure
+//! names the program and board. Each calls the suite runner
+//! (`ferrite_suite::run_manifest_test`), the code `ferrite suite` runs: the
+//! manifest is checked there, this only reads the names.
 
 #[path = "firmware_packages.rs"]
 mod firmware_packages;
@@ -15,47 +15,32 @@ fn main() {
         .parent()
         .expect("tests/ lives in the workspace")
         .to_path_buf();
-    let manifest = root.join("firmware/tests.txt");
+    let manifest = root.join("firmware/tests.toml");
     println!("cargo:rerun-if-changed={}", manifest.display());
     let text = std::fs::read_to_string(&manifest)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+    let table: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let tests = table
+        .get("test")
+        .and_then(toml::Value::as_array)
+        .unwrap_or_else(|| panic!("{}: no [[test]] tables", manifest.display()));
     let mut out = String::new();
-    for (lineno, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut rest = line;
-        let mut next = |what: &str| {
-            rest = rest.trim_start();
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let (field, tail) = rest.split_at(end);
-            assert!(
-                !field.is_empty(),
-                "{}:{}: missing {what}",
-                manifest.display(),
-                lineno + 1
-            );
-            rest = tail;
-            field.to_string()
-        };
-        let name = next("name");
-        let elf = next("elf");
-        let machine = next("machine");
-        let smp: u32 = next("smp").parse().expect("smp is a number");
-        let exit: u32 = next("exit").parse().expect("exit is a number");
-        let expect = rest.trim().to_string();
+    for (i, test) in tests.iter().enumerate() {
+        let name = test
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .unwrap_or_else(|| panic!("{}: test {} has no name", manifest.display(), i + 1));
         assert!(
             name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-            "{}:{}: test name `{name}` is not an identifier",
-            manifest.display(),
-            lineno + 1
+            "{}: test name `{name}` is not an identifier",
+            manifest.display()
         );
-        let elf_path = root.join("firmware").join(&elf);
         writeln!(
             out,
-            "#[test]\nfn {name}() {{\n    ferrite_tests::run_manifest_test(&ferrite_tests::ManifestTest {{ name: {name:?}, elf: {elf_path:?}, machine: {machine:?}, smp: {smp}, exit: {exit}, expect: {expect:?} }});\n}}\n",
-            elf_path = elf_path.display().to_string(),
+            "#[test]\nfn {name}() {{\n    ferrite_suite::run_manifest_test(std::path::Path::new({path:?}), {name:?});\n}}\n",
+            path = manifest.display().to_string(),
         )
         .expect("write to String");
     }

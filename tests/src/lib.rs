@@ -3,27 +3,9 @@
 //! captured, and check its exit status and output.
 #![warn(missing_docs)]
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ferrite_machine::{BoardKind, ImageSource, Machine, MachineConfig, RunLimits, RunOutcome};
-
-/// One line of `firmware/tests.txt`.
-#[derive(Debug, Clone, Copy)]
-pub struct ManifestTest {
-    /// Test name (`<program>_<machine>`).
-    pub name: &'static str,
-    /// Absolute path of the ELF.
-    pub elf: &'static str,
-    /// `virt` or `spike`.
-    pub machine: &'static str,
-    /// Number of harts.
-    pub smp: u32,
-    /// Expected exit status.
-    pub exit: u32,
-    /// The console output must contain a line starting with this.
-    pub expect: &'static str,
-}
+use ferrite_machine::{Machine, MachineConfig, RunLimits, RunOutcome};
 
 /// Instruction budget of one firmware test: far above what any test
 /// needs (the largest runs a few million instructions), so hitting it means
@@ -59,55 +41,6 @@ pub fn run_captured(
         output: String::from_utf8_lossy(&machine.captured_output()).into_owned(),
         insns: machine.stats().insns,
     })
-}
-
-/// Runs one manifest test and panics, naming the test, if the exit status
-/// or the output is not what the manifest says.
-pub fn run_manifest_test(t: &ManifestTest) {
-    // `virt` or `virt+rv64imac`: the board, and optionally the harts' ISA.
-    let (machine, isa) = match t.machine.split_once('+') {
-        Some((m, isa)) => (m, Some(isa)),
-        None => (t.machine, None),
-    };
-    let board: BoardKind = machine
-        .parse()
-        .unwrap_or_else(|e| panic!("{}: {e}", t.name));
-    assert!(
-        Path::new(t.elf).exists(),
-        "{}: {} is missing",
-        t.name,
-        t.elf
-    );
-    let mut config = MachineConfig::new(board).with_kernel(ImageSource::file(t.elf));
-    config.harts = t.smp;
-    if let Some(isa) = isa {
-        config.isa = isa
-            .parse()
-            .unwrap_or_else(|e| panic!("{}: bad ISA in the manifest: {e}", t.name));
-    }
-    let run = run_captured(
-        config,
-        b"",
-        RunLimits {
-            max_insns: Some(FIRMWARE_MAX_INSNS),
-            timeout: Some(FIRMWARE_TIMEOUT),
-        },
-    )
-    .unwrap_or_else(|e| panic!("{}: cannot build the board: {e}", t.name));
-    let has_line = run
-        .output
-        .lines()
-        .any(|l| l.trim_end_matches('\r').starts_with(t.expect));
-    assert!(
-        run.outcome == RunOutcome::Exited(t.exit) && has_line,
-        "{}: expected exit {} and a line starting with {:?}; got {:?} after {} instructions, output:\n{}",
-        t.name,
-        t.exit,
-        t.expect,
-        run.outcome,
-        run.insns,
-        run.output
-    );
 }
 
 /// Instructions run between two looks at the output in a [`Session`].

@@ -1,4 +1,4 @@
-//! The firmware suite: one test per line of `firmware/tests.txt`, each run
-//! on the board and hart count the manifest gives.
+//! The firmware suite: one `#[test]` per test of `firmware/tests.toml`, each
+//! run by the suite runner as `ferrite suite firmware/tests.toml` runs it.
 
 include!(concat!(env!("OUT_DIR"), "/firmware_tests.rs"));

@@ -10,7 +10,7 @@ mod logging;
 mod mtree_cmd;
 mod qemu_args;
 mod run_cmd;
-mod size;
+mod suite_cmd;
 
 use std::process::ExitCode;
 
@@ -28,6 +28,9 @@ struct Cli {
 enum Command {
     /// Boot a board and run a guest until it exits.
     Run(Box<run_cmd::RunArgs>),
+    /// Run a suite of guests (manifests, directories of ELF files, ELF
+    /// files) in parallel and report.
+    Suite(Box<suite_cmd::SuiteArgs>),
     /// Print a board's memory tree, flat views or dispatch tables.
     Mtree(mtree_cmd::MtreeArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(*args),
+        Command::Suite(args) => suite_cmd::run(*args),
         Command::Mtree(args) => mtree_cmd::run(args),
     };
     match result {

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use ferrite_machine::{BoardKind, Machine, MachineConfig, MtreeOptions, SerialConfig};
 
-use crate::size::parse_mem_size;
+use ferrite_machine::size::parse_mem_size;
 
 /// Options of `ferrite mtree`.
 #[derive(Debug, Args)]

@@ -156,6 +156,16 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             }
             // Ferrite's own spellings too.
             "-s" | "-S" => out.push(arg),
+            // The reference simulator's signature options.
+            _ if text.starts_with("+signature=") => {
+                push("--signature", text["+signature=".len()..].to_string());
+            }
+            _ if text.starts_with("+signature-granularity=") => {
+                push(
+                    "--signature-granularity",
+                    text["+signature-granularity=".len()..].to_string(),
+                );
+            }
             "-initrd" => {
                 return Err(QemuArgError::Unsupported {
                     option,
@@ -386,6 +396,31 @@ mod tests {
                 .map(|s| s.into_string().unwrap())
                 .collect()
         })
+    }
+
+    #[test]
+    fn spike_signature_options() {
+        assert_eq!(
+            rw(&[
+                "run",
+                "--machine",
+                "spike",
+                "+signature=out.sig",
+                "+signature-granularity=4",
+                "t.elf"
+            ])
+            .unwrap(),
+            [
+                "run",
+                "--machine",
+                "spike",
+                "--signature",
+                "out.sig",
+                "--signature-granularity",
+                "4",
+                "t.elf"
+            ]
+        );
     }
 
     #[test]

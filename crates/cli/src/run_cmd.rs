@@ -12,7 +12,7 @@ use ferrite_machine::{
 };
 
 use crate::logging;
-use crate::size::parse_mem_size;
+use ferrite_machine::size::parse_mem_size;
 
 /// The guest run when no ELF, `--kernel` or `--bios` is given: the
 /// firmware's `welcome` program (the board, a short benchmark, a
@@ -146,6 +146,28 @@ pub struct RunArgs {
     #[arg(long = "monitor", value_name = "DEV")]
     monitor: Option<String>,
 
+    /// Drive the console with the expect/send script in FILE, in virtual
+    /// time (`docs/suites.md`, "Console scripts"); output still goes to
+    /// standard output.
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+
+    /// End the run (exit status 121) once the guest has waited SECS of
+    /// virtual time for console input that cannot come: input from a file,
+    /// `/dev/null`, `--serial null` or a finished script. 0 turns it off.
+    #[arg(long = "input-wait", value_name = "SECS", default_value_t = 2.0)]
+    input_wait: f64,
+
+    /// At exit, write the memory between the ELF's `begin_signature` and
+    /// `end_signature` to FILE in the reference simulator's format (also
+    /// spelled `+signature=FILE`).
+    #[arg(long, value_name = "FILE")]
+    signature: Option<PathBuf>,
+
+    /// Bytes per signature line (also `+signature-granularity=N`).
+    #[arg(long = "signature-granularity", value_name = "N", default_value_t = 16)]
+    signature_granularity: usize,
+
     /// ELF to run (same as --kernel).
     #[arg(value_name = "ELF")]
     elf: Option<PathBuf>,
@@ -197,6 +219,30 @@ pub fn run(args: RunArgs) -> Result<u8> {
     }
     config.trace = trace.clone();
     config.chain_blocks = !items.nochain;
+    config.input_wait = input_wait_ticks(args.input_wait)?;
+    if args.signature_granularity == 0 {
+        bail!("--signature-granularity must be at least 1");
+    }
+    let script = match &args.script {
+        None => None,
+        Some(path) => {
+            if debug.is_some() {
+                bail!("--script drives the console itself: it cannot be combined with a debugger");
+            }
+            if args.serial != "stdio" {
+                bail!(
+                    "--script drives the console: it cannot be combined with --serial {}",
+                    args.serial
+                );
+            }
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read script {}", path.display()))?;
+            let steps = ferrite_suite::script::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;
+            config = config.with_captured_serial(b"");
+            Some(steps)
+        }
+    };
     let mut machine = Machine::new(config)?;
 
     if let Some(path) = &args.dump_dtb {
@@ -223,11 +269,21 @@ pub fn run(args: RunArgs) -> Result<u8> {
         timeout,
     };
     let started = Instant::now();
-    let outcome = match &debug {
-        Some(options) => crate::debugger::run_session(&mut machine, &limits, options)?,
-        None => machine.run(&limits)?,
+    let outcome = match (&debug, &script) {
+        (Some(options), _) => crate::debugger::run_session(&mut machine, &limits, options)?,
+        (None, Some(steps)) => run_script(&mut machine, steps, &limits)?,
+        (None, None) => machine.run(&limits)?,
     };
     let elapsed = started.elapsed();
+    if let Some(path) = &args.signature {
+        match machine.signature(args.signature_granularity)? {
+            Some(text) => std::fs::write(path, text)
+                .with_context(|| format!("cannot write the signature to {}", path.display()))?,
+            None => eprintln!(
+                "ferrite: the ELF has no begin_signature and end_signature symbols; no signature written"
+            ),
+        }
+    }
     logging::finish()?;
     if let Some(t) = &trace {
         let path = trace_path(&args, commit_item);
@@ -254,6 +310,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 .trap_loop(hart)
                 .unwrap_or_else(|| "the same fault over and over".into())
         ),
+        RunOutcome::InputExhausted => {
+            eprintln!("ferrite: the guest waits for console input and none can come; stopping")
+        }
         RunOutcome::ConsoleFailed => eprintln!(
             "ferrite: cannot write the guest's console output: {}",
             machine
@@ -280,6 +339,50 @@ pub fn run(args: RunArgs) -> Result<u8> {
         );
     }
     Ok(outcome.exit_status())
+}
+
+/// `--input-wait SECS` in `mtime` ticks; `None` for 0.
+fn input_wait_ticks(secs: f64) -> Result<Option<u64>> {
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        bail!("--input-wait must be a number of seconds (0 for never), not {secs}");
+    }
+    Ok(Some(
+        (secs * ferrite_machine::layout::TIMEBASE_HZ as f64) as u64,
+    ))
+}
+
+/// Runs under a console script, the output echoed to standard output as
+/// it appears.
+fn run_script(
+    machine: &mut Machine,
+    steps: &[ferrite_suite::script::Step],
+    limits: &RunLimits,
+) -> Result<RunOutcome> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout();
+    let mut failed = None;
+    let mut echo = |bytes: &[u8]| {
+        if failed.is_none() {
+            if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+                failed = Some(e);
+            }
+        }
+    };
+    let run = ferrite_suite::script::run(machine, steps, limits, Some(&mut echo))?;
+    if let Some(e) = failed {
+        bail!("cannot write the guest's console output: {e}");
+    }
+    if let Some(step) = steps.get(run.steps_done) {
+        eprintln!(
+            "ferrite: the script stopped at step {}: {} never matched",
+            run.steps_done + 1,
+            step.describe()
+        );
+    }
+    Ok(run.outcome)
 }
 
 /// The debugger the options ask for (`--gdb`, `-s`, `-S`, `--monitor`).

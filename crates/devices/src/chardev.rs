@@ -104,6 +104,22 @@ impl BufferBackend {
         self.output.borrow().clone()
     }
 
+    /// How many bytes have been written so far.
+    pub fn output_len(&self) -> usize {
+        self.output.borrow().len()
+    }
+
+    /// The bytes written from offset `from` on (empty past the end).
+    pub fn output_from(&self, from: usize) -> Vec<u8> {
+        let out = self.output.borrow();
+        out.get(from..).map(<[u8]>::to_vec).unwrap_or_default()
+    }
+
+    /// How many input bytes are queued and not yet read.
+    pub fn queued_input(&self) -> usize {
+        self.input.borrow().len()
+    }
+
     /// Everything written so far, removed from the buffer.
     pub fn take_output(&self) -> Vec<u8> {
         std::mem::take(&mut *self.output.borrow_mut())

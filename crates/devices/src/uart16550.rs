@@ -81,6 +81,9 @@ pub struct Uart16550 {
     backend_failed: Cell<bool>,
     /// Why output to the backend failed, once it has.
     output_error: RefCell<Option<String>>,
+    /// Reads of RBR or LSR that found no received byte: how often the
+    /// guest looked for input that was not there.
+    empty_reads: Cell<u64>,
 }
 
 impl Uart16550 {
@@ -103,6 +106,7 @@ impl Uart16550 {
             reg_shift: reg_shift.min(3),
             backend_failed: Cell::new(false),
             output_error: RefCell::new(None),
+            empty_reads: Cell::new(0),
         }
     }
 
@@ -209,6 +213,29 @@ impl Uart16550 {
         outcome
     }
 
+    /// How many reads of RBR or LSR found no received byte since the UART
+    /// was made (a guest polling for input counts up; reset does not clear
+    /// it).
+    pub fn empty_reads(&self) -> u64 {
+        self.empty_reads.get()
+    }
+
+    /// Whether the guest has the received-data interrupt enabled: it waits
+    /// for input by interrupt.
+    pub fn listens_for_input(&self) -> bool {
+        self.regs.borrow().ier & UART_IER_RDI != 0
+    }
+
+    /// Whether input is on its way to the guest: a received byte not yet
+    /// read, or host bytes waiting for room in the receiver.
+    pub fn has_pending_input(&self) -> bool {
+        self.regs.borrow().lsr & UART_LSR_DR != 0 || !self.host_queue.borrow().is_empty()
+    }
+
+    fn count_empty_read(&self) {
+        self.empty_reads.set(self.empty_reads.get().wrapping_add(1));
+    }
+
     /// Why output to the backend failed, if it has.
     pub fn output_error(&self) -> Option<String> {
         self.output_error.borrow().clone()
@@ -284,6 +311,9 @@ impl Uart16550 {
         match reg {
             0 if dlab => regs.divider as u8,
             0 => {
+                if regs.lsr & UART_LSR_DR == 0 {
+                    self.count_empty_read();
+                }
                 let value;
                 if regs.fifo_enabled() {
                     value = regs.recv_fifo.pop_front().unwrap_or(0);
@@ -320,6 +350,9 @@ impl Uart16550 {
             4 => regs.mcr,
             5 => {
                 let value = regs.lsr;
+                if value & UART_LSR_DR == 0 {
+                    self.count_empty_read();
+                }
                 // Reading LSR clears break and overrun.
                 if regs.lsr & (UART_LSR_BI | UART_LSR_OE) != 0 {
                     regs.lsr &= !(UART_LSR_BI | UART_LSR_OE);

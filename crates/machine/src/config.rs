@@ -240,7 +240,19 @@ pub struct MachineConfig {
     pub one_insn_per_block: bool,
     /// Chain translated blocks (the default; off is QEMU's `-d nochain`).
     pub chain_blocks: bool,
+    /// End the run as [`crate::RunOutcome::InputExhausted`] once the guest
+    /// has waited this many `mtime` ticks (10 MHz) for console input that
+    /// cannot come (the console is not interactive and nothing is queued).
+    /// `None` (the default): a waiting guest runs on until a limit.
+    /// [`DEFAULT_INPUT_WAIT`] is two seconds of virtual time.
+    pub input_wait: Option<u64>,
 }
+
+/// Two seconds of virtual time in `mtime` ticks: the usual
+/// [`MachineConfig::input_wait`]. Longer than the gaps of a boot countdown
+/// (U-Boot prints each second), so a guest that polls for a key while it
+/// counts down is not taken for one that waits.
+pub const DEFAULT_INPUT_WAIT: u64 = 2 * crate::layout::TIMEBASE_HZ;
 
 /// What [`MachineConfig::trace`] logs, and where.
 #[derive(Debug, Clone)]
@@ -288,6 +300,7 @@ impl MachineConfig {
             console_mux: None,
             one_insn_per_block: false,
             chain_blocks: true,
+            input_wait: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! shared between the device that owns it (UART0 on `virt`) and, on
 //! `spike`, the HTIF front end.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use ferrite_chardev::{ConsoleMux, Stdio, parse_backend_spec};
@@ -12,12 +12,21 @@ use ferrite_devices::{CharBackend, CharInput};
 use crate::config::SerialConfig;
 use crate::error::Result;
 
-/// A backend shared by several writers. Cloning shares the backend.
+/// A backend shared by several writers, counting the bytes written through
+/// it. Cloning shares the backend and the count.
 #[derive(Clone)]
-pub(crate) struct SharedBackend(Rc<RefCell<Box<dyn CharBackend>>>);
+pub(crate) struct SharedBackend(Rc<RefCell<Box<dyn CharBackend>>>, Rc<Cell<u64>>);
+
+impl SharedBackend {
+    /// Bytes the guest has written to the console so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.1.get()
+    }
+}
 
 impl CharBackend for SharedBackend {
     fn write(&mut self, bytes: &[u8]) -> ferrite_devices::chardev::Result<()> {
+        self.1.set(self.1.get().wrapping_add(bytes.len() as u64));
         self.0.borrow_mut().write(bytes)
     }
 
@@ -73,7 +82,7 @@ impl Console {
             }
         };
         Ok(Self {
-            backend: SharedBackend(Rc::new(RefCell::new(backend))),
+            backend: SharedBackend(Rc::new(RefCell::new(backend)), Rc::new(Cell::new(0))),
             capture,
             interactive,
         })

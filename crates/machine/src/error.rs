@@ -9,6 +9,9 @@ use crate::fdt::FdtError;
 /// Why a board cannot be built or run.
 #[derive(Debug, thiserror::Error)]
 pub enum MachineError {
+    /// The architectural-test signature cannot be written.
+    #[error("signature: {0}")]
+    Signature(String),
     /// A host file could not be read.
     #[error("cannot read {what} {path}: {source}")]
     Read {

@@ -36,9 +36,11 @@ pub mod layout;
 mod machine;
 pub mod outcome;
 mod scheduler;
+pub mod size;
 
 pub use config::{
-    BoardKind, ImageSource, MAX_HARTS, MachineConfig, SerialConfig, TraceConfig, UnknownBoard,
+    BoardKind, DEFAULT_INPUT_WAIT, ImageSource, MAX_HARTS, MachineConfig, SerialConfig,
+    TraceConfig, UnknownBoard,
 };
 pub use debug::{DebugAccessError, DebugEvent, HartDebug};
 pub use error::{MachineError, Result};
@@ -48,7 +50,7 @@ pub use ferrite_riscv::isa::{Isa, IsaError};
 pub use ferrite_riscv::{SPIKE_SLICE, TraceOutput};
 pub use ferrite_softmmu::log_filter;
 pub use hart::HartStats;
-pub use machine::Machine;
+pub use machine::{ConsoleCapture, Machine, format_signature};
 pub use outcome::{RunLimits, RunOutcome, exit_status};
 pub use scheduler::QUANTUM;
 

@@ -17,7 +17,7 @@ use crate::hart::{Hart, HartStats};
 use crate::image::read_source;
 use crate::layout::{spike as spike_map, virt as virt_map};
 use crate::outcome::{RunLimits, RunOutcome};
-use crate::scheduler::{Round, Scheduler, SchedulerEnd};
+use crate::scheduler::{InputWatch, Round, Scheduler, SchedulerEnd};
 
 /// Retired instructions per `mtime` tick (10 per tick at 10 MHz: a 100 MIPS
 /// guest, see `ferrite_softmmu::clock`).
@@ -25,6 +25,54 @@ const INSNS_PER_TICK: u64 = ferrite_softmmu::clock::DEFAULT_INSNS_PER_TICK;
 
 /// `marchid` of the spike board's harts: Spike's registered architecture id.
 const SPIKE_MARCHID: u64 = 5;
+
+/// A handle on a captured console ([`crate::SerialConfig::Capture`]),
+/// from [`Machine::console_capture`]. Clones share the console.
+#[derive(Clone, Debug)]
+pub struct ConsoleCapture(ferrite_devices::chardev::BufferBackend);
+
+impl ConsoleCapture {
+    /// How many bytes the guest has written so far.
+    pub fn len(&self) -> usize {
+        self.0.output_len()
+    }
+
+    /// True if the guest has written nothing yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The output from byte offset `from` on.
+    pub fn output_from(&self, from: usize) -> Vec<u8> {
+        self.0.output_from(from)
+    }
+
+    /// Queues `bytes` for the guest to read.
+    pub fn push_input(&self, bytes: &[u8]) {
+        self.0.push_input(bytes);
+    }
+
+    /// Input bytes queued and not yet taken by the board.
+    pub fn queued_input(&self) -> usize {
+        self.0.queued_input()
+    }
+}
+
+/// `bytes` in the reference simulator's signature format: `line_size`
+/// bytes a line, as two hex digits each, highest address first; a last
+/// partial line is padded with zero bytes at its high end.
+pub fn format_signature(bytes: &[u8], line_size: usize) -> String {
+    use std::fmt::Write as _;
+    let line_size = line_size.max(1);
+    let mut out = String::with_capacity(bytes.len().div_ceil(line_size) * (2 * line_size + 1));
+    for line in bytes.chunks(line_size) {
+        for j in (0..line_size).rev() {
+            let _ = write!(out, "{:02x}", line.get(j).copied().unwrap_or(0));
+        }
+        out.push('\n');
+    }
+    out
+}
 
 /// A board with its harts, ready to run.
 pub struct Machine {
@@ -39,6 +87,12 @@ pub struct Machine {
     round: Option<Round>,
     /// Harts the debugger holds (they take no turns).
     held: Vec<bool>,
+    /// [`MachineConfig::input_wait`].
+    input_wait: Option<u64>,
+    /// What the input-wait rule has seen.
+    input_watch: InputWatch,
+    /// `begin_signature`..`end_signature` of the kernel ELF, if it has both.
+    signature: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -66,6 +120,7 @@ impl Machine {
             BoardKind::Spike => (spike_map::DRAM_BASE, "riscv.spike.ram"),
         };
         let images = Images::open(&config)?;
+        let signature = images.signature_range();
         let symbols = config.trace.as_ref().map(|_| Rc::new(images.symbol_map()));
         let user_dtb = match &config.dtb {
             None => None,
@@ -134,6 +189,9 @@ impl Machine {
             paced: config.trace.is_some(),
             round: None,
             held: Vec::new(),
+            input_wait: config.input_wait,
+            input_watch: InputWatch::default(),
+            signature,
         };
         machine.reset();
         Ok(machine)
@@ -176,6 +234,50 @@ impl Machine {
             .as_ref()
             .map(|c| c.output())
             .unwrap_or_default()
+    }
+
+    /// A handle on the captured console, when the console is
+    /// [`crate::SerialConfig::Capture`]: it reads the output and queues
+    /// input while the machine runs (from the `interrupt` callback of
+    /// [`Machine::debug_run`], say). `None` for other consoles.
+    pub fn console_capture(&self) -> Option<ConsoleCapture> {
+        self.board.console.capture.clone().map(ConsoleCapture)
+    }
+
+    /// `begin_signature` and `end_signature` of the kernel ELF, when it
+    /// has both (an architectural test).
+    pub fn signature_range(&self) -> Option<(u64, u64)> {
+        self.signature
+    }
+
+    /// The memory between `begin_signature` and `end_signature` in the
+    /// reference simulator's `+signature` format: `line_size` bytes a line
+    /// as hex, the byte at the highest address first, the last line padded
+    /// with zero bytes. `Ok(None)` when the ELF has no signature symbols;
+    /// an error if `line_size` is zero or the memory cannot be read.
+    pub fn signature(&mut self, line_size: usize) -> Result<Option<String>> {
+        let Some((begin, end)) = self.signature else {
+            return Ok(None);
+        };
+        if line_size == 0 {
+            return Err(MachineError::Signature(
+                "the signature granularity must be at least one byte".into(),
+            ));
+        }
+        let len = usize::try_from(end - begin)
+            .map_err(|_| MachineError::Signature(format!("{begin:#x}..{end:#x} is too large")))?;
+        let mut bytes = vec![0u8; len];
+        self.read_physical(begin, &mut bytes).map_err(|e| {
+            MachineError::Signature(format!("cannot read {begin:#x}..{end:#x}: {e}"))
+        })?;
+        Ok(Some(format_signature(&bytes, line_size)))
+    }
+
+    /// The pc of each hart, in hart-id order.
+    pub fn pcs(&self) -> Vec<u64> {
+        (0..self.hart_count())
+            .filter_map(|i| self.hart_ref(i).map(|h| h.state().pc()))
+            .collect()
     }
 
     /// Queues `bytes` as console input when the console is
@@ -268,6 +370,8 @@ impl Machine {
             round: &mut self.round,
             held: &self.held,
             interrupt,
+            input_wait: self.input_wait,
+            input_watch: &mut self.input_watch,
         }
     }
 

@@ -27,6 +27,13 @@ pub enum RunOutcome {
     /// Every hart waits for an interrupt and nothing can raise one: no timer
     /// deadline is armed and the console has no interactive input.
     Stuck,
+    /// The guest waits for console input and none will come: the console
+    /// is not interactive, nothing is queued, and the guest has spent
+    /// [`crate::MachineConfig::input_wait`] ticks of virtual time waiting
+    /// for input (reading the UART's empty receiver, or idle with its
+    /// receive interrupt enabled) without printing. Only when that limit is set (scripted and suite runs,
+    /// and `ferrite run` with input from a file or `/dev/null`).
+    InputExhausted,
     /// The user quit from the console (`Ctrl-A x`).
     Quit,
     /// A hart is caught in a trap loop (the same fault at the same pc over
@@ -47,6 +54,8 @@ pub mod exit_status {
     /// A host-side error: bad options, unreadable or broken images,
     /// impossible configurations (clap's usage errors use it too).
     pub const HOST_ERROR: u8 = 2;
+    /// The guest waits for console input that will never come.
+    pub const INPUT_EXHAUSTED: u8 = 121;
     /// Every hart waits for an interrupt that can never come.
     pub const STUCK: u8 = 122;
     /// `--max-insns` reached.
@@ -73,6 +82,7 @@ impl RunOutcome {
             RunOutcome::InstructionLimit => exit_status::INSTRUCTION_LIMIT,
             RunOutcome::Timeout => exit_status::TIMEOUT,
             RunOutcome::Stuck => exit_status::STUCK,
+            RunOutcome::InputExhausted => exit_status::INPUT_EXHAUSTED,
         }
     }
 }
@@ -91,6 +101,8 @@ mod tests {
             RunOutcome::InstructionLimit.exit_status(),
             RunOutcome::Timeout.exit_status(),
             RunOutcome::Stuck.exit_status(),
+            RunOutcome::InputExhausted.exit_status(),
+            RunOutcome::TrapLoop { hart: 0 }.exit_status(),
             exit_status::HOST_ERROR,
         ];
         for (i, a) in codes.iter().enumerate() {

@@ -23,6 +23,11 @@
 //!    deadline, wait in host time for console input if the console is
 //!    interactive (stdio, a Unix socket); otherwise nothing can ever wake
 //!    the guest and the run ends as [`RunOutcome::Stuck`].
+//! 5. **Input wait** (only with [`crate::MachineConfig::input_wait`] set and
+//!    a console that is not interactive): a guest that waits for console
+//!    input (reads the UART's empty receiver round after round, or idles
+//!    with the receive interrupt enabled) for that many ticks without
+//!    printing, with no input queued, ends as [`RunOutcome::InputExhausted`].
 
 use std::time::{Duration, Instant};
 
@@ -72,6 +77,22 @@ pub(crate) struct Round {
     all_waiting: bool,
 }
 
+/// What the input-wait rule (rule 5) has seen of the console.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct InputWatch {
+    /// Console bytes written at the last look.
+    written: u64,
+    /// The UART's empty reads at the last look.
+    empty_reads: u64,
+    /// Tick of the last look.
+    last_tick: u64,
+    /// Ticks the guest has spent waiting for input since it last printed
+    /// or was given input.
+    waited: u64,
+    /// Every hart ended the last round waiting for an interrupt.
+    idle_round: bool,
+}
+
 /// How a scheduler run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SchedulerEnd {
@@ -103,6 +124,10 @@ pub(crate) struct Scheduler<'a, 'i> {
     pub held: &'a [bool],
     /// Asked between rounds: true stops the run ([`SchedulerEnd::Interrupted`]).
     pub interrupt: Option<&'i mut (dyn FnMut() -> bool + 'i)>,
+    /// Rule 5's limit in ticks ([`crate::MachineConfig::input_wait`]).
+    pub input_wait: Option<u64>,
+    /// Rule 5's state.
+    pub input_watch: &'a mut InputWatch,
 }
 
 impl Scheduler<'_, '_> {
@@ -190,6 +215,7 @@ impl Scheduler<'_, '_> {
                     return SchedulerEnd::Outcome(outcome);
                 }
             }
+            self.input_watch.idle_round = round.all_waiting;
             if round.progressed || !round.all_waiting {
                 idle_rounds = 0;
                 continue;
@@ -250,7 +276,36 @@ impl Scheduler<'_, '_> {
                 UartPoll::OutputFailed => return Some(RunOutcome::ConsoleFailed),
             }
         }
-        self.check_finisher()
+        self.check_finisher().or_else(|| self.check_input_wait())
+    }
+
+    /// Rule 5: a guest that waits for console input, with nothing queued
+    /// and a console no input can reach from outside, waits for ever once
+    /// it has waited `input_wait` ticks without printing; the run ends. The
+    /// ticks of a round count as waiting when the guest read the empty
+    /// receiver in it (polling), or when every hart idled in it with the
+    /// receive interrupt enabled (waiting by interrupt); a silent
+    /// computation does not count. Output or input starts the count again.
+    /// Looked at once per round, from guest-visible counts only, so it is
+    /// deterministic.
+    fn check_input_wait(&mut self) -> Option<RunOutcome> {
+        let limit = self.input_wait.filter(|_| !self.interactive)?;
+        let uart = self.board.uart.as_ref()?;
+        let now = self.clock.ticks();
+        let written = self.board.console.backend.bytes_written();
+        let empty_reads = uart.empty_reads();
+        let watch = &mut *self.input_watch;
+        let elapsed = now.saturating_sub(watch.last_tick);
+        if written != watch.written || uart.has_pending_input() {
+            watch.waited = 0;
+        } else if empty_reads != watch.empty_reads || (watch.idle_round && uart.listens_for_input())
+        {
+            watch.waited = watch.waited.saturating_add(elapsed);
+        }
+        watch.written = written;
+        watch.empty_reads = empty_reads;
+        watch.last_tick = now;
+        (watch.waited >= limit).then_some(RunOutcome::InputExhausted)
     }
 
     /// Serves the virtio queues the guest kicked since the last slice.
@@ -405,6 +460,8 @@ mod tests {
             round: &mut round,
             held: &[],
             interrupt: None,
+            input_wait: None,
+            input_watch: &mut InputWatch::default(),
         }
         .run(max, None);
         match end {

@@ -183,6 +183,16 @@ impl Images {
         ferrite_riscv::SymbolMap::from_symbols(symbols.iter().map(|(n, v)| (n.as_str(), *v)))
     }
 
+    /// `begin_signature`..`end_signature` of the kernel ELF (the program
+    /// Spike runs), when it has both and they are in order: the memory an
+    /// architectural test leaves its results in.
+    pub fn signature_range(&self) -> Option<(u64, u64)> {
+        let elf = self.kernel.as_ref().and_then(|named| named.elf())?;
+        let begin = elf.symbol("begin_signature")?;
+        let end = elf.symbol("end_signature")?;
+        (begin <= end).then_some((begin, end))
+    }
+
     /// Opens the images `config` names.
     pub fn open(config: &MachineConfig) -> Result<Self> {
         Ok(Self {
