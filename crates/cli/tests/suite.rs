@@ -50,7 +50,7 @@ fn the_firmware_suite_passes_with_every_report() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("7 passed, 0 failed, 0 skipped"), "{err}");
+    assert!(err.contains("8 passed, 0 failed, 0 skipped"), "{err}");
     // Plain lines come in the manifest's order.
     let order: Vec<&str> = err
         .lines()
@@ -66,16 +66,17 @@ fn the_firmware_suite_passes_with_every_report() {
             "fail_spike",
             "shell_script_virt",
             "shell_waits_virt",
-            "shell_spike"
+            "shell_script_spike",
+            "shell_waits_spike"
         ]
     );
     let tap = stdout(&out);
     assert!(
-        tap.starts_with("TAP version 14\n1..7\nok 1 - hello_virt\n"),
+        tap.starts_with("TAP version 14\n1..8\nok 1 - hello_virt\n"),
         "{tap}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("tests=\"7\""), "{xml}");
+    assert!(xml.contains("tests=\"8\""), "{xml}");
     assert!(xml.contains("failures=\"0\""), "{xml}");
     assert!(
         xml.contains("<testcase name=\"shell_waits_virt\" classname=\"tests\""),

@@ -95,6 +95,21 @@ impl Console {
         mux.pump(&mut **self.backend.0.borrow_mut())
     }
 
+    /// A reader closure for the HTIF console: what the backend has ready
+    /// (a terminal's `Ctrl-A` keys are the terminal's own; backend errors
+    /// are logged and read as nothing).
+    pub fn reader(&self) -> crate::htif::ConsoleReader {
+        let backend = self.backend.clone();
+        Box::new(move |buf| match backend.0.borrow_mut().read_input(buf) {
+            Ok(ferrite_devices::CharInput::Data(n)) => n,
+            Ok(_) => 0,
+            Err(e) => {
+                tracing::warn!("console input failed: {e}");
+                0
+            }
+        })
+    }
+
     /// A writer closure for the HTIF console (errors are logged, not fatal:
     /// a closed terminal must not stop the guest).
     pub fn writer(&self) -> crate::htif::ConsoleWriter {

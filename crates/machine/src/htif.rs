@@ -16,8 +16,11 @@
 //!   word 0 and answers `fromhost = 1`.
 //! - device 1 (console), command 1: output the payload's low byte and
 //!   answer `0x100 | byte` (as QEMU's HTIF does; guests that print through
-//!   HTIF wait for that answer). Command 0 (read a character) is accepted and
-//!   left pending: the board has no HTIF console input.
+//!   HTIF wait for that answer). Command 0 (read a character) waits, as in
+//!   Spike, until the console has a byte, then answers `0x100 | byte`;
+//!   reads are answered in the order they came. Without a console input
+//!   ([`HtifFrontEnd::with_console_input`]: the spike board has one; on
+//!   `virt` the UART owns the console's input) they wait for ever.
 //!
 //! Answers go through a queue and are written to `fromhost` only while
 //! `fromhost` reads zero (the guest clears it after consuming an answer), as
@@ -77,8 +80,16 @@ const MAX_PENDING_ANSWERS: usize = 64;
 /// Where the front end sends console bytes.
 pub type ConsoleWriter = Box<dyn FnMut(&[u8])>;
 
+/// Where the front end takes console input from: fills the buffer with
+/// what is ready and returns how many bytes that was (0: nothing yet).
+pub type ConsoleReader = Box<dyn FnMut(&mut [u8]) -> usize>;
+
 /// The host side of the HTIF mailbox.
 pub struct HtifFrontEnd {
+    /// Console input, if the front end owns it.
+    input: Option<ConsoleReader>,
+    /// Console reads waiting for a byte: the commands, to answer in order.
+    pending_reads: VecDeque<u64>,
     tohost: u64,
     fromhost: Option<u64>,
     answers: VecDeque<u64>,
@@ -104,6 +115,8 @@ impl HtifFrontEnd {
     /// has that symbol), sending console output to `console`.
     pub fn new(tohost: u64, fromhost: Option<u64>, console: ConsoleWriter) -> Self {
         Self {
+            input: None,
+            pending_reads: VecDeque::new(),
             tohost,
             fromhost,
             answers: VecDeque::new(),
@@ -111,6 +124,18 @@ impl HtifFrontEnd {
             exit: None,
             active: false,
         }
+    }
+
+    /// This front end, answering console reads with bytes from `input`.
+    pub fn with_console_input(mut self, input: ConsoleReader) -> Self {
+        self.input = Some(input);
+        self
+    }
+
+    /// True if a console read is waiting for input: the guest waits for a
+    /// key.
+    pub fn waiting_for_input(&self) -> bool {
+        !self.pending_reads.is_empty()
     }
 
     /// Address of `tohost`.
@@ -138,6 +163,7 @@ impl HtifFrontEnd {
             self.handle(cmd, bus);
             self.active = true;
         }
+        self.serve_reads();
         self.deliver_answer(bus);
         match self.exit {
             Some(code) => HtifStatus::Exit(code),
@@ -163,12 +189,32 @@ impl HtifFrontEnd {
                 self.answer(cmd & !0xffff_ffff_ffff | 0x100 | (payload & 0xff));
             }
             (DEVICE_CONSOLE, CONSOLE_GETCHAR) => {
-                tracing::debug!(target: "guest_errors", "htif: console read without input source; left pending");
+                if self.pending_reads.len() < MAX_PENDING_ANSWERS {
+                    self.pending_reads.push_back(cmd);
+                } else {
+                    tracing::warn!(target: "guest_errors", "htif: too many console reads waiting; read dropped");
+                }
             }
             _ => {
                 tracing::warn!(target: "guest_errors", "htif: unknown command {cmd:#018x} ignored");
             }
         }
+    }
+
+    /// Answers waiting console reads with the bytes the input has, one each.
+    fn serve_reads(&mut self) {
+        let Some(mut input) = self.input.take() else {
+            return;
+        };
+        while let Some(&cmd) = self.pending_reads.front() {
+            let mut byte = [0u8; 1];
+            if input(&mut byte) == 0 {
+                break;
+            }
+            self.pending_reads.pop_front();
+            self.answer(cmd & !0xffff_ffff_ffff | 0x100 | u64::from(byte[0]));
+        }
+        self.input = Some(input);
     }
 
     fn syscall(&mut self, magic: u64, bus: &mut dyn GuestBytes) {
@@ -356,6 +402,37 @@ mod tests {
         bus.words.insert(FROMHOST, 0);
         fe.poll(&mut bus);
         assert_eq!(bus.words[&FROMHOST] & 0xfff, 0x100 | u64::from(b'i'));
+    }
+
+    #[test]
+    fn console_getchar_waits_for_input() {
+        let (fe, _out) = front_end();
+        let input = Rc::new(RefCell::new(std::collections::VecDeque::<u8>::new()));
+        let source = Rc::clone(&input);
+        let mut fe =
+            fe.with_console_input(Box::new(move |buf| match source.borrow_mut().pop_front() {
+                Some(b) if !buf.is_empty() => {
+                    buf[0] = b;
+                    1
+                }
+                _ => 0,
+            }));
+        let mut bus = Bus::default();
+        bus.words.insert(TOHOST, 1 << 56);
+        fe.poll(&mut bus);
+        assert_eq!(bus.words[&TOHOST], 0, "the read is taken");
+        assert!(fe.waiting_for_input());
+        assert_eq!(
+            bus.words.get(&FROMHOST).copied().unwrap_or(0),
+            0,
+            "no answer yet"
+        );
+        fe.poll(&mut bus);
+        assert!(fe.waiting_for_input(), "still nothing to read");
+        input.borrow_mut().extend(b"k");
+        fe.poll(&mut bus);
+        assert!(!fe.waiting_for_input());
+        assert_eq!(bus.words[&FROMHOST], (1 << 56) | 0x100 | u64::from(b'k'));
     }
 
     #[test]

@@ -757,3 +757,16 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod signature_tests {
+    use super::format_signature;
+
+    #[test]
+    fn lines_hold_the_highest_address_first_and_the_last_is_padded() {
+        let bytes: Vec<u8> = (1..=6).collect();
+        assert_eq!(format_signature(&bytes, 4), "04030201\n00000605\n");
+        assert_eq!(format_signature(&bytes, 2), "0201\n0403\n0605\n");
+        assert_eq!(format_signature(&[], 4), "");
+    }
+}

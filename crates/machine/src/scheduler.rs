@@ -25,8 +25,9 @@
 //!    the guest and the run ends as [`RunOutcome::Stuck`].
 //! 5. **Input wait** (only with [`crate::MachineConfig::input_wait`] set and
 //!    a console that is not interactive): a guest that waits for console
-//!    input (reads the UART's empty receiver round after round, or idles
-//!    with the receive interrupt enabled) for that many ticks without
+//!    input (reads the UART's empty receiver round after round, idles
+//!    with the receive interrupt enabled, or has an HTIF console read
+//!    waiting) for that many ticks without
 //!    printing, with no input queued, ends as [`RunOutcome::InputExhausted`].
 
 use std::time::{Duration, Instant};
@@ -290,16 +291,26 @@ impl Scheduler<'_, '_> {
     /// deterministic.
     fn check_input_wait(&mut self) -> Option<RunOutcome> {
         let limit = self.input_wait.filter(|_| !self.interactive)?;
-        let uart = self.board.uart.as_ref()?;
         let now = self.clock.ticks();
         let written = self.board.console.backend.bytes_written();
-        let empty_reads = uart.empty_reads();
         let watch = &mut *self.input_watch;
         let elapsed = now.saturating_sub(watch.last_tick);
-        if written != watch.written || uart.has_pending_input() {
+        // Input on its way, the guest looked for input in the last round,
+        // and the UART's count of empty reads.
+        let (pending, looked, empty_reads) = match (&self.board.uart, &self.board.htif) {
+            (Some(uart), _) => {
+                let empty_reads = uart.empty_reads();
+                let looked = empty_reads != watch.empty_reads
+                    || (watch.idle_round && uart.listens_for_input());
+                (uart.has_pending_input(), looked, empty_reads)
+            }
+            // A console read waiting on HTIF is a guest waiting for a key.
+            (None, Some(htif)) => (false, htif.waiting_for_input(), 0),
+            (None, None) => return None,
+        };
+        if written != watch.written || pending {
             watch.waited = 0;
-        } else if empty_reads != watch.empty_reads || (watch.idle_round && uart.listens_for_input())
-        {
+        } else if looked {
             watch.waited = watch.waited.saturating_add(elapsed);
         }
         watch.written = written;

@@ -94,11 +94,10 @@ pub(crate) fn build(
         let tohost = elf.symbol("tohost").ok_or_else(|| MachineError::NoTohost {
             name: kernel.name.clone(),
         })?;
-        htif = Some(HtifFrontEnd::new(
-            tohost,
-            elf.symbol("fromhost"),
-            console.writer(),
-        ));
+        htif = Some(
+            HtifFrontEnd::new(tohost, elf.symbol("fromhost"), console.writer())
+                .with_console_input(console.reader()),
+        );
     }
 
     memory.fill_rom("riscv.spike.mrom", ROM_BASE, &spike_rom(start, &fdt))?;
