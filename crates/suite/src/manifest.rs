@@ -332,13 +332,19 @@ impl Context<'_> {
             let pattern = self.path(elf_text);
             let found = glob::glob(&pattern.to_string_lossy())
                 .map_err(|e| self.error(elf.span(), "elf", format!("bad glob: {e}")))?;
+            // As for directories: only ELF files (a riscv-tests build puts
+            // `.dump` files beside its binaries).
             let mut files: Vec<PathBuf> = found
                 .filter_map(Result::ok)
-                .filter(|p| p.is_file())
+                .filter(|p| p.is_file() && is_elf(p))
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(self.error(elf.span(), "elf", format!("`{elf_text}` matches no file")));
+                return Err(self.error(
+                    elf.span(),
+                    "elf",
+                    format!("`{elf_text}` matches no ELF file"),
+                ));
             }
             files
         } else {
@@ -704,7 +710,7 @@ mod tests {
         assert!(e.starts_with("m/suite.toml:3: timeout: -1 is not"), "{e}");
         let e = err("[[test]]\nelf = \"nothing-here-*.elf\"\n");
         assert!(
-            e.contains(":2: elf: `nothing-here-*.elf` matches no file"),
+            e.contains(":2: elf: `nothing-here-*.elf` matches no ELF file"),
             "{e}"
         );
         let e = err("[[test]\n");
