@@ -3,7 +3,7 @@
 //! captured, and check its exit status and output.
 #![warn(missing_docs)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrite_machine::{Machine, MachineConfig, RunLimits, RunOutcome};
 
@@ -43,96 +43,41 @@ pub fn run_captured(
     })
 }
 
-/// Instructions run between two looks at the output in a [`Session`].
-pub const SESSION_STEP: u64 = 2_000_000;
-
-/// A scripted console session, as a person would type: wait for a text,
-/// then send a line. Input is queued only once the awaited text has been
-/// printed, so a guest that drains its input while busy (U-Boot's `ctrlc()`
-/// checks) sees what a person would type, not a burst.
-pub struct Session {
-    machine: Machine,
-    /// Output before this offset has been matched already.
-    seen: usize,
+/// Runs `config` with a captured console under a console script of
+/// `(text to wait for, text to type then)` pairs (an empty text types
+/// nothing), through the suite runner's script engine, until the guest
+/// stops or a budget runs out. Returns how it ended and everything it
+/// printed, or, if a text never appeared, which one with the output.
+pub fn run_session(
+    config: MachineConfig,
+    steps: &[(&str, &str)],
     max_insns: u64,
-    deadline: Instant,
-}
-
-impl Session {
-    /// Builds `config` with a captured console; the session may run
-    /// `max_insns` instructions and `timeout` of host time in total.
-    pub fn new(
-        config: MachineConfig,
-        max_insns: u64,
-        timeout: Duration,
-    ) -> Result<Self, ferrite_machine::MachineError> {
-        Ok(Self {
-            machine: Machine::new(config.with_captured_serial(b""))?,
-            seen: 0,
-            max_insns,
-            deadline: Instant::now() + timeout,
+    timeout: Duration,
+) -> Result<(RunOutcome, String), String> {
+    use ferrite_suite::script::{self, Pattern, Step};
+    let script: Vec<Step> = steps
+        .iter()
+        .flat_map(|(wait, send)| {
+            let expect = Step::Expect(Pattern::Text(wait.as_bytes().to_vec()));
+            let send = (!send.is_empty()).then(|| Step::Send(send.as_bytes().to_vec()));
+            std::iter::once(expect).chain(send)
         })
-    }
-
-    /// Everything printed so far.
-    pub fn output(&self) -> String {
-        String::from_utf8_lossy(&self.machine.captured_output()).into_owned()
-    }
-
-    /// Instructions retired so far.
-    pub fn insns(&self) -> u64 {
-        self.machine.stats().insns
-    }
-
-    /// Runs until `text` appears in the output after the last match.
-    /// `Err` (with the reason) if the guest stops first or a budget runs out.
-    pub fn expect(&mut self, text: &str) -> Result<(), String> {
-        loop {
-            let out = self.machine.captured_output();
-            let fresh = String::from_utf8_lossy(&out[self.seen.min(out.len())..]).into_owned();
-            if let Some(at) = fresh.find(text) {
-                // `fresh` may differ in length from the raw bytes only when
-                // they are not UTF-8; count in raw bytes where it matters.
-                self.seen += fresh[..at + text.len()].len();
-                return Ok(());
-            }
-            let insns = self.insns();
-            if insns >= self.max_insns || Instant::now() >= self.deadline {
-                return Err(format!(
-                    "gave up waiting for {text:?} after {insns} instructions"
-                ));
-            }
-            let limits = RunLimits {
-                max_insns: Some((insns + SESSION_STEP).min(self.max_insns)),
-                timeout: Some(self.deadline.saturating_duration_since(Instant::now())),
-            };
-            match self.machine.run(&limits) {
-                Ok(RunOutcome::InstructionLimit) => {}
-                Ok(other) => {
-                    let out = self.output();
-                    if out[self.seen.min(out.len())..].contains(text) {
-                        continue;
-                    }
-                    return Err(format!(
-                        "guest stopped ({other:?}) before printing {text:?}"
-                    ));
-                }
-                Err(e) => return Err(format!("run failed: {e}")),
-            }
-        }
-    }
-
-    /// Queues `bytes` as console input.
-    pub fn send(&mut self, bytes: &[u8]) {
-        self.machine.push_console_input(bytes);
-    }
-
-    /// Runs until the guest stops; returns how.
-    pub fn finish(&mut self) -> Result<RunOutcome, String> {
-        let limits = RunLimits {
-            max_insns: Some(self.max_insns),
-            timeout: Some(self.deadline.saturating_duration_since(Instant::now())),
-        };
-        self.machine.run(&limits).map_err(|e| e.to_string())
+        .collect();
+    let mut machine =
+        Machine::new(config.with_captured_serial(b"")).map_err(|e| format!("board: {e}"))?;
+    let limits = RunLimits {
+        max_insns: Some(max_insns),
+        timeout: Some(timeout),
+    };
+    let run = script::run(&mut machine, &script, &limits, None).map_err(|e| e.to_string())?;
+    let output = String::from_utf8_lossy(&machine.captured_output()).into_owned();
+    match script.get(run.steps_done) {
+        Some(step) => Err(format!(
+            "{} never matched ({:?} after {} instructions); output:\n{output}",
+            step.describe(),
+            run.outcome,
+            machine.stats().insns
+        )),
+        None => Ok((run.outcome, output)),
     }
 }

@@ -12,11 +12,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use ferrite_machine::{BoardKind, ImageSource, MachineConfig, RunOutcome};
-use ferrite_tests::Session;
+use ferrite_tests::run_session;
 
 const FW_JUMP: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
 const FW_DYNAMIC: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
 const UBOOT: &str = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf";
+
+/// Instruction and host-time budgets of one session.
+const BUDGET: u64 = 20_000_000_000;
+const TIMEOUT: Duration = Duration::from_secs(600);
 
 /// True if both images exist. When they do not: a notice and `false`, or a
 /// failure under CI.
@@ -85,16 +89,9 @@ fn opensbi_boots_uboot_and_answers_commands() {
     let mut config = MachineConfig::new(BoardKind::Virt);
     config.bios = Some(ImageSource::file(FW_JUMP));
     config.kernel = Some(ImageSource::file(UBOOT));
-    let mut session =
-        Session::new(config, 20_000_000_000, Duration::from_secs(600)).expect("board builds");
-    for (wait, send) in SESSION {
-        if let Err(e) = session.expect(wait) {
-            panic!("{e}; output so far:\n{}", session.output());
-        }
-        session.send(send.as_bytes());
-    }
-    let outcome = session.finish().expect("runs to the end");
-    let out = session.output().replace('\r', "");
+    let (outcome, out) =
+        run_session(config, SESSION, BUDGET, TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let out = out.replace('\r', "");
     let mut rest = out.as_str();
     for want in EXPECT_IN_ORDER {
         match rest.find(want) {
@@ -131,8 +128,6 @@ fn uboot_reads_a_virtio_block_device() {
         path: disk.clone(),
         read_only: true,
     }];
-    let mut session =
-        Session::new(config, 20_000_000_000, Duration::from_secs(600)).expect("board builds");
     let steps: &[(&str, &str)] = &[
         ("Hit any key to stop autoboot", "\n"),
         ("=> ", "virtio info\n"),
@@ -147,20 +142,10 @@ fn uboot_reads_a_virtio_block_device() {
         ),
         ("=> ", "poweroff\n"),
     ];
-    for (wait, send) in steps {
-        if let Err(e) = session.expect(wait) {
-            panic!("{e}; output so far:\n{}", session.output());
-        }
-        session.send(send.as_bytes());
-    }
-    let outcome = session.finish().expect("runs to the end");
+    let result = run_session(config, steps, BUDGET, TIMEOUT);
     let _ = std::fs::remove_file(&disk);
-    assert_eq!(
-        outcome,
-        RunOutcome::Exited(0),
-        "output:\n{}",
-        session.output()
-    );
+    let (outcome, out) = result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
 }
 
 /// Boots `bios` + U-Boot on `harts` harts, stops autoboot, powers off;
@@ -170,19 +155,13 @@ fn boot_and_power_off(bios: &str, harts: u32) -> String {
     config.bios = Some(ImageSource::file(bios));
     config.kernel = Some(ImageSource::file(UBOOT));
     config.harts = harts;
-    let mut session =
-        Session::new(config, 20_000_000_000, Duration::from_secs(600)).expect("board builds");
-    for (wait, send) in [
+    let steps = [
         ("Hit any key to stop autoboot", "\n"),
         ("=> ", "poweroff\n"),
-    ] {
-        if let Err(e) = session.expect(wait) {
-            panic!("{e}; output so far:\n{}", session.output());
-        }
-        session.send(send.as_bytes());
-    }
-    let outcome = session.finish().expect("runs to the end");
-    let out = session.output().replace('\r', "");
+    ];
+    let (outcome, out) =
+        run_session(config, &steps, BUDGET, TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let out = out.replace('\r', "");
     assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
     out
 }

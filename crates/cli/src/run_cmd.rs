@@ -19,10 +19,6 @@ use ferrite_machine::size::parse_mem_size;
 /// self-modifying-code check, the next commands to try; exits 0).
 const DEFAULT_GUEST: &[u8] = include_bytes!("../../../firmware/bin/welcome.elf");
 
-/// The longest `--timeout`, in seconds: about 31 years, far beyond any run
-/// and well inside what the host's clock can add to the present.
-const MAX_TIMEOUT_SECS: f64 = 1e9;
-
 /// Options of `ferrite run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -254,16 +250,11 @@ pub fn run(args: RunArgs) -> Result<u8> {
         return Ok(0);
     }
 
-    let timeout = match args.timeout {
-        None => None,
-        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
-            Some(Duration::from_secs_f64(secs))
-        }
-        Some(secs) if secs > MAX_TIMEOUT_SECS => bail!(
-            "--timeout {secs} is too long: at most {MAX_TIMEOUT_SECS} seconds (about 31 years)"
-        ),
-        Some(secs) => bail!("--timeout must be a positive number of seconds, not {secs}"),
-    };
+    let timeout = args
+        .timeout
+        .map(ferrite_suite::spec::seconds)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--timeout: {e}"))?;
     let limits = RunLimits {
         max_insns: args.max_insns,
         timeout,
@@ -346,12 +337,9 @@ fn input_wait_ticks(secs: f64) -> Result<Option<u64>> {
     if secs == 0.0 {
         return Ok(None);
     }
-    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
-        bail!("--input-wait must be a number of seconds (0 for never), not {secs}");
-    }
-    Ok(Some(
-        (secs * ferrite_machine::layout::TIMEBASE_HZ as f64) as u64,
-    ))
+    let span = ferrite_suite::spec::seconds(secs)
+        .map_err(|e| anyhow::anyhow!("--input-wait (0 for never): {e}"))?;
+    Ok(Some(ferrite_suite::spec::ticks(span)))
 }
 
 /// Runs under a console script, the output echoed to standard output as

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -229,11 +229,11 @@ fn overrides(args: &SuiteArgs) -> Result<Overrides> {
             .transpose()?,
         memory: args.memory,
         max_insns: args.max_insns,
-        timeout: match args.timeout {
-            None => None,
-            Some(s) if s.is_finite() && s > 0.0 && s <= 1e9 => Some(Duration::from_secs_f64(s)),
-            Some(s) => bail!("--timeout must be a positive number of seconds, not {s}"),
-        },
+        timeout: args
+            .timeout
+            .map(ferrite_suite::spec::seconds)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--timeout: {e}"))?,
     })
 }
 

@@ -115,11 +115,6 @@ impl BufferBackend {
         out.get(from..).map(<[u8]>::to_vec).unwrap_or_default()
     }
 
-    /// How many input bytes are queued and not yet read.
-    pub fn queued_input(&self) -> usize {
-        self.input.borrow().len()
-    }
-
     /// Everything written so far, removed from the buffer.
     pub fn take_output(&self) -> Vec<u8> {
         std::mem::take(&mut *self.output.borrow_mut())

@@ -51,16 +51,11 @@ impl ConsoleCapture {
     pub fn push_input(&self, bytes: &[u8]) {
         self.0.push_input(bytes);
     }
-
-    /// Input bytes queued and not yet taken by the board.
-    pub fn queued_input(&self) -> usize {
-        self.0.queued_input()
-    }
 }
 
 /// `bytes` in the reference simulator's signature format: `line_size`
-/// bytes a line, as two hex digits each, highest address first; a last
-/// partial line is padded with zero bytes at its high end.
+/// bytes a line (0 is taken as 1), as two hex digits each, highest address
+/// first; a last partial line is padded with zero bytes at its high end.
 pub fn format_signature(bytes: &[u8], line_size: usize) -> String {
     use std::fmt::Write as _;
     let line_size = line_size.max(1);
@@ -244,26 +239,16 @@ impl Machine {
         self.board.console.capture.clone().map(ConsoleCapture)
     }
 
-    /// `begin_signature` and `end_signature` of the kernel ELF, when it
-    /// has both (an architectural test).
-    pub fn signature_range(&self) -> Option<(u64, u64)> {
-        self.signature
-    }
-
     /// The memory between `begin_signature` and `end_signature` in the
     /// reference simulator's `+signature` format: `line_size` bytes a line
     /// as hex, the byte at the highest address first, the last line padded
-    /// with zero bytes. `Ok(None)` when the ELF has no signature symbols;
-    /// an error if `line_size` is zero or the memory cannot be read.
+    /// with zero bytes (a `line_size` of 0 is taken as 1). `Ok(None)` when
+    /// the ELF has no signature symbols; an error if the memory cannot be
+    /// read.
     pub fn signature(&mut self, line_size: usize) -> Result<Option<String>> {
         let Some((begin, end)) = self.signature else {
             return Ok(None);
         };
-        if line_size == 0 {
-            return Err(MachineError::Signature(
-                "the signature granularity must be at least one byte".into(),
-            ));
-        }
         let len = usize::try_from(end - begin)
             .map_err(|_| MachineError::Signature(format!("{begin:#x}..{end:#x} is too large")))?;
         let mut bytes = vec![0u8; len];

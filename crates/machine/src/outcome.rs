@@ -30,9 +30,10 @@ pub enum RunOutcome {
     /// The guest waits for console input and none will come: the console
     /// is not interactive, nothing is queued, and the guest has spent
     /// [`crate::MachineConfig::input_wait`] ticks of virtual time waiting
-    /// for input (reading the UART's empty receiver, or idle with its
-    /// receive interrupt enabled) without printing. Only when that limit is set (scripted and suite runs,
-    /// and `ferrite run` with input from a file or `/dev/null`).
+    /// for input (polling the UART's empty receiver, idling with its
+    /// receive interrupt enabled, or with an HTIF console read waiting)
+    /// without printing. Only when that limit is set (scripted and suite
+    /// runs, and `ferrite run` wherever no input can come from outside).
     InputExhausted,
     /// The user quit from the console (`Ctrl-A x`).
     Quit,

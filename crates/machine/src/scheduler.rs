@@ -27,8 +27,8 @@
 //!    a console that is not interactive): a guest that waits for console
 //!    input (reads the UART's empty receiver round after round, idles
 //!    with the receive interrupt enabled, or has an HTIF console read
-//!    waiting) for that many ticks without
-//!    printing, with no input queued, ends as [`RunOutcome::InputExhausted`].
+//!    waiting) for that many ticks without printing, with no input
+//!    queued, ends as [`RunOutcome::InputExhausted`].
 
 use std::time::{Duration, Instant};
 
@@ -284,8 +284,9 @@ impl Scheduler<'_, '_> {
     /// and a console no input can reach from outside, waits for ever once
     /// it has waited `input_wait` ticks without printing; the run ends. The
     /// ticks of a round count as waiting when the guest read the empty
-    /// receiver in it (polling), or when every hart idled in it with the
-    /// receive interrupt enabled (waiting by interrupt); a silent
+    /// receiver in it (polling), when every hart idled in it with the
+    /// receive interrupt enabled (waiting by interrupt), or when an HTIF
+    /// console read was outstanding; a silent
     /// computation does not count. Output or input starts the count again.
     /// Looked at once per round, from guest-visible counts only, so it is
     /// deterministic.

@@ -5,34 +5,8 @@
 
 use ferrite_machine::{BoardKind, ImageSource, Machine, MachineConfig, RunLimits, RunOutcome};
 
-const T0: u32 = 5;
-const T1: u32 = 6;
-const T2: u32 = 7;
-
-fn lui(rd: u32, imm20: u32) -> u32 {
-    (imm20 << 12) | (rd << 7) | 0x37
-}
-fn addi(rd: u32, rs1: u32, imm: i32) -> u32 {
-    ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13
-}
-fn andi(rd: u32, rs1: u32, imm: i32) -> u32 {
-    ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (7 << 12) | (rd << 7) | 0x13
-}
-fn lbu(rd: u32, rs1: u32, imm: i32) -> u32 {
-    ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (4 << 12) | (rd << 7) | 0x03
-}
-/// `beq rs1, x0, offset` (offset a multiple of 2 within ±4 KiB).
-fn beqz(rs1: u32, offset: i32) -> u32 {
-    let o = offset as u32;
-    (((o >> 12) & 1) << 31)
-        | (((o >> 5) & 0x3f) << 25)
-        | (rs1 << 15)
-        | (((o >> 1) & 0xf) << 8)
-        | (((o >> 11) & 1) << 7)
-        | 0x63
-}
-/// `jal x0, -4`.
-const BACK: u32 = 0xffdf_f06f;
+mod common;
+use common::*;
 
 const UART: u32 = 0x10000; // 0x10000000 >> 12
 const LSR: i32 = 5;

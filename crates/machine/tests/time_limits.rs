@@ -9,44 +9,15 @@ use std::time::{Duration, Instant};
 use ferrite_machine::{BoardKind, ImageSource, Machine, MachineConfig, RunLimits, RunOutcome};
 use ferrite_memory::{GuestAddress, MemTxAttrs};
 
+mod common;
+use common::*;
+
 const CLINT_MTIMECMP0: u64 = 0x200_4000;
 const CLINT_MTIME: u64 = 0x200_bff8;
 const RTC: u64 = 0x10_1000;
 const CSR_MIE: u32 = 0x304;
 const CSR_MENVCFG: u32 = 0x30a;
 const CSR_STIMECMP: u32 = 0x14d;
-const T0: u32 = 5;
-const T1: u32 = 6;
-const T2: u32 = 7;
-
-fn lui(rd: u32, imm20: u32) -> u32 {
-    (imm20 << 12) | (rd << 7) | 0x37
-}
-fn addi(rd: u32, rs1: u32, imm: i32) -> u32 {
-    ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13
-}
-fn slli(rd: u32, rs1: u32, shamt: u32) -> u32 {
-    (shamt << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x13
-}
-fn store(width: u32, rs2: u32, rs1: u32, imm: i32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 5) & 0x7f) << 25)
-        | (rs2 << 20)
-        | (rs1 << 15)
-        | (width << 12)
-        | ((imm & 0x1f) << 7)
-        | 0x23
-}
-fn csrrs(csr: u32, rs1: u32) -> u32 {
-    (csr << 20) | (rs1 << 15) | (2 << 12) | 0x73
-}
-fn csrrw(csr: u32, rs1: u32) -> u32 {
-    (csr << 20) | (rs1 << 15) | (1 << 12) | 0x73
-}
-const WFI: u32 = 0x1050_0073;
-/// `jal x0, -4`: back to the `wfi`.
-const BACK: u32 = 0xffdf_f06f;
-
 /// Runs `program` as a raw M-mode kernel on virt (no firmware) with a
 /// generous host time-out; returns the outcome, the host time taken, and the
 /// machine.

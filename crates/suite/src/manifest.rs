@@ -6,14 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ferrite_machine::layout::TIMEBASE_HZ;
 use ferrite_machine::size::parse_mem_size;
 use ferrite_machine::{BoardKind, Isa};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::script::{self, Pattern, Step};
-use crate::spec::{BoardSpec, EndKind, ExpectedEnd, Origin, OutputChecks, TestSpec};
+use crate::spec::{self, BoardSpec, EndKind, ExpectedEnd, Origin, OutputChecks, TestSpec};
 
 /// A manifest (or a file it names) that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -503,8 +502,7 @@ impl Context<'_> {
             spec.timeout = self.seconds(secs, "timeout")?;
         }
         if let Some(secs) = &t.input_wait {
-            let d = self.seconds(secs, "input-wait")?;
-            spec.input_wait = (d.as_secs_f64() * TIMEBASE_HZ as f64) as u64;
+            spec.input_wait = spec::ticks(self.seconds(secs, "input-wait")?);
         }
         spec.signature = t.signature.as_ref().map(|s| self.path(s.get_ref()));
         if let Some(g) = &t.signature_granularity {
@@ -523,16 +521,7 @@ impl Context<'_> {
     }
 
     fn seconds(&self, secs: &Spanned<f64>, field: &str) -> Result<Duration, ManifestError> {
-        let v = *secs.get_ref();
-        if v.is_finite() && v > 0.0 && v <= 1e9 {
-            Ok(Duration::from_secs_f64(v))
-        } else {
-            Err(self.error(
-                secs.span(),
-                field,
-                format!("{v} is not a number of seconds (positive, at most 1e9)"),
-            ))
-        }
+        spec::seconds(*secs.get_ref()).map_err(|e| self.error(secs.span(), field, e))
     }
 
     fn script_of(&self, s: &Spanned<ScriptValue>) -> Result<Vec<Step>, ManifestError> {
@@ -667,7 +656,7 @@ mod tests {
         assert_eq!(b.output.contains, ["hi"]);
         assert_eq!(b.output.matches.len(), 2);
         assert_eq!(b.timeout, Duration::from_secs(2));
-        assert_eq!(b.input_wait, TIMEBASE_HZ / 2);
+        assert_eq!(b.input_wait, ferrite_machine::layout::TIMEBASE_HZ / 2);
     }
 
     #[test]
@@ -707,7 +696,10 @@ mod tests {
         let e = err("[[test]]\nelf = \"a\"\nscript = [{ expect = \"x\", send = \"y\" }]\n");
         assert!(e.contains(":3: script: step 1: give exactly one"), "{e}");
         let e = err("[[test]]\nelf = \"a\"\ntimeout = -1\n");
-        assert!(e.starts_with("m/suite.toml:3: timeout: -1 is not"), "{e}");
+        assert!(
+            e.starts_with("m/suite.toml:3: timeout: -1 is not a number of seconds"),
+            "{e}"
+        );
         let e = err("[[test]]\nelf = \"nothing-here-*.elf\"\n");
         assert!(
             e.contains(":2: elf: `nothing-here-*.elf` matches no ELF file"),

@@ -18,6 +18,31 @@ pub const DEFAULT_MAX_INSNS: u64 = 1_000_000_000;
 /// Host-time limit of a test that sets none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest limit in seconds anything takes: about 31 years, far
+/// beyond any run and well inside what the host's clock can add to the
+/// present.
+pub const MAX_SECONDS: f64 = 1e9;
+
+/// `secs` as a duration: a finite number of seconds above 0 and at most
+/// [`MAX_SECONDS`]; otherwise a message saying so. How `--timeout`,
+/// `--input-wait` and the manifest's `timeout` and `input-wait` are read.
+pub fn seconds(secs: f64) -> Result<Duration, String> {
+    if secs.is_finite() && secs > 0.0 && secs <= MAX_SECONDS {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!(
+            "{secs} is not a number of seconds: it must be above 0 and at most {MAX_SECONDS} seconds (about 31 years)"
+        ))
+    }
+}
+
+/// A span of virtual time in `mtime` ticks (10 MHz), as
+/// [`ferrite_machine::MachineConfig::input_wait`] takes it.
+pub fn ticks(span: Duration) -> u64 {
+    let hz = u128::from(ferrite_machine::layout::TIMEBASE_HZ);
+    u64::try_from(span.as_nanos() * hz / 1_000_000_000).unwrap_or(u64::MAX)
+}
+
 /// The board a test runs on: the options of `ferrite run` that build it.
 #[derive(Debug, Clone)]
 pub struct BoardSpec {
