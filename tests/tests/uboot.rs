@@ -127,6 +127,7 @@ fn uboot_reads_a_virtio_block_device() {
     config.drives = vec![ferrite_machine::config::DriveConfig {
         path: disk.clone(),
         read_only: true,
+        slot: None,
     }];
     let steps: &[(&str, &str)] = &[
         ("Hit any key to stop autoboot", "\n"),

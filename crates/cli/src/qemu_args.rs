@@ -100,6 +100,7 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             }
             "-bios" => push("--bios", value()?),
             "-kernel" => push("--kernel", value()?),
+            "-initrd" => push("--initrd", value()?),
             "-append" => push("--append", value()?),
             "-dtb" => push("--dtb", value()?),
             "-serial" => {
@@ -165,12 +166,6 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
                     "--signature-granularity",
                     text["+signature-granularity=".len()..].to_string(),
                 );
-            }
-            "-initrd" => {
-                return Err(QemuArgError::Unsupported {
-                    option,
-                    hint: " (initrd loading is not there yet)",
-                });
             }
             "-cpu"
             | "-accel"
@@ -357,21 +352,38 @@ fn device(
     let (head, props) = properties(value);
     match head {
         Some("virtio-blk-device") => {
-            let mut drive = None;
+            let (mut drive, mut slot) = (None, None);
             for (k, v) in props {
                 match k {
                     "drive" => drive = Some(v),
+                    "bus" => {
+                        // QEMU's bus names for the virt board's slots.
+                        let n = v
+                            .strip_prefix("virtio-mmio-bus.")
+                            .and_then(|n| n.parse::<u32>().ok())
+                            .ok_or_else(|| {
+                                bad(
+                                    "-device",
+                                    value,
+                                    format!("bus `{v}`: expected virtio-mmio-bus.N"),
+                                )
+                            })?;
+                        slot = Some(n);
+                    }
                     _ => return Err(bad("-device", value, format!("unsupported property `{k}`"))),
                 }
             }
             let id = drive.ok_or_else(|| bad("-device", value, "no drive="))?;
-            let spec = pending.remove(id).ok_or_else(|| {
+            let mut spec = pending.remove(id).ok_or_else(|| {
                 bad(
                     "-device",
                     value,
                     format!("no `-drive if=none,id={id}` before it"),
                 )
             })?;
+            if let Some(n) = slot {
+                spec.push_str(&format!(",bus={n}"));
+            }
             Ok(vec![("--drive", spec)])
         }
         Some("virtio-rng-device") => Ok(vec![("--virtio-rng", "0".to_string())]),
@@ -518,6 +530,37 @@ mod tests {
             .unwrap(),
             ["run", "--drive", "d.img,readonly", "--virtio-rng", "0"]
         );
+        assert_eq!(
+            rw(&[
+                "-drive",
+                "if=none,id=x0,file=fs.img,format=raw",
+                "-device",
+                "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
+                "-kernel",
+                "kernel",
+                "-initrd",
+                "rootfs.cpio",
+            ])
+            .unwrap(),
+            [
+                "run",
+                "--drive",
+                "fs.img,bus=0",
+                "--kernel",
+                "kernel",
+                "--initrd",
+                "rootfs.cpio"
+            ]
+        );
+        let e = rw(&[
+            "-drive",
+            "if=none,id=x0,file=fs.img",
+            "-device",
+            "virtio-blk-device,drive=x0,bus=pcie.0",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("expected virtio-mmio-bus.N"), "{e}");
         let e = rw(&["-drive", "file=d.qcow2,format=qcow2"])
             .unwrap_err()
             .to_string();
@@ -561,7 +604,7 @@ mod tests {
     #[test]
     fn unsupported_options_are_named() {
         for (args, needle) in [
-            (&["-initrd", "x"][..], "`-initrd` is not supported"),
+            (&["-netdev", "user"][..], "`-netdev` is not supported"),
             (&["-cpu", "rv64"], "`-cpu` is not supported"),
             (&["-display", "gtk"], "only `-display none`"),
             (&["-kernel"], "needs a value"),

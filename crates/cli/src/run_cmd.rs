@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ferrite_machine::{
-    BoardKind, ImageSource, Machine, MachineConfig, RunLimits, RunOutcome, SerialConfig,
-    TraceConfig, TraceOutput,
+    BoardKind, ImageSource, Machine, MachineConfig, OutputPattern, RunLimits, RunOutcome,
+    SerialConfig, TraceConfig, TraceOutput,
 };
 
 use crate::logging;
@@ -46,10 +46,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE|none")]
     bios: Option<String>,
 
-    /// Kernel (ELF, or a raw `.bin` image). With a bios it goes at the next
-    /// 2 MiB-aligned address after it (0x80200000 for a bios at DRAM start).
+    /// Kernel: an ELF, a Linux `Image` (told by its header, whatever the
+    /// file's name) or a raw `.bin`. With a bios it goes at the next 2
+    /// MiB-aligned address after it (0x80200000 for a bios at DRAM start).
     #[arg(long, value_name = "FILE")]
     kernel: Option<PathBuf>,
+
+    /// Initial RAM disk (QEMU's -initrd), loaded where QEMU loads it (the
+    /// kernel's start plus half of RAM, at most 128 MiB) and named in the
+    /// device tree's /chosen (virt only; needs --kernel).
+    #[arg(long, value_name = "FILE")]
+    initrd: Option<PathBuf>,
 
     /// Device tree blob to pass instead of the generated one.
     #[arg(long, value_name = "FILE")]
@@ -63,9 +70,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "ARGS")]
     append: Option<String>,
 
-    /// virtio-blk disk from a raw image: PATH or PATH,readonly (virt only;
-    /// repeatable; the first drive takes the last virtio-mmio slot, as QEMU).
-    #[arg(long = "drive", value_name = "FILE[,readonly]")]
+    /// virtio-blk disk from a raw image: PATH, with `,readonly` and
+    /// `,bus=N` (virtio-mmio slot N, 0-7; QEMU's bus=virtio-mmio-bus.N)
+    /// options (virt only; repeatable). Drives without `bus=` fill the free
+    /// slots from the last one down, as QEMU.
+    #[arg(long = "drive", value_name = "FILE[,readonly][,bus=N]")]
     drives: Vec<String>,
 
     /// Add a virtio entropy device whose bytes follow SEED (virt only).
@@ -89,6 +98,18 @@ pub struct RunArgs {
     /// Stop after SECS seconds of host time; exit status 124.
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+
+    /// End the run (exit status 0) as soon as the console prints a match of
+    /// REGEX (the `regex` crate's syntax, matched within the last 4 KiB of
+    /// output), e.g. a shell prompt.
+    #[arg(long = "stop-on-output", value_name = "REGEX")]
+    stop_on_output: Option<String>,
+
+    /// When the guest asks for a reset, build the machine afresh and boot
+    /// again (the console stays), instead of ending the run with exit
+    /// status 120. The limits count the whole run.
+    #[arg(long)]
+    reboot: bool,
 
     /// Print retired instructions, translated blocks, TLB fills and flushes
     /// and MIPS on stderr at exit.
@@ -259,11 +280,26 @@ pub fn run(args: RunArgs) -> Result<u8> {
         max_insns: args.max_insns,
         timeout,
     };
+    if args.reboot && (debug.is_some() || script.is_some()) {
+        bail!("--reboot cannot be combined with a debugger or --script");
+    }
     let started = Instant::now();
-    let outcome = match (&debug, &script) {
-        (Some(options), _) => crate::debugger::run_session(&mut machine, &limits, options)?,
-        (None, Some(steps)) => run_script(&mut machine, steps, &limits)?,
-        (None, None) => machine.run(&limits)?,
+    // Instructions retired in boots before the current one (--reboot).
+    let mut earlier_insns = 0u64;
+    let outcome = loop {
+        let outcome = match (&debug, &script) {
+            (Some(options), _) => crate::debugger::run_session(&mut machine, &limits, options)?,
+            (None, Some(steps)) => run_script(&mut machine, steps, &limits)?,
+            (None, None) => machine.run(&remaining(&limits, earlier_insns, started))?,
+        };
+        if outcome != RunOutcome::Reset || !args.reboot {
+            break outcome;
+        }
+        earlier_insns += machine.stats().insns;
+        eprintln!("ferrite: the guest asked for a reset; rebooting");
+        machine
+            .reboot()
+            .context("cannot build the machine again for the reboot")?;
     };
     let elapsed = started.elapsed();
     if let Some(path) = &args.signature {
@@ -288,8 +324,11 @@ pub fn run(args: RunArgs) -> Result<u8> {
         RunOutcome::InstructionLimit => {
             eprintln!(
                 "ferrite: instruction limit reached ({} instructions)",
-                machine.stats().insns
+                earlier_insns + machine.stats().insns
             )
+        }
+        RunOutcome::Reset => {
+            eprintln!("ferrite: the guest asked for a reset; stopping (--reboot boots again)")
         }
         RunOutcome::Timeout => eprintln!("ferrite: timeout after {:.3}s", elapsed.as_secs_f64()),
         RunOutcome::Stuck => {
@@ -313,7 +352,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         _ => {}
     }
     if args.stats {
-        print_stats(&machine, elapsed);
+        print_stats(&machine, earlier_insns, elapsed);
     } else if builtin_guest(&args) && matches!(outcome, RunOutcome::Exited(_)) {
         // The built-in guest's benchmark cannot time itself (guest time is
         // virtual): the host says how fast it ran.
@@ -456,6 +495,13 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         .parse::<SerialConfig>()
         .map_err(anyhow::Error::msg)?;
     config.bootargs = args.append.clone();
+    config.initrd = args.initrd.as_ref().map(ImageSource::file);
+    config.stop_on_output = args
+        .stop_on_output
+        .as_deref()
+        .map(OutputPattern::new)
+        .transpose()
+        .context("bad --stop-on-output pattern")?;
     config.drives = args
         .drives
         .iter()
@@ -488,8 +534,20 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
     Ok(config)
 }
 
-fn print_stats(machine: &Machine, elapsed: Duration) {
-    let s = machine.stats();
+/// What is left of `limits` once `earlier_insns` instructions have retired
+/// and the run started at `started`.
+fn remaining(limits: &RunLimits, earlier_insns: u64, started: Instant) -> RunLimits {
+    RunLimits {
+        max_insns: limits.max_insns.map(|m| m.saturating_sub(earlier_insns)),
+        timeout: limits.timeout.map(|t| t.saturating_sub(started.elapsed())),
+    }
+}
+
+/// `--stats`: the counts of the current boot, with the instructions of
+/// earlier boots (`--reboot`) added to the retired count.
+fn print_stats(machine: &Machine, earlier_insns: u64, elapsed: Duration) {
+    let mut s = machine.stats();
+    s.insns += earlier_insns;
     let secs = elapsed.as_secs_f64();
     let mips = if secs > 0.0 {
         s.insns as f64 / secs / 1e6

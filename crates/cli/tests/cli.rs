@@ -444,8 +444,8 @@ fn a_qemu_command_line_runs() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("Hello from Ferrite!"), "{}", stdout(&o));
-    let o = ferrite(&["run", "-machine", "virt", "-initrd", "rootfs.cpio"]);
-    assert_one_line_error(&o, "QEMU option `-initrd` is not supported");
+    let o = ferrite(&["run", "-machine", "virt", "-initrd", "no-such-rootfs.cpio"]);
+    assert_one_line_error(&o, "no-such-rootfs.cpio");
 }
 
 #[test]
@@ -726,4 +726,58 @@ fn mmu_unimp_and_dfilter_items() {
         &hello_elf().display().to_string(),
     ]);
     assert_one_line_error(&o, "bad -dfilter range `0x10`");
+}
+
+/// Prints `R` on UART0, then asks the test finisher for a reset.
+fn print_then_reset_elf() -> PathBuf {
+    scratch(
+        "reset.elf",
+        &tiny_elf(&[
+            0x100002b7, // lui t0, 0x10000
+            0x05200313, // li t1, 'R'
+            0x00628023, // sb t1, 0(t0)
+            0x001002b7, // lui t0, 0x100
+            0x00007337, // lui t1, 7
+            0x77730313, // addi t1, t1, 0x777
+            0x0062a023, // sw t1, 0(t0)
+            JUMP_TO_SELF,
+        ]),
+    )
+}
+
+#[test]
+fn a_reset_ends_with_status_120_and_reboot_boots_again() {
+    let elf = print_then_reset_elf();
+    let elf = elf.to_str().unwrap();
+    let o = ferrite(&["run", elf]);
+    assert_eq!(o.status.code(), Some(120), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "R");
+    assert!(stderr(&o).contains("asked for a reset"), "{}", stderr(&o));
+    // With --reboot each boot prints again, until the instruction limit
+    // (which counts every boot).
+    let o = ferrite(&["run", "--reboot", "--max-insns", "200", elf]);
+    assert_eq!(o.status.code(), Some(123), "{}", stderr(&o));
+    let boots = stdout(&o).matches('R').count();
+    assert!(boots > 3, "{boots} boots: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("instruction limit reached (200 instructions)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ferrite(&["run", "--reboot", "--script", "/dev/null", elf]);
+    assert_one_line_error(&o, "--reboot cannot be combined");
+}
+
+#[test]
+fn stop_on_output_ends_the_run_at_the_first_match() {
+    let shell = workspace().join("firmware/bin/shell.elf");
+    let shell = shell.to_str().unwrap();
+    // The shell waits for input at its prompt: 121 without the pattern.
+    let o = ferrite(&["run", shell]);
+    assert_eq!(o.status.code(), Some(121), "{}", stderr(&o));
+    let o = ferrite(&["run", "--stop-on-output", r"ferrite> $", shell]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).ends_with("ferrite> "), "{}", stdout(&o));
+    let o = ferrite(&["run", "--stop-on-output", "(", shell]);
+    assert_one_line_error(&o, "bad --stop-on-output pattern");
 }

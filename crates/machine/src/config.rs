@@ -175,26 +175,49 @@ pub struct DriveConfig {
     pub path: PathBuf,
     /// Refuse guest writes.
     pub read_only: bool,
+    /// The virtio-mmio slot (QEMU's `virtio-mmio-bus.N`, 0 at 0x10001000),
+    /// or `None` for the next free slot counting down from the last, as
+    /// QEMU plugs devices without a bus.
+    pub slot: Option<u32>,
 }
 
 impl FromStr for DriveConfig {
     type Err = String;
 
-    /// `PATH` or `PATH,readonly` (also `ro`).
+    /// `PATH[,readonly][,bus=N]` (`ro` for `readonly`). Options are read
+    /// from the end, so a path may hold commas (a part without `=` that is
+    /// not `readonly` or `ro` belongs to the path).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (path, read_only) = match s.rsplit_once(',') {
-            Some((p, "readonly" | "ro" | "readonly=on")) => (p, true),
-            Some((_, opt)) if !opt.contains('/') => {
-                return Err(format!("unknown drive option `{opt}` (expected readonly)"));
+        let mut path = s;
+        let mut read_only = false;
+        let mut slot = None;
+        while let Some((head, opt)) = path.rsplit_once(',') {
+            match opt {
+                "readonly" | "ro" | "readonly=on" => read_only = true,
+                _ if opt.starts_with("bus=") => {
+                    let n = &opt["bus=".len()..];
+                    let n = n.strip_prefix("virtio-mmio-bus.").unwrap_or(n);
+                    slot = Some(n.parse::<u32>().map_err(|_| {
+                        format!("bad drive option `{opt}` (expected bus=N, a virtio-mmio slot)")
+                    })?);
+                }
+                _ if opt.contains('=') => {
+                    return Err(format!(
+                        "unknown drive option `{opt}` (expected readonly or bus=N)"
+                    ));
+                }
+                // Not an option: a comma in the file's name.
+                _ => break,
             }
-            _ => (s, false),
-        };
+            path = head;
+        }
         if path.is_empty() {
             return Err("--drive needs a file name".to_string());
         }
         Ok(DriveConfig {
             path: PathBuf::from(path),
             read_only,
+            slot,
         })
     }
 }
@@ -214,6 +237,10 @@ pub struct MachineConfig {
     pub kernel: Option<ImageSource>,
     /// Device tree blob replacing the generated one (`--dtb`).
     pub dtb: Option<ImageSource>,
+    /// An initial RAM disk (`--initrd`, QEMU's `-initrd`), placed in RAM as
+    /// QEMU places it and named in `/chosen` (`linux,initrd-start`,
+    /// `linux,initrd-end`); needs a kernel, and the virt board.
+    pub initrd: Option<ImageSource>,
     /// `/chosen/bootargs` (`--append`).
     pub bootargs: Option<String>,
     /// Console backend.
@@ -246,7 +273,46 @@ pub struct MachineConfig {
     /// `None` (the default): a waiting guest runs on until a limit.
     /// [`DEFAULT_INPUT_WAIT`] is two seconds of virtual time.
     pub input_wait: Option<u64>,
+    /// End the run as [`crate::RunOutcome::OutputMatched`] once the console
+    /// output matches this pattern (`--stop-on-output`). The output is
+    /// searched as it arrives, within its last [`OUTPUT_WINDOW`] bytes.
+    pub stop_on_output: Option<OutputPattern>,
 }
+
+/// How much of the console's most recent output
+/// [`MachineConfig::stop_on_output`] searches: a match must fit in it.
+pub const OUTPUT_WINDOW: usize = 4096;
+
+/// A regular expression over console output bytes
+/// ([`MachineConfig::stop_on_output`]). Two patterns are equal when their
+/// source text is.
+#[derive(Debug, Clone)]
+pub struct OutputPattern(regex::bytes::Regex);
+
+impl OutputPattern {
+    /// Compiles `pattern` (the `regex` crate's syntax).
+    pub fn new(pattern: &str) -> std::result::Result<Self, regex::Error> {
+        regex::bytes::Regex::new(pattern).map(Self)
+    }
+
+    /// The pattern's source text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// True if `output` holds a match.
+    pub fn is_match(&self, output: &[u8]) -> bool {
+        self.0.is_match(output)
+    }
+}
+
+impl PartialEq for OutputPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for OutputPattern {}
 
 /// Two seconds of virtual time in `mtime` ticks: the usual
 /// [`MachineConfig::input_wait`]. Longer than the gaps of a boot countdown
@@ -291,6 +357,7 @@ impl MachineConfig {
             bios: None,
             kernel: None,
             dtb: None,
+            initrd: None,
             bootargs: None,
             serial: SerialConfig::Stdio,
             drives: Vec::new(),
@@ -301,6 +368,7 @@ impl MachineConfig {
             one_insn_per_block: false,
             chain_blocks: true,
             input_wait: None,
+            stop_on_output: None,
         }
     }
 
@@ -369,6 +437,15 @@ mod tests {
         assert_eq!((d.path.to_str(), d.read_only), (Some("disk.img"), false));
         let d: DriveConfig = "/tmp/a,b.img,readonly".parse().unwrap();
         assert_eq!((d.path.to_str(), d.read_only), (Some("/tmp/a,b.img"), true));
+        assert_eq!(d.slot, None);
+        let d: DriveConfig = "d.img,bus=0,ro".parse().unwrap();
+        assert_eq!(
+            (d.path.to_str(), d.read_only, d.slot),
+            (Some("d.img"), true, Some(0))
+        );
+        let d: DriveConfig = "d.img,bus=virtio-mmio-bus.3".parse().unwrap();
+        assert_eq!(d.slot, Some(3));
+        assert!("d.img,bus=x".parse::<DriveConfig>().is_err());
         assert!("disk.img,cache=none".parse::<DriveConfig>().is_err());
         assert!("".parse::<DriveConfig>().is_err());
     }

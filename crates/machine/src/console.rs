@@ -9,24 +9,58 @@ use ferrite_chardev::{ConsoleMux, Stdio, parse_backend_spec};
 use ferrite_devices::chardev::BufferBackend;
 use ferrite_devices::{CharBackend, CharInput};
 
-use crate::config::SerialConfig;
+use crate::config::{OutputPattern, SerialConfig};
 use crate::error::Result;
 
 /// A backend shared by several writers, counting the bytes written through
-/// it. Cloning shares the backend and the count.
+/// it and, once [`SharedBackend::keep_recent`] asks, keeping the most
+/// recent of them. Cloning shares the backend, the count and the bytes.
 #[derive(Clone)]
-pub(crate) struct SharedBackend(Rc<RefCell<Box<dyn CharBackend>>>, Rc<Cell<u64>>);
+pub(crate) struct SharedBackend(
+    Rc<RefCell<Box<dyn CharBackend>>>,
+    Rc<Cell<u64>>,
+    Rc<RefCell<Option<Vec<u8>>>>,
+);
 
 impl SharedBackend {
     /// Bytes the guest has written to the console so far.
     pub fn bytes_written(&self) -> u64 {
         self.1.get()
     }
+
+    /// Keep what the guest writes from now on, for [`Self::recent_matches`].
+    pub fn keep_recent(&self) {
+        self.2.borrow_mut().get_or_insert_with(Vec::new);
+    }
+
+    /// True if `pattern` matches the output kept since the last match; the
+    /// kept output is then dropped (a match is reported once). Of output
+    /// that does not match, the last `window` bytes are kept, so a match
+    /// split across two writes is still found.
+    pub fn recent_matches(&self, pattern: &OutputPattern, window: usize) -> bool {
+        let mut recent = self.2.borrow_mut();
+        let Some(bytes) = recent.as_mut() else {
+            return false;
+        };
+        if bytes.is_empty() {
+            return false;
+        }
+        if pattern.is_match(bytes) {
+            bytes.clear();
+            return true;
+        }
+        let excess = bytes.len().saturating_sub(window);
+        bytes.drain(..excess);
+        false
+    }
 }
 
 impl CharBackend for SharedBackend {
     fn write(&mut self, bytes: &[u8]) -> ferrite_devices::chardev::Result<()> {
         self.1.set(self.1.get().wrapping_add(bytes.len() as u64));
+        if let Some(recent) = self.2.borrow_mut().as_mut() {
+            recent.extend_from_slice(bytes);
+        }
         self.0.borrow_mut().write(bytes)
     }
 
@@ -82,10 +116,24 @@ impl Console {
             }
         };
         Ok(Self {
-            backend: SharedBackend(Rc::new(RefCell::new(backend)), Rc::new(Cell::new(0))),
+            backend: SharedBackend(
+                Rc::new(RefCell::new(backend)),
+                Rc::new(Cell::new(0)),
+                Rc::new(RefCell::new(None)),
+            ),
             capture,
             interactive,
         })
+    }
+
+    /// Another handle on the same console: the backend, its count and any
+    /// capture buffer are shared.
+    pub fn share(&self) -> Self {
+        Self {
+            backend: self.backend.clone(),
+            capture: self.capture.clone(),
+            interactive: self.interactive,
+        }
     }
 
     /// Reads what the terminal has now (the machine is stopped, so no device

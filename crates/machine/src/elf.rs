@@ -119,6 +119,8 @@ pub struct ElfImage {
     bytes: Vec<u8>,
     entry: u64,
     segments: Vec<LoadSegment>,
+    /// One past the last byte of the ELF header and the program headers.
+    headers_end: u64,
 }
 
 /// The ELF magic bytes.
@@ -222,6 +224,7 @@ impl ElfImage {
             entry: hdr.e_entry,
             bytes,
             segments,
+            headers_end: (hdr.e_phoff + ph_len).max(ELF64_HEADER_SIZE),
         })
     }
 
@@ -249,29 +252,70 @@ impl ElfImage {
     }
 
     /// Checks that every segment lies inside one of `memory` (the board's RAM
-    /// and ROM ranges).
-    pub fn check_fits(&self, memory: &[MemoryRange]) -> Result<()> {
-        for seg in &self.segments {
-            let range = seg.range();
-            if !memory.iter().any(|m| m.contains_range(&range)) {
-                return Err(ElfError::SegmentOutsideMemory {
-                    index: seg.index,
-                    start: seg.paddr,
-                    end: range.end(),
-                    memory: describe_ranges(memory),
-                });
-            }
+    /// and ROM ranges), and gives each segment as it will be written.
+    ///
+    /// A segment that starts with the file's own headers may begin below
+    /// memory: `gcc -nostdlib -Wl,-Ttext=0x80000000` puts the ELF header and
+    /// program headers on the page before `.text`, at 0x7ffff000. QEMU writes
+    /// those bytes to unmapped space, where they vanish, and runs the
+    /// program; here the part outside memory is cut off, provided it holds
+    /// nothing but the headers and the zero padding after them.
+    pub fn placed_segments(&self, memory: &[MemoryRange]) -> Result<Vec<LoadSegment>> {
+        self.segments
+            .iter()
+            .map(|seg| {
+                let range = seg.range();
+                if memory.iter().any(|m| m.contains_range(&range)) {
+                    return Ok(*seg);
+                }
+                self.without_leading_headers(seg, memory).ok_or_else(|| {
+                    ElfError::SegmentOutsideMemory {
+                        index: seg.index,
+                        start: seg.paddr,
+                        end: range.end(),
+                        memory: describe_ranges(memory),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// `seg` without the part before the start of the memory range its end
+    /// lies in, if that part is only headers and zero padding.
+    fn without_leading_headers(
+        &self,
+        seg: &LoadSegment,
+        memory: &[MemoryRange],
+    ) -> Option<LoadSegment> {
+        if seg.file_offset != 0 {
+            return None;
         }
-        Ok(())
+        let end = u128::from(seg.paddr) + u128::from(seg.mem_size);
+        let target = memory
+            .iter()
+            .find(|m| m.start() > seg.paddr && u128::from(m.start()) < end && m.end() >= end)?;
+        let cut = target.start() - seg.paddr;
+        let cut_in_file = usize::try_from(cut).ok()?.min(seg.file_size);
+        let headers_end = usize::try_from(self.headers_end).ok()?.min(cut_in_file);
+        let padding = &self.bytes[headers_end..cut_in_file];
+        if cut > seg.file_size as u64 || padding.iter().any(|&b| b != 0) {
+            return None;
+        }
+        Some(LoadSegment {
+            index: seg.index,
+            paddr: target.start(),
+            file_offset: cut_in_file,
+            file_size: seg.file_size - cut_in_file,
+            mem_size: seg.mem_size - cut,
+        })
     }
 
     /// Writes every segment through `mem`: the file bytes, then zeros up to
-    /// the memory size. Checks [`ElfImage::check_fits`] against `memory`
+    /// the memory size. Checks [`ElfImage::placed_segments`] against `memory`
     /// first, so nothing is written when any segment is out of place.
     pub fn load(&self, mem: &mut dyn GuestBytes, memory: &[MemoryRange]) -> Result<()> {
-        self.check_fits(memory)?;
         let zeros = [0u8; ZERO_CHUNK];
-        for seg in &self.segments {
+        for seg in &self.placed_segments(memory)? {
             let data = &self.bytes[seg.file_offset..seg.file_offset + seg.file_size];
             mem.write(seg.paddr, data)
                 .map_err(|_| ElfError::WriteFailed {
@@ -608,7 +652,42 @@ pub(crate) mod tests {
 
         // Straddling the end of DRAM.
         let image = ElfImage::parse(build_elf(0x800f_fff0, &[0; 8], 0x20)).unwrap();
-        assert!(image.check_fits(&[DRAM]).is_err());
+        assert!(image.placed_segments(&[DRAM]).is_err());
+    }
+
+    /// `build_elf`'s segment moved to file offset 0, so it starts with the
+    /// headers, placed `below` bytes before DRAM.
+    fn elf_with_headers_below_dram(code: &[u8], below: u64) -> Vec<u8> {
+        let mut elf = build_elf(0x8000_0000, code, code.len() as u64);
+        let code_off = 64 + 56;
+        put64(&mut elf, 64 + 8, 0); // p_offset
+        put64(&mut elf, 64 + 16, 0x8000_0000 - below); // p_vaddr
+        put64(&mut elf, 64 + 24, 0x8000_0000 - below); // p_paddr
+        put64(&mut elf, 64 + 32, code_off + code.len() as u64);
+        put64(&mut elf, 64 + 40, code_off + code.len() as u64);
+        elf
+    }
+
+    #[test]
+    fn headers_below_memory_are_cut_off_as_qemu_drops_them() {
+        // gcc -nostdlib -Wl,-Ttext=0x80000000: the headers sit just below DRAM.
+        let image = ElfImage::parse(elf_with_headers_below_dram(&[1, 2, 3, 4], 120)).unwrap();
+        let placed = image.placed_segments(&[DRAM]).unwrap();
+        assert_eq!(placed[0].paddr, 0x8000_0000);
+        assert_eq!(placed[0].file_offset, 120);
+        assert_eq!(placed[0].mem_size, 4);
+        let mut mem = FakeMemory::default();
+        image.load(&mut mem, &[DRAM]).unwrap();
+        assert_eq!(mem.bytes[&0x8000_0000], 1);
+        assert_eq!(mem.bytes[&0x8000_0003], 4);
+        assert_eq!(mem.bytes.len(), 4, "nothing written outside DRAM");
+
+        // Code bytes below DRAM are not headers: still refused.
+        let image = ElfImage::parse(elf_with_headers_below_dram(&[1, 2, 3, 4], 122)).unwrap();
+        assert!(matches!(
+            image.placed_segments(&[DRAM]),
+            Err(ElfError::SegmentOutsideMemory { .. })
+        ));
     }
 
     #[test]
@@ -698,7 +777,7 @@ pub(crate) mod tests {
                 bad[at] = v;
                 if let Ok(image) = ElfImage::parse(bad) {
                     let _ = image.symbol("tohost");
-                    let _ = image.check_fits(&[DRAM]);
+                    let _ = image.placed_segments(&[DRAM]);
                     let _ = image.footprint();
                 }
             }

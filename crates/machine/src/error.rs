@@ -117,6 +117,22 @@ pub enum MachineError {
         /// Devices asked for.
         count: usize,
     },
+    /// A drive asks for a virtio-mmio slot it cannot have.
+    #[error("virtio-mmio slot {slot}: {reason}")]
+    VirtioSlot {
+        /// The slot asked for (`bus=N`).
+        slot: u32,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// The initial RAM disk cannot be placed.
+    #[error("initrd {name}: {reason}")]
+    Initrd {
+        /// The file.
+        name: String,
+        /// Why not.
+        reason: String,
+    },
     /// A device only the `virt` board has was asked for on another board.
     #[error("{what} needs the virt board")]
     VirtOnly {

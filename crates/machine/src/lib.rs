@@ -39,8 +39,8 @@ mod scheduler;
 pub mod size;
 
 pub use config::{
-    BoardKind, DEFAULT_INPUT_WAIT, ImageSource, MAX_HARTS, MachineConfig, SerialConfig,
-    TraceConfig, UnknownBoard,
+    BoardKind, DEFAULT_INPUT_WAIT, ImageSource, MAX_HARTS, MachineConfig, OUTPUT_WINDOW,
+    OutputPattern, SerialConfig, TraceConfig, UnknownBoard,
 };
 pub use debug::{DebugAccessError, DebugEvent, HartDebug};
 pub use error::{MachineError, Result};

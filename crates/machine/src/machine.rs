@@ -9,6 +9,7 @@ use ferrite_softmmu::VirtualClock;
 
 use crate::board::{Board, BoardMemory, ClockTime, Images, spike, virt};
 use crate::config::{BoardKind, MAX_HARTS, MachineConfig};
+use crate::console::Console;
 use crate::cpu::new_hart;
 use crate::debug::{DebugAccessError, DebugEvent, HartDebug};
 use crate::error::{MachineError, Result};
@@ -86,8 +87,12 @@ pub struct Machine {
     input_wait: Option<u64>,
     /// What the input-wait rule has seen.
     input_watch: InputWatch,
+    /// [`MachineConfig::stop_on_output`].
+    stop_on_output: Option<crate::config::OutputPattern>,
     /// `begin_signature`..`end_signature` of the kernel ELF, if it has both.
     signature: Option<(u64, u64)>,
+    /// What the machine was built from, for [`Machine::reboot`].
+    config: MachineConfig,
 }
 
 impl std::fmt::Debug for Machine {
@@ -104,6 +109,25 @@ impl Machine {
     /// and loads the images, generates (or reads and validates) the device
     /// tree, writes the boot ROM and resets every hart to it.
     pub fn new(config: MachineConfig) -> Result<Self> {
+        Self::build(config, None)
+    }
+
+    /// Builds the machine afresh from the configuration it was built from,
+    /// as a power cycle would: RAM cleared, the images loaded again, every
+    /// device and hart reset, the virtual clock back at zero. The console
+    /// stays (what it printed stays printed, and a file backend is not
+    /// truncated). How `ferrite run --reboot` answers a guest's reset. On
+    /// an error (an image that can no longer be read) the machine is left
+    /// as it was.
+    pub fn reboot(&mut self) -> Result<()> {
+        let console = self.board.console.share();
+        *self = Self::build(self.config.clone(), Some(console))?;
+        Ok(())
+    }
+
+    /// [`Machine::new`], with the console already open when `console` is
+    /// given.
+    fn build(config: MachineConfig, console: Option<Console>) -> Result<Self> {
         if config.harts == 0 || config.harts > MAX_HARTS {
             return Err(MachineError::HartCount {
                 harts: config.harts,
@@ -153,10 +177,17 @@ impl Machine {
             .collect::<Result<_>>()?;
         let pins: Vec<_> = harts.iter().map(|h| h.irq_pins()).collect();
         let time: Rc<dyn TimeSource> = Rc::new(ClockTime(clock.clone()));
-        let isa = config.isa.to_string();
+        let console = match console {
+            Some(console) => console,
+            None => Console::open(&config.serial, config.console_mux.as_ref())?,
+        };
         let board = match config.board {
-            BoardKind::Virt => virt::build(&config, memory, &pins, time, images, &isa, user_dtb)?,
-            BoardKind::Spike => spike::build(&config, memory, &pins, time, images, &isa, user_dtb)?,
+            BoardKind::Virt => {
+                virt::build(&config, memory, &pins, time, images, console, user_dtb)?
+            }
+            BoardKind::Spike => {
+                spike::build(&config, memory, &pins, time, images, console, user_dtb)?
+            }
         };
         if let Some(finisher) = &board.finisher {
             // Power-off and reset take effect after the store that asks.
@@ -164,6 +195,9 @@ impl Machine {
             finisher.set_notifier(Box::new(move |_| clock.request_slice_end()));
         }
         let interactive = board.console.interactive;
+        if config.stop_on_output.is_some() {
+            board.console.backend.keep_recent();
+        }
         let mut harts = harts;
         if let (Some(trace), Some(symbols)) = (&config.trace, symbols) {
             for hart in &mut harts {
@@ -186,7 +220,9 @@ impl Machine {
             held: Vec::new(),
             input_wait: config.input_wait,
             input_watch: InputWatch::default(),
+            stop_on_output: config.stop_on_output.clone(),
             signature,
+            config,
         };
         machine.reset();
         Ok(machine)
@@ -357,6 +393,7 @@ impl Machine {
             interrupt,
             input_wait: self.input_wait,
             input_watch: &mut self.input_watch,
+            stop_on_output: self.stop_on_output.as_ref(),
         }
     }
 

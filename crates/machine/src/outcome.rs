@@ -18,8 +18,13 @@ pub enum RunOutcome {
     /// pass (0) or fail (its code), or an HTIF `exit` system call.
     Exited(u32),
     /// The guest asked the test finisher for a reset (`0x7777`, U-Boot's
-    /// `reset`). The run ends rather than rebooting (QEMU's `-no-reboot`).
+    /// `reset`, Linux's `reboot` and `panic=N`). The run ends rather than
+    /// rebooting (QEMU's `-no-reboot`); `ferrite run --reboot` builds the
+    /// machine afresh and goes on.
     Reset,
+    /// The console printed a match of
+    /// [`crate::MachineConfig::stop_on_output`].
+    OutputMatched,
     /// `max_insns` instructions retired.
     InstructionLimit,
     /// The timeout passed.
@@ -65,6 +70,8 @@ pub mod exit_status {
     pub const TIMEOUT: u8 = 124;
     /// A hart is caught in a trap loop.
     pub const TRAP_LOOP: u8 = 125;
+    /// The guest asked for a reset (and `--reboot` was not given).
+    pub const RESET: u8 = 120;
     /// Guest statuses above this are reported as it (a shell cannot see more
     /// than 8 bits, and truncating could turn a failure into 0).
     pub const GUEST_STATUS_MAX: u8 = 255;
@@ -72,12 +79,13 @@ pub mod exit_status {
 
 impl RunOutcome {
     /// The process exit status for this outcome: the guest's status (capped
-    /// at 255) for [`RunOutcome::Exited`], 0 for a reset or a console quit,
-    /// and the codes of [`exit_status`] for the rest.
+    /// at 255) for [`RunOutcome::Exited`], 0 for a console quit or an output
+    /// match, and the codes of [`exit_status`] for the rest.
     pub fn exit_status(self) -> u8 {
         match self {
             RunOutcome::Exited(code) => u8::try_from(code).unwrap_or(exit_status::GUEST_STATUS_MAX),
-            RunOutcome::Reset | RunOutcome::Quit => 0,
+            RunOutcome::Quit | RunOutcome::OutputMatched => 0,
+            RunOutcome::Reset => exit_status::RESET,
             RunOutcome::ConsoleFailed => exit_status::HOST_ERROR,
             RunOutcome::TrapLoop { .. } => exit_status::TRAP_LOOP,
             RunOutcome::InstructionLimit => exit_status::INSTRUCTION_LIMIT,
@@ -104,6 +112,7 @@ mod tests {
             RunOutcome::Stuck.exit_status(),
             RunOutcome::InputExhausted.exit_status(),
             RunOutcome::TrapLoop { hart: 0 }.exit_status(),
+            RunOutcome::Reset.exit_status(),
             exit_status::HOST_ERROR,
         ];
         for (i, a) in codes.iter().enumerate() {

@@ -37,6 +37,7 @@ use ferrite_devices::uart16550::UartPoll;
 use ferrite_softmmu::VirtualClock;
 
 use crate::board::Board;
+use crate::config::{OUTPUT_WINDOW, OutputPattern};
 use crate::hart::{Hart, HartExit};
 use crate::htif::HtifStatus;
 use crate::outcome::RunOutcome;
@@ -129,6 +130,8 @@ pub(crate) struct Scheduler<'a, 'i> {
     pub input_wait: Option<u64>,
     /// Rule 5's state.
     pub input_watch: &'a mut InputWatch,
+    /// [`crate::MachineConfig::stop_on_output`].
+    pub stop_on_output: Option<&'a OutputPattern>,
 }
 
 impl Scheduler<'_, '_> {
@@ -277,7 +280,19 @@ impl Scheduler<'_, '_> {
                 UartPoll::OutputFailed => return Some(RunOutcome::ConsoleFailed),
             }
         }
-        self.check_finisher().or_else(|| self.check_input_wait())
+        self.check_finisher()
+            .or_else(|| self.check_output())
+            .or_else(|| self.check_input_wait())
+    }
+
+    /// `--stop-on-output`: the console printed a match since the last look.
+    fn check_output(&mut self) -> Option<RunOutcome> {
+        let pattern = self.stop_on_output?;
+        self.board
+            .console
+            .backend
+            .recent_matches(pattern, OUTPUT_WINDOW)
+            .then_some(RunOutcome::OutputMatched)
     }
 
     /// Rule 5: a guest that waits for console input, with nothing queued
@@ -473,6 +488,7 @@ mod tests {
             held: &[],
             interrupt: None,
             input_wait: None,
+            stop_on_output: None,
             input_watch: &mut InputWatch::default(),
         }
         .run(max, None);

@@ -139,6 +139,7 @@ pub fn describe_outcome(outcome: RunOutcome) -> String {
         RunOutcome::Stuck => "stuck (every hart waits for an interrupt that cannot come)".into(),
         RunOutcome::InputExhausted => "input-exhausted (the guest waits for console input)".into(),
         RunOutcome::Quit => "quit".into(),
+        RunOutcome::OutputMatched => "the output pattern matched".into(),
         RunOutcome::TrapLoop { hart } => format!("a trap loop on hart {hart}"),
         RunOutcome::ConsoleFailed => "a console failure".into(),
     }

@@ -35,7 +35,7 @@ pub(crate) fn build(
     pins: &[HartIrqPins],
     time: Rc<dyn TimeSource>,
     images: Images,
-    isa: &str,
+    console: Console,
     user_dtb: Option<(String, Vec<u8>)>,
 ) -> Result<Board> {
     if let Some(bios) = &images.bios {
@@ -48,21 +48,24 @@ pub(crate) fn build(
     if !config.drives.is_empty() {
         return Err(MachineError::VirtOnly { what: "--drive" });
     }
+    if config.initrd.is_some() {
+        return Err(MachineError::VirtOnly { what: "--initrd" });
+    }
     if config.virtio_rng.is_some() {
         return Err(MachineError::VirtOnly {
             what: "--virtio-rng",
         });
     }
-    let console = Console::open(&config.serial, config.console_mux.as_ref())?;
     let fdt = match user_dtb {
         Some((_, blob)) => blob,
         None => generate(&DeviceTreeSpec {
             kind: TreeKind::Spike,
             harts: pins.len() as u32,
             ram: memory.ram,
-            isa: isa.to_string(),
+            isa: config.isa.to_string(),
             bootargs: config.bootargs.clone(),
             plic_size: 0,
+            initrd: None,
         })
         .map_err(|source| MachineError::DeviceTree {
             name: "generated".into(),

@@ -38,6 +38,7 @@ use crate::error::{MachineError, Result};
 use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
 use crate::hart::{mip, pin_sink};
 use crate::htif::HtifFrontEnd;
+use crate::image::read_source;
 use crate::layout::{MIB, MemoryRange, virt};
 
 /// Where QEMU puts the next stage after the bios on rv64: the bios end
@@ -57,11 +58,9 @@ pub(crate) fn build(
     pins: &[HartIrqPins],
     time: Rc<dyn TimeSource>,
     images: Images,
-    isa: &str,
+    console: Console,
     user_dtb: Option<(String, Vec<u8>)>,
 ) -> Result<Board> {
-    let console = Console::open(&config.serial, config.console_mux.as_ref())?;
-
     // Devices and the (still empty) boot ROM, in one transaction.
     memory.mem.begin();
     memory.map_rom("riscv.virt.mrom", virt::MROM.start(), virt::MROM.size())?;
@@ -144,6 +143,57 @@ pub(crate) fn build(
         }
         occupied.push(fp);
     }
+    let initrd = match (&config.initrd, &images.kernel) {
+        (None, _) => None,
+        (Some(src), None) => {
+            return Err(MachineError::Initrd {
+                name: src.name(),
+                reason: "needs a kernel (--kernel) to hand it to".into(),
+            });
+        }
+        (Some(src), Some(kernel)) => {
+            let bytes = read_source(src, "initrd")?;
+            let at = initrd_address(dram, kernel.entry(kernel_raw_addr));
+            let range = MemoryRange::new(at, bytes.len() as u64);
+            let reason = if !dram.contains_range(&range) {
+                Some(format!(
+                    "{} at {at:#x} does not fit in RAM ({:#x}..{:#x}); give more memory (-m)",
+                    crate::error::human_size(bytes.len() as u64),
+                    dram.start(),
+                    dram.end()
+                ))
+            } else {
+                occupied.iter().find(|r| r.overlaps(&range)).map(|r| {
+                    format!(
+                        "at {at:#x}..{:#x} it would overlap a loaded image ({:#x}..{:#x})",
+                        range.end(),
+                        r.start(),
+                        r.end()
+                    )
+                })
+            };
+            if let Some(reason) = reason {
+                return Err(MachineError::Initrd {
+                    name: src.name(),
+                    reason,
+                });
+            }
+            memory
+                .mem
+                .write(
+                    memory.space,
+                    GuestAddress(at),
+                    &bytes,
+                    MemTxAttrs::default(),
+                )
+                .map_err(|_| MachineError::Initrd {
+                    name: src.name(),
+                    reason: format!("guest memory refused the write at {at:#x}"),
+                })?;
+            occupied.push(range);
+            Some(range)
+        }
+    };
 
     // Device tree.
     let (fdt_name, fdt) = match user_dtb {
@@ -153,9 +203,10 @@ pub(crate) fn build(
                 kind: TreeKind::Virt,
                 harts: pins.len() as u32,
                 ram: dram,
-                isa: isa.to_string(),
+                isa: config.isa.to_string(),
                 bootargs: config.bootargs.clone(),
                 plic_size,
+                initrd,
             };
             let blob = generate(&spec).map_err(|source| MachineError::DeviceTree {
                 name: "generated".into(),
@@ -229,36 +280,62 @@ pub(crate) fn build(
 /// deterministic (QEMU starts from the host clock).
 const RTC_START_NS: u64 = 0;
 
-/// Maps the eight virtio-mmio slots. Devices fill the slots from the last
-/// one down, as QEMU plugs `-device virtio-*-device`: the first `--drive`
-/// sits at 0x10008000 (PLIC source 8). The rest are empty legacy slots.
+type VirtioDeviceBox = Box<dyn ferrite_devices::virtio::VirtioDevice>;
+
+/// Maps the eight virtio-mmio slots. A drive with `bus=N` goes in slot N
+/// (QEMU's `bus=virtio-mmio-bus.N`); the other devices fill the free slots
+/// from the last one down, as QEMU plugs `-device virtio-*-device`: the
+/// first such `--drive` sits at 0x10008000 (PLIC source 8). The rest are
+/// empty legacy slots.
 fn map_virtio(
     config: &MachineConfig,
     memory: &mut BoardMemory,
     plic: &Rc<Plic>,
 ) -> Result<Vec<Rc<VirtioMmio>>> {
-    let mut devices: Vec<(String, Box<dyn ferrite_devices::virtio::VirtioDevice>)> = Vec::new();
+    let count = config.drives.len() + usize::from(config.virtio_rng.is_some());
+    if count > virt::VIRTIO_COUNT as usize {
+        return Err(MachineError::TooManyVirtioDevices { count });
+    }
+    let mut slots: Vec<Option<VirtioDeviceBox>> = (0..virt::VIRTIO_COUNT).map(|_| None).collect();
+    let mut unplaced: Vec<VirtioDeviceBox> = Vec::new();
     for (i, drive) in config.drives.iter().enumerate() {
         let disk = FileDisk::open(&drive.path, drive.read_only)?;
-        let id = format!("drive{i}");
-        devices.push((id.clone(), Box::new(VirtioBlock::new(Box::new(disk), &id))));
+        let device: VirtioDeviceBox =
+            Box::new(VirtioBlock::new(Box::new(disk), &format!("drive{i}")));
+        match drive.slot {
+            None => unplaced.push(device),
+            Some(n) => {
+                let slot = slots.get_mut(n as usize).ok_or(MachineError::VirtioSlot {
+                    slot: n,
+                    reason: "the virt board has slots 0 to 7",
+                })?;
+                if slot.is_some() {
+                    return Err(MachineError::VirtioSlot {
+                        slot: n,
+                        reason: "two drives ask for it",
+                    });
+                }
+                *slot = Some(device);
+            }
+        }
     }
     if let Some(seed) = config.virtio_rng {
-        devices.push(("rng".into(), Box::new(VirtioRng::new(seed))));
+        unplaced.push(Box::new(VirtioRng::new(seed)));
     }
-    if devices.len() > virt::VIRTIO_COUNT as usize {
-        return Err(MachineError::TooManyVirtioDevices {
-            count: devices.len(),
-        });
+    let mut unplaced = unplaced.into_iter();
+    for slot in slots.iter_mut().rev() {
+        if slot.is_none() {
+            *slot = unplaced.next();
+        }
     }
     let mut plugged = Vec::new();
-    let mut devices = devices.into_iter();
-    for slot in (0..virt::VIRTIO_COUNT).rev() {
+    for (slot, device) in slots.into_iter().enumerate().rev() {
+        let slot = slot as u32;
         let base = virt::VIRTIO_BASE + u64::from(slot) * virt::VIRTIO_STRIDE;
         let irq = IrqLine::new(plic.clone(), virt::VIRTIO_IRQ + slot);
         let name = format!("virtio-mmio@{base:x}");
-        match devices.next() {
-            Some((_, device)) => {
+        match device {
+            Some(device) => {
                 let transport = Rc::new(VirtioMmio::new(device, irq));
                 memory.map_io(&name, base, VirtioMmio::REGION_SIZE, transport.clone())?;
                 plugged.push(transport);
@@ -272,6 +349,14 @@ fn map_virtio(
         }
     }
     Ok(plugged)
+}
+
+/// QEMU's `riscv_load_initrd` placement: far enough above the kernel's
+/// start that the kernel will not run over it, yet low enough for small
+/// boards: half of RAM above the kernel for boards under 256 MiB, 128 MiB
+/// above it otherwise.
+pub(crate) fn initrd_address(dram: MemoryRange, kernel_start: u64) -> u64 {
+    kernel_start.saturating_add((dram.size() / 2).min(128 * MIB))
 }
 
 /// QEMU's `riscv_compute_fdt_addr`: the top of DRAM (capped at 3 GiB when

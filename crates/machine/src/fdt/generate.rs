@@ -36,6 +36,8 @@ pub struct DeviceTreeSpec {
     pub bootargs: Option<String>,
     /// Size of the PLIC's register window (`virt`; depends on the hart count).
     pub plic_size: u64,
+    /// The initial RAM disk's guest-physical range, if one is loaded.
+    pub initrd: Option<MemoryRange>,
 }
 
 /// The CPU interrupt numbers used in `interrupts-extended` (mip bits).
@@ -118,6 +120,21 @@ pub fn generate(spec: &DeviceTreeSpec) -> Result<Vec<u8>> {
     }
     if let Some(args) = &spec.bootargs {
         fdt.property_string("bootargs", args)?;
+    }
+    if let Some(initrd) = &spec.initrd {
+        // One cell each where the addresses fit, as QEMU 7.2 writes them;
+        // two above 4 GiB. Linux reads either.
+        let end = u64::try_from(initrd.end()).unwrap_or(u64::MAX);
+        match (u32::try_from(initrd.start()), u32::try_from(end)) {
+            (Ok(start), Ok(end)) => {
+                fdt.property_u32("linux,initrd-start", start)?;
+                fdt.property_u32("linux,initrd-end", end)?;
+            }
+            _ => {
+                fdt.property_u64("linux,initrd-start", initrd.start())?;
+                fdt.property_u64("linux,initrd-end", end)?;
+            }
+        }
     }
     fdt.end_node(chosen)?;
 
@@ -313,6 +330,7 @@ mod tests {
             isa: "rv64imac_zicsr_zifencei_zicntr_sstc".into(),
             bootargs: Some("console=ttyS0".into()),
             plic_size: virt::PLIC.size(),
+            initrd: None,
         }
     }
 
@@ -345,6 +363,31 @@ mod tests {
             assert!(contains(&blob, s), "{}", String::from_utf8_lossy(s));
         }
         assert!(!contains(&blob, b"cpu@2"));
+    }
+
+    #[test]
+    fn initrd_cells_are_one_each_below_4_gib_and_two_above() {
+        let mut s = spec(TreeKind::Virt, 1);
+        s.initrd = Some(MemoryRange::new(0x8820_0000, 0x1000));
+        let blob = generate(&s).unwrap();
+        validate(&blob).unwrap();
+        assert!(contains(&blob, b"linux,initrd-start"));
+        // A property: its length, the name's offset, then the value.
+        let prop = |blob: &[u8], value: &[u8]| {
+            let len = (value.len() as u32).to_be_bytes();
+            blob.windows(8 + value.len())
+                .any(|w| w[..4] == len && &w[8..] == value)
+        };
+        assert!(prop(&blob, &0x8820_0000u32.to_be_bytes()), "one cell");
+        assert!(prop(&blob, &0x8820_1000u32.to_be_bytes()));
+        s.initrd = Some(MemoryRange::new(0x1_2000_0000, 0x1000));
+        let blob = generate(&s).unwrap();
+        assert!(prop(&blob, &0x1_2000_0000u64.to_be_bytes()), "two cells");
+        assert!(prop(&blob, &0x1_2000_1000u64.to_be_bytes()));
+        assert!(!contains(
+            &generate(&spec(TreeKind::Virt, 1)).unwrap(),
+            b"linux,initrd"
+        ));
     }
 
     #[test]

@@ -98,6 +98,7 @@ mod tests {
             isa: "rv64imac".into(),
             bootargs: None,
             plic_size: 0x60_0000,
+            initrd: None,
         })
         .unwrap()
     }
