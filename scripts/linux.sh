@@ -80,19 +80,29 @@ fetch() {
     touch "$cache/ready"
 }
 
-# The init script of the initramfs: a shell on the console, or (with
-# root=/dev/vda on the command line) the disk's modules loaded and the root
-# switched to it.
-write_init() {
-    cat >"$1" <<'INIT'
-#!/bin/sh
-mount -t proc proc /proc
+# What both inits start with: busybox installs its applet links (it is a
+# riscv64 binary, so the host cannot ask it for its list), then the kernel's
+# file systems are mounted.
+init_preamble() {
+    cat <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s
 mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
+mount -t devtmpfs dev /dev 2>/dev/null
+INIT
+}
+
+# The init of the initramfs: a shell on the console, or (with root=/dev/vda
+# on the command line) the disk's modules loaded in the order of
+# /modules/order and the root switched to the disk.
+write_init() {
+    {
+        init_preamble
+        cat <<'INIT'
 case " $(cat /proc/cmdline) " in
 *" root=/dev/vda "*)
-    for m in /modules/*.ko; do :; done
-    for m in crc16 crc32c_generic mbcache jbd2 ext4 virtio_mmio virtio_blk; do
+    for m in $(cat /modules/order); do
         insmod /modules/$m.ko || echo "init: insmod $m failed"
     done
     mkdir -p /newroot
@@ -107,39 +117,29 @@ esac
 echo "initramfs shell"
 exec setsid cttyhack sh
 INIT
+    } >"$1"
     chmod 755 "$1"
 }
 
 # The init of the disk: the same shell, on the disk's root.
 write_disk_init() {
-    cat >"$1" <<'INIT'
-#!/bin/sh
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev 2>/dev/null
+    {
+        init_preamble
+        cat <<'INIT'
 mount -o remount,rw /
 echo "disk root shell"
 exec setsid cttyhack sh
 INIT
+    } >"$1"
     chmod 755 "$1"
 }
 
-# A busybox tree: the binary, its applet links, the init, empty mount points.
+# A busybox tree: the binary, the directories its links and the kernel's
+# file systems go in.
 busybox_tree() {
     local dir=$1
     mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc}
     cp "$cache/x/usr/bin/busybox" "$dir/bin/busybox"
-    local applet
-    for applet in $("$cache/x/usr/bin/busybox" --list-full 2>/dev/null || true); do
-        [[ $applet == bin/busybox ]] || ln -sf /bin/busybox "$dir/$applet"
-    done
-    # The host may not run a riscv64 binary: then a fixed list of applets.
-    if [[ ! -e $dir/bin/sh ]]; then
-        for applet in sh ash cat echo ls mount umount mkdir sleep uname nproc poweroff reboot \
-            insmod switch_root setsid cttyhack sync dmesg grep sed head tail wc rm cp mv ln df; do
-            ln -sf busybox "$dir/bin/$applet"
-        done
-    fi
 }
 
 build() {
@@ -154,6 +154,7 @@ build() {
     busybox_tree "$tmp/initramfs"
     mkdir -p "$tmp/initramfs/modules"
     cp "$cache"/modules/*.ko "$tmp/initramfs/modules/"
+    printf '%s\n' "${modules[@]##*/}" >"$tmp/initramfs/modules/order"
     write_init "$tmp/initramfs/init"
     (cd "$tmp/initramfs" && find . -print0 | LC_ALL=C sort -z |
         cpio --null --create --format=newc --owner=0:0 --quiet --reproducible) |

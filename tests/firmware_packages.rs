@@ -37,7 +37,7 @@ pub fn mark_missing_firmware() {
 /// `scripts/linux.sh fetch` into this directory (`FERRITE_DEBIAN_DIR`, or
 /// `.cache/debian-riscv64` in the workspace).
 #[allow(dead_code)] // Not every build script including this marks Linux boots.
-pub fn debian_guest_dir(workspace: &std::path::Path) -> std::path::PathBuf {
+fn debian_guest_dir(workspace: &std::path::Path) -> std::path::PathBuf {
     match std::env::var_os("FERRITE_DEBIAN_DIR") {
         Some(dir) => dir.into(),
         None => workspace.join(".cache/debian-riscv64"),
@@ -51,7 +51,13 @@ pub fn debian_guest_dir(workspace: &std::path::Path) -> std::path::PathBuf {
 pub fn mark_missing_linux_guest(workspace: &std::path::Path) {
     println!("cargo::rustc-check-cfg=cfg(linux_guest_missing)");
     println!("cargo::rerun-if-env-changed=FERRITE_DEBIAN_DIR");
-    let ready = debian_guest_dir(workspace).join("ready");
+    let dir = debian_guest_dir(workspace);
+    // The tests find the packages where this looked for them.
+    println!(
+        "cargo::rustc-env=FERRITE_DEBIAN_GUEST_DIR={}",
+        dir.display()
+    );
+    let ready = dir.join("ready");
     // A missing file makes cargo run this again each build, so the mark goes
     // as soon as the packages are there.
     println!("cargo::rerun-if-changed={}", ready.display());

@@ -50,10 +50,12 @@ fn guest() -> Option<&'static Guest> {
         .get_or_init(|| {
             let out = std::env::temp_dir().join(format!("ferrite-linux-{}", std::process::id()));
             let script = workspace().join("scripts/linux.sh");
+            let cache = PathBuf::from(env!("FERRITE_DEBIAN_GUEST_DIR"));
             let built = std::process::Command::new("bash")
                 .arg(&script)
                 .arg("build")
                 .arg(&out)
+                .env("FERRITE_DEBIAN_DIR", &cache)
                 .output();
             let problem = match &built {
                 Err(e) => Some(format!("cannot run {}: {e}", script.display())),
@@ -75,10 +77,6 @@ fn guest() -> Option<&'static Guest> {
                 eprintln!("notice: skipping the Linux boots: {problem}");
                 return None;
             }
-            let cache = match std::env::var_os("FERRITE_DEBIAN_DIR") {
-                Some(dir) => PathBuf::from(dir),
-                None => workspace().join(".cache/debian-riscv64"),
-            };
             Some(Guest {
                 kernel: cache.join("Image"),
                 initramfs: out.join("initramfs.cpio.gz"),

@@ -19,8 +19,19 @@ use crate::error::Result;
 pub(crate) struct SharedBackend(
     Rc<RefCell<Box<dyn CharBackend>>>,
     Rc<Cell<u64>>,
-    Rc<RefCell<Option<Vec<u8>>>>,
+    Rc<RefCell<Option<RecentOutput>>>,
 );
+
+/// The output [`SharedBackend::recent_matches`] searches.
+#[derive(Default)]
+pub(crate) struct RecentOutput {
+    /// The output not yet matched, at most the window plus what arrived
+    /// since the last search.
+    bytes: Vec<u8>,
+    /// Output arrived since the last search (an unchanged tail that did not
+    /// match before cannot match now).
+    fresh: bool,
+}
 
 impl SharedBackend {
     /// Bytes the guest has written to the console so far.
@@ -30,7 +41,9 @@ impl SharedBackend {
 
     /// Keep what the guest writes from now on, for [`Self::recent_matches`].
     pub fn keep_recent(&self) {
-        self.2.borrow_mut().get_or_insert_with(Vec::new);
+        self.2
+            .borrow_mut()
+            .get_or_insert_with(RecentOutput::default);
     }
 
     /// True if `pattern` matches the output kept since the last match; the
@@ -39,18 +52,16 @@ impl SharedBackend {
     /// split across two writes is still found.
     pub fn recent_matches(&self, pattern: &OutputPattern, window: usize) -> bool {
         let mut recent = self.2.borrow_mut();
-        let Some(bytes) = recent.as_mut() else {
+        let Some(recent) = recent.as_mut().filter(|r| r.fresh) else {
             return false;
         };
-        if bytes.is_empty() {
-            return false;
-        }
-        if pattern.is_match(bytes) {
-            bytes.clear();
+        recent.fresh = false;
+        if pattern.is_match(&recent.bytes) {
+            recent.bytes.clear();
             return true;
         }
-        let excess = bytes.len().saturating_sub(window);
-        bytes.drain(..excess);
+        let excess = recent.bytes.len().saturating_sub(window);
+        recent.bytes.drain(..excess);
         false
     }
 }
@@ -59,7 +70,8 @@ impl CharBackend for SharedBackend {
     fn write(&mut self, bytes: &[u8]) -> ferrite_devices::chardev::Result<()> {
         self.1.set(self.1.get().wrapping_add(bytes.len() as u64));
         if let Some(recent) = self.2.borrow_mut().as_mut() {
-            recent.extend_from_slice(bytes);
+            recent.bytes.extend_from_slice(bytes);
+            recent.fresh = true;
         }
         self.0.borrow_mut().write(bytes)
     }
@@ -192,4 +204,53 @@ fn stdin_can_grow() -> bool {
     }
     #[cfg(not(unix))]
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn console() -> Console {
+        let c = Console::open(&SerialConfig::Null, None).expect("null console");
+        c.backend.keep_recent();
+        c
+    }
+
+    #[test]
+    fn a_match_split_across_writes_is_found_once() {
+        let c = console();
+        let pattern = OutputPattern::new("~ # $").unwrap();
+        let mut b = c.backend.clone();
+        b.write(b"boot\n~ ").unwrap();
+        assert!(!c.backend.recent_matches(&pattern, 8));
+        b.write(b"# ").unwrap();
+        assert!(c.backend.recent_matches(&pattern, 8));
+        // Reported once: nothing new, no match.
+        assert!(!c.backend.recent_matches(&pattern, 8));
+        b.write(b"~").unwrap();
+        assert!(!c.backend.recent_matches(&pattern, 8));
+    }
+
+    #[test]
+    fn only_the_window_of_unmatched_output_is_kept() {
+        let c = console();
+        let pattern = OutputPattern::new("a[x]*b").unwrap();
+        let mut b = c.backend.clone();
+        b.write(b"a").unwrap();
+        b.write(&[b'x'; 100]).unwrap();
+        assert!(!c.backend.recent_matches(&pattern, 4));
+        // The `a` fell out of the window long ago.
+        b.write(b"b").unwrap();
+        assert!(!c.backend.recent_matches(&pattern, 4));
+        b.write(b"ab").unwrap();
+        assert!(c.backend.recent_matches(&pattern, 4));
+        // With a window holding the `a`, the same output matches.
+        let c = console();
+        let mut b = c.backend.clone();
+        b.write(b"a").unwrap();
+        b.write(&[b'x'; 100]).unwrap();
+        assert!(!c.backend.recent_matches(&pattern, 200));
+        b.write(b"b").unwrap();
+        assert!(c.backend.recent_matches(&pattern, 200));
+    }
 }

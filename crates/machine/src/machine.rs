@@ -87,8 +87,6 @@ pub struct Machine {
     input_wait: Option<u64>,
     /// What the input-wait rule has seen.
     input_watch: InputWatch,
-    /// [`MachineConfig::stop_on_output`].
-    stop_on_output: Option<crate::config::OutputPattern>,
     /// `begin_signature`..`end_signature` of the kernel ELF, if it has both.
     signature: Option<(u64, u64)>,
     /// What the machine was built from, for [`Machine::reboot`].
@@ -220,7 +218,6 @@ impl Machine {
             held: Vec::new(),
             input_wait: config.input_wait,
             input_watch: InputWatch::default(),
-            stop_on_output: config.stop_on_output.clone(),
             signature,
             config,
         };
@@ -393,7 +390,7 @@ impl Machine {
             interrupt,
             input_wait: self.input_wait,
             input_watch: &mut self.input_watch,
-            stop_on_output: self.stop_on_output.as_ref(),
+            stop_on_output: self.config.stop_on_output.as_ref(),
         }
     }
 

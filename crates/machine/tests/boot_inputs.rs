@@ -133,7 +133,13 @@ fn an_initrd_too_big_for_ram_or_without_a_kernel_is_refused() {
         bytes: vec![0; 65 << 20],
     });
     let e = Machine::new(c).unwrap_err();
-    assert!(matches!(e, MachineError::Initrd { .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            MachineError::RawImageOutsideMemory { what: "initrd", .. }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("big.cpio"), "{e}");
     let mut c = MachineConfig::new(BoardKind::Virt);
     c.initrd = Some(ImageSource::Bytes {

@@ -38,7 +38,7 @@ use crate::error::{MachineError, Result};
 use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
 use crate::hart::{mip, pin_sink};
 use crate::htif::HtifFrontEnd;
-use crate::image::read_source;
+use crate::image::{Image, NamedImage, read_source};
 use crate::layout::{MIB, MemoryRange, virt};
 
 /// Where QEMU puts the next stage after the bios on rv64: the bios end
@@ -143,57 +143,8 @@ pub(crate) fn build(
         }
         occupied.push(fp);
     }
-    let initrd = match (&config.initrd, &images.kernel) {
-        (None, _) => None,
-        (Some(src), None) => {
-            return Err(MachineError::Initrd {
-                name: src.name(),
-                reason: "needs a kernel (--kernel) to hand it to".into(),
-            });
-        }
-        (Some(src), Some(kernel)) => {
-            let bytes = read_source(src, "initrd")?;
-            let at = initrd_address(dram, kernel.entry(kernel_raw_addr));
-            let range = MemoryRange::new(at, bytes.len() as u64);
-            let reason = if !dram.contains_range(&range) {
-                Some(format!(
-                    "{} at {at:#x} does not fit in RAM ({:#x}..{:#x}); give more memory (-m)",
-                    crate::error::human_size(bytes.len() as u64),
-                    dram.start(),
-                    dram.end()
-                ))
-            } else {
-                occupied.iter().find(|r| r.overlaps(&range)).map(|r| {
-                    format!(
-                        "at {at:#x}..{:#x} it would overlap a loaded image ({:#x}..{:#x})",
-                        range.end(),
-                        r.start(),
-                        r.end()
-                    )
-                })
-            };
-            if let Some(reason) = reason {
-                return Err(MachineError::Initrd {
-                    name: src.name(),
-                    reason,
-                });
-            }
-            memory
-                .mem
-                .write(
-                    memory.space,
-                    GuestAddress(at),
-                    &bytes,
-                    MemTxAttrs::default(),
-                )
-                .map_err(|_| MachineError::Initrd {
-                    name: src.name(),
-                    reason: format!("guest memory refused the write at {at:#x}"),
-                })?;
-            occupied.push(range);
-            Some(range)
-        }
-    };
+    let kernel_start = images.kernel.as_ref().map(|k| k.entry(kernel_raw_addr));
+    let initrd = load_initrd(config, &mut memory, kernel_start, &mut occupied)?;
 
     // Device tree.
     let (fdt_name, fdt) = match user_dtb {
@@ -351,12 +302,48 @@ fn map_virtio(
     Ok(plugged)
 }
 
-/// QEMU's `riscv_load_initrd` placement: far enough above the kernel's
-/// start that the kernel will not run over it, yet low enough for small
-/// boards: half of RAM above the kernel for boards under 256 MiB, 128 MiB
-/// above it otherwise.
-pub(crate) fn initrd_address(dram: MemoryRange, kernel_start: u64) -> u64 {
-    kernel_start.saturating_add((dram.size() / 2).min(128 * MIB))
+/// Loads `--initrd` where QEMU's `riscv_load_initrd` puts it: far enough
+/// above the kernel's start that the kernel will not run over it, yet low
+/// enough for small boards (half of RAM above the kernel for boards under
+/// 256 MiB, 128 MiB above it otherwise). It must fit in RAM and miss every
+/// `occupied` range; its range joins them and is returned for `/chosen`.
+fn load_initrd(
+    config: &MachineConfig,
+    memory: &mut BoardMemory,
+    kernel_start: Option<u64>,
+    occupied: &mut Vec<MemoryRange>,
+) -> Result<Option<MemoryRange>> {
+    let Some(src) = &config.initrd else {
+        return Ok(None);
+    };
+    let Some(kernel_start) = kernel_start else {
+        return Err(MachineError::Initrd {
+            name: src.name(),
+            reason: "needs a kernel (--kernel) to hand it to".into(),
+        });
+    };
+    let dram = memory.ram;
+    let at = kernel_start.saturating_add((dram.size() / 2).min(128 * MIB));
+    let image = NamedImage {
+        what: "initrd",
+        name: src.name(),
+        image: Image::Raw(read_source(src, "initrd")?),
+    };
+    let range = image.footprint(at);
+    if let Some(r) = occupied.iter().find(|r| r.overlaps(&range)) {
+        return Err(MachineError::Initrd {
+            name: image.name,
+            reason: format!(
+                "at {at:#x}..{:#x} it would overlap a loaded image ({:#x}..{:#x})",
+                range.end(),
+                r.start(),
+                r.end()
+            ),
+        });
+    }
+    image.load(&mut memory.mem, memory.space, &[dram], at)?;
+    occupied.push(range);
+    Ok(Some(range))
 }
 
 /// QEMU's `riscv_compute_fdt_addr`: the top of DRAM (capped at 3 GiB when
