@@ -56,3 +56,37 @@ fn spike_and_virt_agree_on_hello() {
     assert_eq!(s.outcome, RunOutcome::Exited(0));
     assert_eq!(v.output, s.output);
 }
+
+/// `bench_core_shared` keeps its kernels and their whole working set on
+/// one page: every store lands beside translated code. None may invalidate
+/// a block, and only the first on each slot may take the slow path.
+#[test]
+fn stores_beside_code_on_a_shared_page_leave_the_code_alone() {
+    let mut stats = Vec::new();
+    for elf in ["bench_core.elf", "bench_core_shared.elf"] {
+        let config = MachineConfig::new(BoardKind::Spike)
+            .with_kernel(ImageSource::File(firmware(elf)))
+            .with_captured_serial(b"");
+        let mut machine = ferrite_machine::Machine::new(config).expect("board builds");
+        let outcome = machine
+            .run(&RunLimits {
+                max_insns: Some(20_000_000),
+                timeout: None,
+            })
+            .expect("runs");
+        assert_eq!(outcome, RunOutcome::InstructionLimit, "{elf}");
+        stats.push(machine.stats());
+    }
+    let (apart, shared) = (stats[0], stats[1]);
+    assert_eq!(shared.blocks_invalidated, 0, "{shared:?}");
+    // Translated once (the layouts differ, so the counts may too).
+    assert!(
+        shared.blocks_translated < 2 * apart.blocks_translated,
+        "{shared:?}"
+    );
+    assert!(shared.beside_code_stores > 500_000, "{shared:?}");
+    assert!(
+        shared.tlb_slow_accesses < apart.tlb_slow_accesses + 100,
+        "{apart:?} / {shared:?}"
+    );
+}

@@ -116,6 +116,13 @@ pub struct RunArgs {
     #[arg(long)]
     stats: bool,
 
+    /// Count per translated block how often it ran and the instructions it
+    /// retired, and print the hottest blocks (with their ELF symbols) and
+    /// the engine's counters on stderr at exit. Blocks then run one at a
+    /// time: slower, the same run.
+    #[arg(long)]
+    profile: bool,
+
     /// Log items, comma separated: in_asm, int, guest_errors, cpu, exec
     /// (`-d help` lists them).
     #[arg(short = 'd', value_name = "ITEMS")]
@@ -236,6 +243,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     }
     config.trace = trace.clone();
     config.chain_blocks = !items.nochain;
+    config.profile = args.profile;
     config.input_wait = input_wait_ticks(args.input_wait)?;
     if args.signature_granularity == 0 {
         bail!("--signature-granularity must be at least 1");
@@ -350,6 +358,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 .unwrap_or_else(|| "unknown error".into())
         ),
         _ => {}
+    }
+    if let Some(report) = machine.profile_report(PROFILE_TOP_BLOCKS) {
+        eprint!("{report}");
     }
     if args.stats {
         print_stats(&machine, earlier_insns, elapsed);
@@ -543,6 +554,9 @@ fn remaining(limits: &RunLimits, earlier_insns: u64, started: Instant) -> RunLim
     }
 }
 
+/// How many blocks `--profile` lists per hart.
+const PROFILE_TOP_BLOCKS: usize = 25;
+
 /// `--stats`: the counts of the current boot, with the instructions of
 /// earlier boots (`--reboot`) added to the retired count.
 fn print_stats(machine: &Machine, earlier_insns: u64, elapsed: Duration) {
@@ -557,8 +571,11 @@ fn print_stats(machine: &Machine, earlier_insns: u64, elapsed: Duration) {
     eprintln!("ferrite: stats:");
     eprintln!("  retired instructions: {}", s.insns);
     eprintln!("  blocks translated:    {}", s.blocks_translated);
+    eprintln!("  blocks invalidated:   {}", s.blocks_invalidated);
     eprintln!("  TLB fills:            {}", s.tlb_fills);
     eprintln!("  TLB flushes:          {}", s.tlb_flushes);
+    eprintln!("  TLB slow accesses:    {}", s.tlb_slow_accesses);
+    eprintln!("  stores beside code:   {}", s.beside_code_stores);
     eprintln!("  host time:            {secs:.6} s");
     eprintln!("  MIPS:                 {mips:.2}");
 }

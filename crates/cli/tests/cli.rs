@@ -223,6 +223,51 @@ fn stats_fields() {
         .and_then(|v| v.trim().parse().ok())
         .expect("a count");
     assert!(insns > 100, "{insns}");
+    for field in [
+        "blocks invalidated:",
+        "TLB slow accesses:",
+        "stores beside code:",
+    ] {
+        assert!(err.contains(field), "missing {field:?} in {err}");
+    }
+}
+
+#[test]
+fn profile_lists_the_hottest_blocks_by_symbol_and_changes_nothing() {
+    let elf = hello_elf();
+    let plain = ferrite(&["run", "--stats", elf.to_str().unwrap()]);
+    let o = ferrite(&["run", "--stats", "--profile", elf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&plain), "the same run");
+    let err = stderr(&o);
+    let count = |s: &str| {
+        s.lines()
+            .find_map(|l| l.trim().strip_prefix("retired instructions:"))
+            .map(|v| v.trim().to_string())
+    };
+    assert_eq!(count(&err), count(&stderr(&plain)));
+    let header = err
+        .lines()
+        .find(|l| l.starts_with("ferrite: profile of hart 0: "))
+        .unwrap_or_else(|| panic!("no profile in {err}"));
+    assert!(header.ends_with(" blocks"), "{header}");
+    // The hottest block is named by the function it lies in, and the rows'
+    // shares only grow.
+    let rows: Vec<&str> = err.lines().filter(|l| l.contains("  0x0000")).collect();
+    assert!(!rows.is_empty() && rows.len() <= 25, "{err}");
+    assert!(rows[0].contains('+'), "a symbol: {}", rows[0]);
+    let cumul: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| {
+            r.split_whitespace()
+                .nth(1)?
+                .trim_end_matches('%')
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(cumul.windows(2).all(|w| w[0] <= w[1]), "{cumul:?}");
+    assert!(err.contains("  engine: "), "{err}");
 }
 
 #[test]

@@ -267,6 +267,10 @@ pub struct MachineConfig {
     pub one_insn_per_block: bool,
     /// Chain translated blocks (the default; off is QEMU's `-d nochain`).
     pub chain_blocks: bool,
+    /// Count per block how often it runs and what it retires
+    /// (`--profile`; see [`crate::Machine::profile_report`]). Blocks then
+    /// run one at a time through the loop: slower, but the same run.
+    pub profile: bool,
     /// End the run as [`crate::RunOutcome::InputExhausted`] once the guest
     /// has waited this many `mtime` ticks (10 MHz) for console input that
     /// cannot come (the console is not interactive and nothing is queued).
@@ -367,6 +371,7 @@ impl MachineConfig {
             console_mux: None,
             one_insn_per_block: false,
             chain_blocks: true,
+            profile: false,
             input_wait: None,
             stop_on_output: None,
         }

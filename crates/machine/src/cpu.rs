@@ -164,6 +164,14 @@ impl Hart for RiscvCpu {
         })
     }
 
+    fn set_profiling(&mut self, on: bool) {
+        RiscvCpu::set_profiling(self, on);
+    }
+
+    fn block_profile(&self) -> Vec<ferrite_softmmu::BlockProfile> {
+        RiscvCpu::block_profile(self)
+    }
+
     fn stats(&self) -> HartStats {
         let s = RiscvCpuExt::stats(self);
         HartStats {
@@ -171,6 +179,9 @@ impl Hart for RiscvCpu {
             blocks_translated: s.blocks_translated,
             tlb_fills: s.tlb_fills,
             tlb_flushes: s.tlb_flushes,
+            blocks_invalidated: s.blocks_invalidated,
+            tlb_slow_accesses: s.tlb_slow_accesses,
+            beside_code_stores: s.beside_code_stores,
         }
     }
 }

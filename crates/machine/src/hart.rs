@@ -36,6 +36,12 @@ pub struct HartStats {
     pub tlb_fills: u64,
     /// Whole-TLB flushes.
     pub tlb_flushes: u64,
+    /// Blocks invalidated (stores into code, outside writes to it).
+    pub blocks_invalidated: u64,
+    /// Accesses that took the TLB slow path.
+    pub tlb_slow_accesses: u64,
+    /// Stores beside translated code on its page that took no slow path.
+    pub beside_code_stores: u64,
 }
 
 impl std::ops::AddAssign for HartStats {
@@ -44,6 +50,9 @@ impl std::ops::AddAssign for HartStats {
         self.blocks_translated += o.blocks_translated;
         self.tlb_fills += o.tlb_fills;
         self.tlb_flushes += o.tlb_flushes;
+        self.blocks_invalidated += o.blocks_invalidated;
+        self.tlb_slow_accesses += o.tlb_slow_accesses;
+        self.beside_code_stores += o.beside_code_stores;
     }
 }
 
@@ -64,6 +73,12 @@ pub trait Hart {
     /// fault and its pc), if it is.
     fn trap_loop(&self) -> Option<String> {
         None
+    }
+    /// Count per block what runs (`--profile`). Harts that cannot ignore it.
+    fn set_profiling(&mut self, _on: bool) {}
+    /// What profiling counted, hottest first.
+    fn block_profile(&self) -> Vec<ferrite_softmmu::BlockProfile> {
+        Vec::new()
     }
     /// Install the instruction and commit log (the hart then runs one
     /// instruction at a time). Harts that cannot log ignore it.

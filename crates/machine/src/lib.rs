@@ -35,6 +35,7 @@ mod image;
 pub mod layout;
 mod machine;
 pub mod outcome;
+pub mod profile;
 mod scheduler;
 pub mod size;
 

@@ -91,6 +91,8 @@ pub struct Machine {
     signature: Option<(u64, u64)>,
     /// What the machine was built from, for [`Machine::reboot`].
     config: MachineConfig,
+    /// The images' symbols, when profiling.
+    symbols: Option<crate::profile::SymbolIndex>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -139,6 +141,9 @@ impl Machine {
         let images = Images::open(&config)?;
         let signature = images.signature_range();
         let symbols = config.trace.as_ref().map(|_| Rc::new(images.symbol_map()));
+        let profile_symbols = config
+            .profile
+            .then(|| crate::profile::SymbolIndex::new(images.symbol_list()));
         let user_dtb = match &config.dtb {
             None => None,
             Some(src) => {
@@ -197,6 +202,9 @@ impl Machine {
             board.console.backend.keep_recent();
         }
         let mut harts = harts;
+        for hart in &mut harts {
+            hart.set_profiling(config.profile);
+        }
         if let (Some(trace), Some(symbols)) = (&config.trace, symbols) {
             for hart in &mut harts {
                 hart.set_trace(ferrite_riscv::Trace::new(
@@ -220,6 +228,7 @@ impl Machine {
             input_watch: InputWatch::default(),
             signature,
             config,
+            symbols: profile_symbols,
         };
         machine.reset();
         Ok(machine)
@@ -321,6 +330,24 @@ impl Machine {
     /// [`RunOutcome::ConsoleFailed`].
     pub fn console_error(&self) -> Option<String> {
         self.board.uart.as_ref().and_then(|u| u.output_error())
+    }
+
+    /// With [`MachineConfig::profile`]: per hart, the `top` blocks that
+    /// retired the most instructions, with the symbol each lies in and the
+    /// engine's counters (see [`crate::profile`]); `None` without.
+    pub fn profile_report(&self, top: usize) -> Option<String> {
+        let symbols = self.symbols.as_ref()?;
+        let harts: Vec<crate::profile::HartProfile> = self
+            .harts
+            .iter()
+            .enumerate()
+            .map(|(hart, h)| crate::profile::HartProfile {
+                hart,
+                blocks: h.block_profile(),
+                stats: h.stats(),
+            })
+            .collect();
+        Some(crate::profile::report(&harts, symbols, top))
     }
 
     /// Counters summed over all harts; `insns` is the shared clock's count.

@@ -87,6 +87,8 @@ pub(crate) fn translate_block(
     let mut terminal = None;
     let mut cur = pc;
     let mut byte_len = 0u32;
+    // The virtual byte ranges the block's code (and its terminal) came from.
+    let mut spans = CodeSpans::default();
     while insns.len() < cpu.arch.max_block_insns {
         // A debugger's breakpoint starts a block of its own.
         if !insns.is_empty() && cpu.breakpoint_at(cur) {
@@ -110,6 +112,9 @@ pub(crate) fn translate_block(
         if trace {
             listing.push_str(&listing_line(cur, &fetched));
         }
+        // Read, so it is code of the block (an undecodable word decides the
+        // terminal): a store to it must invalidate the block.
+        spans.add(cur, fetched.len);
         let insn = match fetched.decoded {
             Ok(insn) if cpu.arch.hart.csrs.isa.allows(&insn) => insn,
             // Not an instruction of this hart's ISA: illegal, as an
@@ -152,12 +157,59 @@ pub(crate) fn translate_block(
         );
     }
     insns.push(Slot::sentinel(cur, terminal, insns.len() as u32));
+    let code_ranges = spans.ram_ranges(first_page, &pages);
     Ok(Translated::Block(TranslatedBlock {
         code: insns,
         byte_len,
         terminal,
         pages,
+        code_ranges,
     }))
+}
+
+/// The virtual byte ranges a block's instructions were fetched from, merged
+/// where they touch (a followed `jal` starts a new one).
+#[derive(Default)]
+struct CodeSpans {
+    spans: Vec<(u64, u64)>,
+}
+
+impl CodeSpans {
+    /// The `len` bytes at `pc` belong to the block.
+    fn add(&mut self, pc: u64, len: u64) {
+        let end = pc.wrapping_add(len);
+        match self.spans.last_mut() {
+            Some(last) if last.1 == pc => last.1 = end,
+            _ => self.spans.push((pc, end)),
+        }
+    }
+
+    /// The spans in ram addresses, split where they leave the first
+    /// virtual page (`first_page`, at ram page `pages[0]`) for the second
+    /// (`pages[1]`, when an instruction straddles the boundary).
+    fn ram_ranges(&self, first_page: u64, pages: &[RamAddr]) -> Vec<(RamAddr, u32)> {
+        let page_end = first_page.wrapping_add(!PAGE_MASK + 1);
+        let mut out = Vec::with_capacity(self.spans.len() + 1);
+        for &(start, end) in &self.spans {
+            let first_end = if end.wrapping_sub(first_page) > page_end.wrapping_sub(first_page) {
+                page_end
+            } else {
+                end
+            };
+            if let Some(&p0) = pages.first() {
+                out.push((
+                    RamAddr(p0.0 + (start - first_page)),
+                    (first_end - start) as u32,
+                ));
+            }
+            if first_end != end {
+                if let Some(&p1) = pages.get(1) {
+                    out.push((p1, (end - page_end) as u32));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Fetch, decode and run the one instruction at `pc` without caching it

@@ -103,6 +103,9 @@ pub struct CpuStats {
     pub tlb_flushes: u64,
     /// Accesses that took the TLB slow path.
     pub tlb_slow_accesses: u64,
+    /// Stores to pages holding translated code that left the code alone
+    /// and took no slow path.
+    pub beside_code_stores: u64,
     /// Exceptions taken.
     pub exceptions: u64,
     /// Interrupts taken.
@@ -329,6 +332,7 @@ impl RiscvCpuExt for RiscvCpu {
             tlb_fills: e.tlb_fills,
             tlb_flushes: e.tlb_flushes,
             tlb_slow_accesses: e.tlb_slow_accesses,
+            beside_code_stores: e.beside_code_stores,
             exceptions: self.arch.exceptions,
             interrupts: self.arch.interrupts,
         }

@@ -36,7 +36,14 @@ impl TlbFill for Identity {
         })
     }
     fn bus_fault(&mut self, _: VirtAddr, _: u32, _: MmuAccess, _: MemTxError) {}
-    fn code_written(&mut self, _: &mut MemorySystem, _: RamAddr) {}
+    fn code_written(
+        &mut self,
+        _: &mut MemorySystem,
+        _: RamAddr,
+        _: u32,
+    ) -> Option<ferrite_softmmu::block::CodeBytes> {
+        None
+    }
 }
 
 fn setup() -> (MemorySystem, Tlb) {
@@ -147,7 +154,7 @@ fn block_benches(c: &mut Criterion) {
         })
         .collect();
     for k in &keys {
-        cache.insert(*k, vec![0; 8], 32, None, &[k.phys_pc]);
+        cache.insert(*k, vec![0; 8], 32, None, &[k.phys_pc], &[]);
     }
     // A chain of 1000 blocks inside one page (chains never leave a page).
     let chain: Vec<u32> = (0..1000u64)
@@ -157,7 +164,7 @@ fn block_benches(c: &mut Criterion) {
                 pc: VirtAddr(0x9000_0000 + i * 4),
                 flags: 3,
             };
-            cache.insert(k, vec![0; 1], 4, None, &[k.phys_pc])
+            cache.insert(k, vec![0; 1], 4, None, &[k.phys_pc], &[])
         })
         .collect();
     for w in chain.windows(2) {

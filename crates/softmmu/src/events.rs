@@ -25,6 +25,8 @@ use std::rc::{Rc, Weak};
 
 use ferrite_memory::{MemorySystem, RamAddr};
 
+use crate::block::CodeMap;
+
 /// One memory event, in ram addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemEvent {
@@ -43,6 +45,22 @@ pub enum MemEvent {
         start: RamAddr,
         /// Length in bytes.
         len: u64,
+    },
+    /// Another CPU stored to `start..start + len` (within one page), bytes
+    /// that lines of translated code share: invalidate the blocks whose
+    /// code those bytes overlap, and only those.
+    CodeStored {
+        /// First ram address.
+        start: RamAddr,
+        /// Length in bytes.
+        len: u64,
+    },
+    /// A block's code took lines of ram page `page` that held none:
+    /// TLB slots that let stores beside the page's code through must learn
+    /// the new lines first.
+    CodeGrew {
+        /// The page.
+        page: RamAddr,
     },
     /// A commit changed the flat view of the CPU's address space: every
     /// TLB entry and jump-cache slot may be stale.
@@ -109,6 +127,8 @@ pub struct EventHub {
     /// makes can reach the hub again), like [`EventQueue`]'s list.
     queues: Cell<Vec<Weak<EventQueue>>>,
     attached: Cell<bool>,
+    /// The code lines of every page, shared by the CPUs' block caches.
+    code: Rc<CodeMap>,
 }
 
 impl EventHub {
@@ -134,6 +154,11 @@ impl EventHub {
                 h.broadcast(MemEvent::CodeWritten { start, len });
             }
         }));
+    }
+
+    /// The machine's code map, for a CPU's block cache.
+    pub fn code_map(&self) -> Rc<CodeMap> {
+        Rc::clone(&self.code)
     }
 
     /// Add a CPU's queue.

@@ -36,8 +36,8 @@ pub use address::{MmuIdx, VirtAddr};
 pub use block::{Block, BlockCache, BlockId, BlockKey, BlockStats};
 pub use clock::{TIMER_HORIZON_TICKS, VirtualClock};
 pub use cpu::{
-    ArchState, BlockExit, ChainState, Cpu, CpuStats, Finish, RunExit, StateError, Target,
-    Translated, TranslatedBlock,
+    ArchState, BlockExit, BlockProfile, ChainState, Cpu, CpuStats, Finish, RunExit, StateError,
+    Target, Translated, TranslatedBlock,
 };
 pub use debug::{DebugStop, WatchHit, WatchKind, Watchpoint};
 pub use events::{EventHub, EventQueue, MemEvent};

@@ -218,6 +218,7 @@ impl Target for Toy {
             code,
             terminal: None,
             pages: vec![key.phys_pc],
+            code_ranges: Vec::new(),
         }))
     }
 

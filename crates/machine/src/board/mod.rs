@@ -169,6 +169,18 @@ pub(crate) struct Images {
 }
 
 impl Images {
+    /// Every symbol of the ELF images (kernel and bios), for `--profile`.
+    pub fn symbol_list(&self) -> Vec<(String, u64)> {
+        [&self.kernel, &self.bios]
+            .into_iter()
+            .flatten()
+            .flat_map(|named| match &named.image {
+                crate::image::Image::Elf(elf) => elf.symbols(),
+                crate::image::Image::Raw(_) => Vec::new(),
+            })
+            .collect()
+    }
+
     /// The symbols the instruction log names (`>>>>  main`): the kernel's
     /// (the program Spike runs), else the bios's; none for raw images.
     pub fn symbol_map(&self) -> ferrite_riscv::SymbolMap {

@@ -145,9 +145,28 @@ impl MemorySystem {
         self.ram.page_dirty_for_all(ram)
     }
 
+    /// Whether the page holding `ram` is dirty for every client but
+    /// `except` (a CPU store beside translated code needs nothing recorded
+    /// for the others).
+    #[inline]
+    pub fn ram_dirty_except(&self, ram: RamAddr, except: DirtyClient) -> bool {
+        DirtyClient::ALL
+            .iter()
+            .all(|&c| c == except || self.ram.page_dirty(ram, c))
+    }
+
     /// Mark `[ram, ram + len)` dirty for VGA, CODE and MIGRATION.
     pub fn ram_set_dirty(&mut self, ram: RamAddr, len: u64) {
         self.ram.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
+    }
+
+    /// Mark `[ram, ram + len)` dirty for every client but `except`: a CPU
+    /// store that left the translated code on its page valid keeps the
+    /// page's CODE bit clean.
+    pub fn ram_set_dirty_except(&mut self, ram: RamAddr, len: u64, except: DirtyClient) {
+        self.ram
+            .dirty
+            .set(ram, len, DIRTY_CLIENTS_ALL & !except.bit());
     }
 
     /// Clear `client`'s bits over `[ram, ram + len)` and tell the dirty-clear

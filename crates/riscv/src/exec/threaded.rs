@@ -366,7 +366,7 @@ macro_rules! store {
             if cpu.tlb.store_fast::<$n>(cpu.arch.data_idx, VirtAddr(a), v) {
             } else {
                 // SAFETY: the handler contract passes on.
-                return unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) };
+                return unsafe { store_slow_then_next::<$n>(cpu, mem, s, a, v) };
             }
         });
     };
@@ -405,26 +405,34 @@ unsafe fn load_slow_then_next(
     }
 }
 
-/// The slow path of a store of `size` bytes of `v` at `a` by slot `s`, then
-/// the rest of the block.
+/// A store of `N` bytes of `v` at `a` by slot `s` that missed the fast
+/// path, then the rest of the block: beside translated code on its page
+/// (the common miss of programs whose data shares pages with code), else
+/// through the slow path.
 ///
 /// # Safety
 ///
 /// As for [`Handler`].
 #[cold]
 #[inline(never)]
-unsafe fn store_slow_then_next(
+unsafe fn store_slow_then_next<const N: usize>(
     cpu: &mut RiscvCpu,
     mem: &mut MemorySystem,
     s: *const Slot,
     a: u64,
-    size: u32,
     v: u64,
 ) -> Step {
+    if cpu
+        .tlb
+        .store_beside_code::<N>(cpu.arch.data_idx, VirtAddr(a), v)
+    {
+        // SAFETY: a store is not a sentinel; the contract passes on.
+        return unsafe { next(cpu, mem, s) };
+    }
     // SAFETY: the handler contract: `s` points at a live slot.
     let i = unsafe { (*s).insn };
     cpu.settle();
-    match store_slow(cpu, mem, a, size, v) {
+    match store_slow(cpu, mem, a, N as u32, v) {
         Ok(true) => sync_after(cpu, s, &i),
         // SAFETY: a store is not a sentinel; the contract passes on.
         Ok(false) => unsafe { next(cpu, mem, s) },
@@ -706,7 +714,7 @@ macro_rules! fp_store {
             let v = cpu.arch.hart.f[usize::from(i.rs2 & 31)];
             if !cpu.tlb.store_fast::<$n>(cpu.arch.data_idx, VirtAddr(a), v) {
                 // SAFETY: the handler contract passes on.
-                return unsafe { store_slow_then_next(cpu, mem, s, a, $n, v) };
+                return unsafe { store_slow_then_next::<$n>(cpu, mem, s, a, v) };
             }
         });
     };

@@ -22,9 +22,12 @@
 //!   cut whenever the jump cache is flushed.
 //!
 //! Every block is registered on the ram pages its code occupies (two when
-//! an instruction or the block crosses a page). [`BlockCache::invalidate_page`]
-//! removes the blocks of a page, and removing a block unlinks every chain into
-//! it and out of it, clears its jump-cache slot and frees its index.
+//! an instruction or the block crosses a page), and records the byte ranges
+//! its code was read from, which it counts in the machine's [`CodeMap`]
+//! while it lives. [`BlockCache::invalidate_page`] removes the blocks of a
+//! page, [`BlockCache::invalidate_overlapping`] the blocks whose bytes a
+//! range overlaps, and removing a block unlinks every chain into it and out
+//! of it, clears its jump-cache slot and frees its index.
 //!
 //! Block storage is an `Rc<[I]>`, and a removed block's instructions are kept
 //! in a *graveyard* until the cache's owner collects them: code that runs a
@@ -34,6 +37,8 @@
 //! crate-private: only the engine's loop ([`crate::cpu`]) does it, between
 //! two runs of chained blocks, where no block's code is in use.
 
+pub mod code_map;
+
 use std::rc::Rc;
 
 use hashbrown::HashMap;
@@ -41,7 +46,8 @@ use hashbrown::HashMap;
 use ferrite_memory::RamAddr;
 
 use crate::address::VirtAddr;
-use crate::tlb::PAGE_MASK;
+use crate::tlb::{PAGE_MASK, PAGE_SIZE};
+pub use code_map::{CODE_LINE_BITS, CodeBytes, CodeMap, line_mask};
 
 /// No block: an empty jump-cache slot or successor slot.
 pub const NO_BLOCK: u32 = u32::MAX;
@@ -82,6 +88,13 @@ pub struct Block<I> {
     /// The ram pages the block's code occupies (page addresses); the second
     /// is `None` for a single-page block.
     pub pages: [Option<RamAddr>; 2],
+    /// The ram byte ranges (start, length) the code was read from, each
+    /// within one of `pages`; empty when the translator named none, and the
+    /// block then stands for every byte of its pages.
+    pub ranges: Vec<(RamAddr, u32)>,
+    /// The 64-byte lines of each of `pages` the ranges touch (see
+    /// [`line_mask`]).
+    lines: [u64; 2],
     succ: [BlockId; 2],
     incoming: Vec<(BlockId, u8)>,
 }
@@ -90,6 +103,38 @@ impl<I> Block<I> {
     /// Whether the block's code spans two pages.
     pub fn spans_two_pages(&self) -> bool {
         self.pages[1].is_some()
+    }
+
+    /// The 64-byte lines of ram page `page` the block's code occupies.
+    fn page_lines(&self, page: RamAddr) -> u64 {
+        (0..2)
+            .filter(|&k| self.pages[k] == Some(page))
+            .fold(0, |m, k| m | self.lines[k])
+    }
+
+    /// Take the block's lines off the code map.
+    fn release_code(&self, code: &CodeMap) {
+        for (k, p) in self.pages.iter().enumerate() {
+            if let Some(p) = p {
+                code.remove(*p, self.lines[k]);
+            }
+        }
+    }
+
+    /// Whether the block's code was read from any byte of ram addresses
+    /// `start..start + len`.
+    pub fn overlaps(&self, start: RamAddr, len: u64) -> bool {
+        let end = start.0.saturating_add(len.max(1));
+        if self.ranges.is_empty() {
+            return self
+                .pages
+                .iter()
+                .flatten()
+                .any(|p| start.0 < p.0 + PAGE_SIZE && p.0 < end);
+        }
+        self.ranges
+            .iter()
+            .any(|&(s, n)| start.0 < s.0 + u64::from(n) && s.0 < end)
     }
 
     /// The chained successor in `slot` (0 = taken/jump, 1 = fall-through).
@@ -144,6 +189,8 @@ pub struct BlockCache<I> {
     map: HashMap<BlockKey, BlockId>,
     jump: Box<[BlockId; 1 << JUMP_CACHE_BITS]>,
     pages: HashMap<RamAddr, Vec<BlockId>>,
+    /// The code lines of every page, shared with the other CPUs' caches.
+    code: Rc<CodeMap>,
     /// Chains that depend on the current mappings (see the module
     /// documentation), cut by [`BlockCache::flush_jump_cache`]. May name
     /// chains already cut by a removal.
@@ -178,8 +225,14 @@ fn jump_hash(pc: VirtAddr) -> usize {
 }
 
 impl<I> BlockCache<I> {
-    /// An empty cache.
+    /// An empty cache with a code map of its own.
     pub fn new() -> Self {
+        Self::with_code_map(Rc::new(CodeMap::new()))
+    }
+
+    /// An empty cache that counts its blocks' code in `code` (the map of
+    /// the machine, shared by its CPUs).
+    pub fn with_code_map(code: Rc<CodeMap>) -> Self {
         Self {
             slots: Vec::new(),
             free: Vec::new(),
@@ -188,11 +241,23 @@ impl<I> BlockCache<I> {
             map: HashMap::new(),
             jump: Box::new([NO_BLOCK; 1 << JUMP_CACHE_BITS]),
             pages: HashMap::new(),
+            code,
             mapped_links: Vec::new(),
             live: 0,
             epoch: 0,
             stats: BlockStats::default(),
         }
+    }
+
+    /// The code map the cache counts its blocks in.
+    pub fn code_map(&self) -> &Rc<CodeMap> {
+        &self.code
+    }
+
+    /// The lines of the ram page holding `page` that hold translated code
+    /// of any CPU sharing this cache's code map (see [`CodeMap::lines`]).
+    pub fn code_lines(&self, page: RamAddr) -> u64 {
+        self.code.lines(page)
     }
 
     /// Statistics so far.
@@ -251,7 +316,7 @@ impl<I> BlockCache<I> {
         let id = *self.map.get(&key)?;
         let b = self.block(id);
         if let Some(p2) = b.pages[1] {
-            let vpage2 = key.pc.page().wrapping_add(crate::tlb::PAGE_SIZE);
+            let vpage2 = key.pc.page().wrapping_add(PAGE_SIZE);
             if second_page(vpage2).map(page_of) != Some(p2) {
                 return None;
             }
@@ -261,7 +326,9 @@ impl<I> BlockCache<I> {
     }
 
     /// Add a block (replacing any block with the same key) and return its id.
-    /// `pages` are the ram page addresses its code occupies (one or two).
+    /// `pages` are the ram page addresses its code occupies (one or two);
+    /// `ranges` the ram byte ranges (start, length) it was read from, each
+    /// within one of the pages (empty: all of them).
     pub fn insert(
         &mut self,
         key: BlockKey,
@@ -269,6 +336,7 @@ impl<I> BlockCache<I> {
         byte_len: u32,
         terminal: Option<u32>,
         pages: &[RamAddr],
+        ranges: &[(RamAddr, u32)],
     ) -> BlockId {
         if self.live >= MAX_BLOCKS {
             self.flush();
@@ -284,12 +352,32 @@ impl<I> BlockCache<I> {
                 .map(page_of)
                 .filter(|p| Some(*p) != pages.first().copied().map(page_of)),
         ];
+        let mut lines = [0u64; 2];
+        for (k, page) in page_list.iter().enumerate() {
+            let Some(page) = *page else { continue };
+            lines[k] = if ranges.is_empty() {
+                u64::MAX
+            } else {
+                ranges
+                    .iter()
+                    .filter(|(s, _)| page_of(*s) == page)
+                    .fold(0, |m, &(s, n)| m | line_mask(s.0, u64::from(n)))
+            };
+            // A page the ranges miss still counts whole: nothing about it
+            // is known.
+            if lines[k] == 0 {
+                lines[k] = u64::MAX;
+            }
+            self.code.add(page, lines[k], ranges);
+        }
         let block = Block {
             key,
             insns: insns.into(),
             byte_len,
             terminal,
             pages: page_list,
+            ranges: ranges.to_vec(),
+            lines,
             succ: [NO_BLOCK; 2],
             incoming: Vec::new(),
         };
@@ -408,14 +496,59 @@ impl<I> BlockCache<I> {
         n
     }
 
-    /// Remove every block touching ram addresses `start..start + len`.
+    /// Remove every block whose code was read from a byte of ram addresses
+    /// `start..start + len` (a store into code); returns how many. Blocks
+    /// on the same pages that the range misses stay.
+    pub fn invalidate_overlapping(&mut self, start: RamAddr, len: u64) -> usize {
+        let mut n = 0;
+        let mut page = start.0 & PAGE_MASK;
+        let end = start.0.saturating_add(len.max(1));
+        while page < end {
+            // The part of the range on this page.
+            let from = start.0.max(page);
+            let to = end.min(page.saturating_add(PAGE_SIZE));
+            if !self.code.overlaps(RamAddr(from), to - from) {
+                page = match page.checked_add(PAGE_SIZE) {
+                    Some(p) => p,
+                    None => break,
+                };
+                continue;
+            }
+            let lines = line_mask(from, to - from);
+            let hit: Vec<BlockId> = self
+                .pages
+                .get(&RamAddr(page))
+                .map(|ids| {
+                    ids.iter()
+                        .copied()
+                        .filter(|&id| {
+                            self.get(id).is_some_and(|b| {
+                                b.page_lines(RamAddr(page)) & lines != 0 && b.overlaps(start, len)
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            n += hit.len();
+            for id in hit {
+                self.remove(id);
+            }
+            page = match page.checked_add(PAGE_SIZE) {
+                Some(p) => p,
+                None => break,
+            };
+        }
+        n
+    }
+
+    /// Remove every block on the pages of ram addresses `start..start + len`.
     pub fn invalidate_range(&mut self, start: RamAddr, len: u64) -> usize {
         let mut n = 0;
         let mut page = start.0 & PAGE_MASK;
         let end = start.0.saturating_add(len.max(1));
         while page < end {
             n += self.invalidate_page(RamAddr(page));
-            page = match page.checked_add(crate::tlb::PAGE_SIZE) {
+            page = match page.checked_add(PAGE_SIZE) {
                 Some(p) => p,
                 None => break,
             };
@@ -435,6 +568,7 @@ impl<I> BlockCache<I> {
         if self.map.get(&block.key) == Some(&id) {
             self.map.remove(&block.key);
         }
+        block.release_code(&self.code);
         for p in block.pages.into_iter().flatten() {
             if let Some(list) = self.pages.get_mut(&p) {
                 list.retain(|&b| b != id);
@@ -557,6 +691,7 @@ impl<I> BlockCache<I> {
     /// Remove every block.
     pub fn flush(&mut self) {
         for b in self.slots.drain(..).flatten() {
+            b.release_code(&self.code);
             self.graveyard.push(b.insns);
         }
         self.hot.clear();
@@ -568,6 +703,15 @@ impl<I> BlockCache<I> {
         self.live = 0;
         self.epoch += 1;
         self.stats.flushes += 1;
+    }
+}
+
+impl<I> Drop for BlockCache<I> {
+    /// The blocks' code leaves the shared code map with the cache.
+    fn drop(&mut self) {
+        for b in self.slots.iter().flatten() {
+            b.release_code(&self.code);
+        }
     }
 }
 

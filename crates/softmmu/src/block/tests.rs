@@ -19,7 +19,20 @@ fn succ(c: &BlockCache<u32>, id: BlockId, slot: usize) -> Option<BlockId> {
 
 fn add(c: &mut BlockCache<u32>, pc: u64, n: u32) -> BlockId {
     let k = key(pc);
-    c.insert(k, (0..n).collect(), n * 4, None, &[k.phys_pc])
+    c.insert(k, (0..n).collect(), n * 4, None, &[k.phys_pc], &[])
+}
+
+/// A block of `n` four-byte instructions at `pc`, with its byte range.
+fn add_exact(c: &mut BlockCache<u32>, pc: u64, n: u32) -> BlockId {
+    let k = key(pc);
+    c.insert(
+        k,
+        (0..n).collect(),
+        n * 4,
+        None,
+        &[k.phys_pc],
+        &[(k.phys_pc, n * 4)],
+    )
 }
 
 #[test]
@@ -148,6 +161,7 @@ fn cross_page_blocks_register_both_pages() {
         8,
         None,
         &[RamAddr(0x8000_0ffc), RamAddr(0x9000_0000)],
+        &[],
     );
     assert!(c.block(id).spans_two_pages());
     assert_eq!(c.blocks_on_page(RamAddr(0x8000_0000)), vec![id]);
@@ -182,6 +196,51 @@ fn invalidate_range_and_flush() {
     c.flush();
     assert!(c.is_empty());
     assert_eq!(c.lookup_jump(VirtAddr(0x3000), 3), None);
+}
+
+#[test]
+fn stores_invalidate_exactly_the_blocks_they_overlap() {
+    let code = Rc::new(CodeMap::new());
+    let mut c = BlockCache::with_code_map(Rc::clone(&code));
+    let page = RamAddr(0x8000_1000);
+    let a = add_exact(&mut c, 0x1000, 4); // bytes 0x00..0x10
+    let b = add_exact(&mut c, 0x1010, 2); // bytes 0x10..0x18
+    let far = add_exact(&mut c, 0x1400, 2);
+    assert_eq!(code.lines(page), 1 | 1 << (0x400 >> 6));
+    // Data right after `b`, on the same line: nothing goes.
+    assert_eq!(c.invalidate_overlapping(RamAddr(0x8000_1018), 8), 0);
+    assert_eq!(c.len(), 3);
+    // The last byte of `a`.
+    assert_eq!(c.invalidate_overlapping(RamAddr(0x8000_100f), 1), 1);
+    assert!(c.get(a).is_none() && c.get(b).is_some() && c.get(far).is_some());
+    // A range across both remaining blocks' pages and lines.
+    assert_eq!(c.invalidate_overlapping(RamAddr(0x8000_1014), 0x3f0), 2);
+    assert!(c.is_empty());
+    assert_eq!(code.lines(page), 0);
+    assert_eq!(code.pages(), 0);
+}
+
+#[test]
+fn caches_sharing_a_code_map_count_together() {
+    let code = Rc::new(CodeMap::new());
+    let mut c0 = BlockCache::with_code_map(Rc::clone(&code));
+    let mut c1 = BlockCache::with_code_map(Rc::clone(&code));
+    let page = RamAddr(0x8000_2000);
+    add_exact(&mut c0, 0x2000, 2);
+    add_exact(&mut c1, 0x2000, 2);
+    c0.flush();
+    assert_eq!(
+        code.lines(page),
+        1,
+        "the other cache's block is still there"
+    );
+    drop(c1);
+    assert_eq!(code.lines(page), 0, "a dropped cache takes its blocks off");
+    // A block without ranges stands for all of its page.
+    let k = key(0x3000);
+    c0.insert(k, vec![1], 4, None, &[k.phys_pc], &[]);
+    assert_eq!(code.lines(RamAddr(0x8000_3000)), u64::MAX);
+    assert_eq!(c0.invalidate_overlapping(RamAddr(0x8000_3ff8), 8), 1);
 }
 
 #[test]

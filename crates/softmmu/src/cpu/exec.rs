@@ -24,6 +24,7 @@ use ferrite_memory::RamAddr;
 
 use crate::address::VirtAddr;
 use crate::block::{BlockId, BlockKey};
+use crate::events::MemEvent;
 use crate::tlb::PAGE_SIZE;
 
 /// Why [`Cpu::run`] returned.
@@ -113,8 +114,8 @@ impl<T: Target> Cpu<T> {
         // no code enters it but through this loop.
         let check_breakpoints = !self.debug.breakpoints.is_empty();
         let take_interrupts = !self.debug.mask_interrupts;
-        // Tracing and `nochain` run one block at a time.
-        let one_block = trace_cpu || trace_exec || !self.chaining;
+        // Tracing, `nochain` and profiling run one block at a time.
+        let one_block = trace_cpu || trace_exec || !self.chaining || self.profile.is_some();
         let mut budget = budget;
         // The previous block and the chain slot it left through, valid while
         // the block cache's epoch is unchanged.
@@ -194,6 +195,14 @@ impl<T: Target> Cpu<T> {
             let end = self.exec_chain(mem, id, left, !one_block);
             // `retired <= left <= budget`: no underflow.
             budget -= end.retired;
+            if let Some(profile) = self.profile.as_mut() {
+                let p = profile.entry(pc).or_insert(super::BlockProfile {
+                    pc,
+                    ..Default::default()
+                });
+                p.visits += 1;
+                p.insns += end.retired;
+            }
             match end.exit {
                 BlockExit::Jump { pc: next, slot } => {
                     self.arch.set_pc(next);
@@ -430,14 +439,17 @@ impl<T: Target> Cpu<T> {
             Translated::Block(b) => b,
             Translated::Uncached => return Ok(NextBlock::Uncached),
         };
+        let lines_before = block.pages.iter().map(|&p| self.blocks.code_lines(p));
+        let lines_before: Vec<u64> = lines_before.collect();
         let id = self.blocks.insert(
             key,
             block.code,
             block.byte_len,
             block.terminal,
             &block.pages,
+            &block.code_ranges,
         );
-        self.protect_code_pages(mem, &block.pages);
+        self.protect_code_pages(mem, &block.pages, &lines_before);
         // An outside write queued during translation (a page-table update by
         // the walk) may already have removed the block: look again.
         Ok(if self.blocks.get(id).is_some() {
@@ -448,13 +460,24 @@ impl<T: Target> Cpu<T> {
     }
 
     /// Clear the CODE dirty bit of pages that now hold translated code, so
-    /// the next store to them takes the NOTDIRTY path, and apply the
-    /// resulting NOTDIRTY re-arm before anything runs.
-    fn protect_code_pages(&mut self, mem: &mut MemorySystem, pages: &[RamAddr]) {
+    /// the next store to them takes the NOTDIRTY path; on pages that already
+    /// held code, tell every CPU's TLB about lines that have code for the
+    /// first time (`lines_before`: each page's code lines before the block).
+    /// Apply the resulting events before anything runs.
+    fn protect_code_pages(
+        &mut self,
+        mem: &mut MemorySystem,
+        pages: &[RamAddr],
+        lines_before: &[u64],
+    ) {
         use ferrite_memory::DirtyClient;
-        for &p in pages {
+        for (k, &p) in pages.iter().enumerate() {
+            let page = RamAddr(p.0 & !(PAGE_SIZE - 1));
             if mem.ram_dirty(p, DirtyClient::Code) {
-                mem.ram_reset_dirty(p, PAGE_SIZE, DirtyClient::Code);
+                mem.ram_reset_dirty(page, PAGE_SIZE, DirtyClient::Code);
+            } else if self.blocks.code_lines(page) & !lines_before.get(k).copied().unwrap_or(0) != 0
+            {
+                self.hub.broadcast(MemEvent::CodeGrew { page });
             }
         }
         self.process_events();

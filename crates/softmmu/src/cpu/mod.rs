@@ -40,7 +40,7 @@ pub use exec::RunExit;
 pub use target::{ArchState, BlockExit, Finish, StateError, Target, Translated, TranslatedBlock};
 
 use crate::address::{MmuIdx, VirtAddr};
-use crate::block::{BlockCache, BlockId};
+use crate::block::{BlockCache, BlockId, CodeBytes};
 use crate::clock::VirtualClock;
 use crate::debug::{DebugState, DebugStop, Watchpoint};
 use crate::events::{EventHub, EventQueue, MemEvent};
@@ -89,6 +89,8 @@ pub struct CpuStats {
     pub tlb_flushes: u64,
     /// Accesses that took the TLB slow path.
     pub tlb_slow_accesses: u64,
+    /// Stores made beside translated code on its page, past the slow path.
+    pub beside_code_stores: u64,
 }
 
 /// One CPU: a target's state wired to the engine. See the
@@ -118,6 +120,20 @@ pub struct Cpu<T: Target> {
     chaining: bool,
     /// Breakpoints, single-step and the last debug stop.
     debug: DebugState,
+    /// Per-block execution counts, while profiling ([`Cpu::set_profiling`]).
+    profile: Option<Box<hashbrown::HashMap<u64, BlockProfile>>>,
+}
+
+/// What profiling counted for the blocks starting at one pc
+/// ([`Cpu::block_profile`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockProfile {
+    /// The blocks' virtual pc.
+    pub pc: u64,
+    /// How many times a block there ran.
+    pub visits: u64,
+    /// Instructions those runs retired.
+    pub insns: u64,
 }
 
 impl<T: Target> std::fmt::Debug for Cpu<T> {
@@ -180,19 +196,24 @@ impl<T: Target> TlbFill for Fill<'_, T> {
         self.arch.watch_fault(vaddr, size, access)
     }
 
-    fn code_written(&mut self, _mem: &mut MemorySystem, ram_page: RamAddr) {
-        if self.blocks.invalidate_page(ram_page) > 0 {
-            *self.end_block = true;
+    fn code_written(
+        &mut self,
+        _mem: &mut MemorySystem,
+        ram: RamAddr,
+        len: u32,
+    ) -> Option<CodeBytes> {
+        let len = u64::from(len);
+        if self.blocks.code_map().overlaps(ram, len) {
+            // The store's bytes share lines with code: drop exactly the
+            // blocks they overlap, here and (before they run again) on the
+            // other CPUs, which have block caches of their own.
+            if self.blocks.invalidate_overlapping(ram, len) > 0 {
+                *self.end_block = true;
+            }
+            self.hub
+                .broadcast_except(MemEvent::CodeStored { start: ram, len }, self.own);
         }
-        // Other CPUs have their own block caches: they drop the page's
-        // blocks before they run again.
-        self.hub.broadcast_except(
-            MemEvent::CodeWritten {
-                start: ram_page,
-                len: PAGE_SIZE,
-            },
-            self.own,
-        );
+        self.blocks.code_map().bytes(ram)
     }
 }
 
@@ -219,7 +240,7 @@ impl<T: Target> Cpu<T> {
         let mut cpu = Self {
             arch,
             tlb: Tlb::new(space),
-            blocks: BlockCache::new(),
+            blocks: BlockCache::with_code_map(hub.code_map()),
             chain: ChainState::default(),
             clock,
             events,
@@ -228,6 +249,7 @@ impl<T: Target> Cpu<T> {
             end_block: false,
             halted: false,
             chaining: true,
+            profile: None,
             debug: DebugState::default(),
         };
         cpu.arch.mmu_state_changed();
@@ -339,6 +361,26 @@ impl<T: Target> Cpu<T> {
         }
     }
 
+    /// Count, per block, how often it runs and the instructions it retires
+    /// (`--profile`); off forgets the counts. Profiling runs one block at a
+    /// time through the loop, as `-d nochain` does, so it costs speed but
+    /// changes neither the instructions retired nor their order.
+    pub fn set_profiling(&mut self, on: bool) {
+        self.profile = on.then(Box::default);
+    }
+
+    /// What profiling counted, hottest first (most instructions; ties by
+    /// pc), empty when profiling is off.
+    pub fn block_profile(&self) -> Vec<BlockProfile> {
+        let mut v: Vec<BlockProfile> = self
+            .profile
+            .iter()
+            .flat_map(|m| m.values().copied())
+            .collect();
+        v.sort_by(|a, b| b.insns.cmp(&a.insns).then(a.pc.cmp(&b.pc)));
+        v
+    }
+
     /// Engine statistics so far.
     pub fn engine_stats(&self) -> CpuStats {
         let t = self.tlb.stats();
@@ -350,6 +392,7 @@ impl<T: Target> Cpu<T> {
             tlb_fills: t.fills,
             tlb_flushes: t.flushes,
             tlb_slow_accesses: t.slow_accesses,
+            beside_code_stores: t.beside_code_stores,
         }
     }
 
@@ -398,6 +441,10 @@ impl<T: Target> Cpu<T> {
                 MemEvent::CodeWritten { start, len } => {
                     self.blocks.invalidate_range(start, len);
                 }
+                MemEvent::CodeStored { start, len } => {
+                    self.blocks.invalidate_overlapping(start, len);
+                }
+                MemEvent::CodeGrew { page } => self.tlb.forget_code_bytes(page),
                 MemEvent::MapChanged => self.flush_tlb(),
             }
         }

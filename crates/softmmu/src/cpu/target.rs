@@ -63,6 +63,11 @@ pub struct TranslatedBlock<C> {
     pub terminal: Option<u32>,
     /// The ram pages the code occupies (one or two).
     pub pages: Vec<ferrite_memory::RamAddr>,
+    /// The ram byte ranges (start, length) the code was read from, each
+    /// within one of `pages`, including the bytes of `terminal`: a store
+    /// elsewhere on those pages leaves the block valid. Empty: every byte
+    /// of the pages counts.
+    pub code_ranges: Vec<(ferrite_memory::RamAddr, u32)>,
 }
 
 /// What [`Target::translate_block`] produced.

@@ -216,7 +216,17 @@ pub struct TlbFull {
     pub prot: Prot,
     /// Transaction attributes for accesses through this slot.
     pub attrs: MemTxAttrs,
+    /// For a writable RAM page whose write tag carries [`TLB_NOTDIRTY`] only
+    /// because it holds translated code: which of the TLB's copies of code
+    /// byte bits describes the page (a superset of its code bytes), so that
+    /// a store to other bytes is made at once
+    /// ([`crate::tlb::Tlb::store_beside_code`]). [`NO_CODE_BYTES`]: every
+    /// store takes the slow path.
+    pub code_bytes: u32,
 }
+
+/// [`TlbFull::code_bytes`] of a slot whose stores all take the slow path.
+pub const NO_CODE_BYTES: u32 = u32::MAX;
 
 impl TlbFull {
     /// The cold half of an empty slot.
@@ -230,6 +240,7 @@ impl TlbFull {
             secure: false,
             debug: false,
         },
+        code_bytes: NO_CODE_BYTES,
     };
 }
 

@@ -42,12 +42,13 @@ use ferrite_memory::{
 };
 
 use crate::address::{MmuIdx, VirtAddr};
+use crate::block::CodeBytes;
 use crate::debug::{WatchHit, Watchpoint};
 
 pub use entry::{
-    IoSection, MmuAccess, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot, TLB_DISCARD_WRITE,
-    TLB_FLAGS_MASK, TLB_INVALID, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK, TLB_WATCHPOINT, TlbEntry,
-    TlbFull,
+    IoSection, MmuAccess, NO_CODE_BYTES, PAGE_MASK, PAGE_SIZE, PageKind, PageMapping, Prot,
+    TLB_DISCARD_WRITE, TLB_FLAGS_MASK, TLB_INVALID, TLB_MMIO, TLB_NOTDIRTY, TLB_RECHECK,
+    TLB_WATCHPOINT, TlbEntry, TlbFull,
 };
 pub use slow::TlbFill;
 
@@ -74,6 +75,21 @@ pub struct TlbStats {
     pub page_flushes: u64,
     /// Accesses that took the slow path.
     pub slow_accesses: u64,
+    /// Stores made beside translated code on its page without the slow
+    /// path ([`Tlb::store_beside_code`]).
+    pub beside_code_stores: u64,
+}
+
+/// At most this many pages keep slots allowing stores beside their code
+/// before the TLB forgets them all (see [`Tlb::forget_code_bytes`]).
+const MAX_BESIDE_CODE_PAGES: usize = 32;
+
+/// A page whose slots let stores beside its code through, with the code
+/// bytes the slow path last saw there.
+#[derive(Debug)]
+struct BesideCode {
+    page: RamAddr,
+    bytes: Box<CodeBytes>,
 }
 
 /// One MMU mode's tables.
@@ -218,6 +234,10 @@ pub struct Tlb {
     watch_hit: Option<WatchHit>,
     /// Watchpoints are ignored for now (see [`Tlb::suppress_watchpoints`]).
     watch_suppressed: bool,
+    /// The code bytes of pages whose slots allow stores beside code, which
+    /// [`TlbFull::code_bytes`] indexes (a free entry is `None`; an entry may
+    /// outlive the slots naming it, which a flush empties).
+    beside_code: Vec<Option<BesideCode>>,
 }
 
 /// Read `N` (1, 2, 4 or 8) little-endian bytes at `p`, zero-extended.
@@ -265,6 +285,7 @@ impl Tlb {
             watchpoints: Vec::new(),
             watch_hit: None,
             watch_suppressed: false,
+            beside_code: Vec::new(),
         }
     }
 
@@ -487,6 +508,137 @@ impl Tlb {
         }
     }
 
+    /// A store of the low `N` bytes of `value` that missed the fast path
+    /// only because its page holds translated code (QEMU has no such path;
+    /// it sends every store to such a page through its slow path): when the
+    /// slot allows stores beside the code ([`TlbFull::code_lines`]) and the
+    /// store's 64-byte line holds none, make it and return true. Nothing
+    /// else needs doing: the slow path allowed it only while every dirty
+    /// client but CODE already had the page dirty, and the CODE bit stays
+    /// clean for the code that is still there.
+    #[inline]
+    pub fn store_beside_code<const N: usize>(
+        &mut self,
+        mmu_idx: MmuIdx,
+        vaddr: VirtAddr,
+        value: u64,
+    ) -> bool {
+        let vaddr = vaddr.0;
+        let m = &self.modes[mmu_idx.index()];
+        let i = m.index(vaddr);
+        // SAFETY: `index` masks with `table.len() - 1`; `full` has the
+        // table's length.
+        let (e, full) = unsafe { (m.table.get_unchecked(i), m.full.get_unchecked(i)) };
+        if e.addr_write != vaddr & (PAGE_MASK | (N as u64 - 1)) | TLB_NOTDIRTY {
+            return false;
+        }
+        let Some(Some(beside)) = self.beside_code.get(full.code_bytes as usize) else {
+            return false;
+        };
+        // An aligned store of at most 8 bytes lies in one word of the bits.
+        let offset = vaddr & !PAGE_MASK;
+        let bits = (u64::MAX >> (64 - N as u32)) << (offset & 63);
+        if beside.bytes[(offset >> 6) as usize] & bits != 0 {
+            return false;
+        }
+        let p = e.addend.wrapping_add(vaddr as usize) as *mut u8;
+        // SAFETY: the write tag is the page's with NOTDIRTY as its only flag,
+        // so the slot maps a whole writable RAM page at `addend + page` (see
+        // `load_fast`); the access is aligned, so it stays in the page.
+        unsafe { write_host::<N>(p, value) };
+        self.stats.beside_code_stores += 1;
+        true
+    }
+
+    /// Let stores to slot `i` of `mmu_idx` beside the code bytes `bytes` of
+    /// its page go without the slow path (see [`Tlb::store_beside_code`]).
+    pub(crate) fn allow_beside_code(&mut self, mmu_idx: MmuIdx, i: usize, bytes: &CodeBytes) {
+        let Some(page) = self.modes[mmu_idx.index()].full[i].kind.ram() else {
+            return;
+        };
+        let known = self
+            .beside_code
+            .iter()
+            .position(|b| b.as_ref().is_some_and(|b| b.page == page));
+        let k = match known {
+            Some(k) => k,
+            None => {
+                if let Some(k) = self.beside_code.iter().position(Option::is_none) {
+                    k
+                } else {
+                    if self.beside_code.len() >= MAX_BESIDE_CODE_PAGES {
+                        self.forget_all_code_bytes();
+                    }
+                    self.beside_code.push(None);
+                    self.beside_code.len() - 1
+                }
+            }
+        };
+        self.beside_code[k] = Some(BesideCode {
+            page,
+            bytes: Box::new(*bytes),
+        });
+        self.modes[mmu_idx.index()].full[i].code_bytes = k as u32;
+    }
+
+    /// Code on ram page `page` gained bytes: slots that allowed stores beside
+    /// the old code send every store to the slow path again.
+    pub fn forget_code_bytes(&mut self, page: RamAddr) {
+        let page = RamAddr(page.0 & PAGE_MASK);
+        let Some(k) = self
+            .beside_code
+            .iter()
+            .position(|b| b.as_ref().is_some_and(|b| b.page == page))
+        else {
+            return;
+        };
+        self.beside_code[k] = None;
+        let k = k as u32;
+        self.for_each_slot_of(page, page, |_, f| {
+            if f.code_bytes == k {
+                f.code_bytes = NO_CODE_BYTES;
+            }
+        });
+    }
+
+    fn forget_all_code_bytes(&mut self) {
+        for m in &mut self.modes {
+            for f in m.full.iter_mut().chain(m.victim_full.iter_mut()) {
+                f.code_bytes = NO_CODE_BYTES;
+            }
+        }
+        self.beside_code.clear();
+    }
+
+    /// Call `f` on every slot (fast and victim tables of modes in use)
+    /// mapping writable RAM between ram pages `first` and `last`.
+    fn for_each_slot_of(
+        &mut self,
+        first: RamAddr,
+        last: RamAddr,
+        mut f: impl FnMut(&mut TlbEntry, &mut TlbFull),
+    ) {
+        let hit = |full: &TlbFull| match full.kind {
+            PageKind::Ram {
+                ram,
+                readonly: false,
+            } => ram >= first && ram <= last,
+            _ => false,
+        };
+        for m in &mut self.modes {
+            if !m.in_use() {
+                continue;
+            }
+            let entries = m.table.iter_mut().zip(m.full.iter_mut());
+            let victims = m.victim.iter_mut().zip(m.victim_full.iter_mut());
+            for (e, full) in entries.chain(victims) {
+                if hit(full) {
+                    f(e, full);
+                }
+            }
+        }
+    }
+
     /// Fast-path atomic read-modify-write of `N` bytes: when both the read and
     /// the write tag allow it, replace the value `old` with `op(old)` and
     /// return `Some(old)`.
@@ -619,6 +771,7 @@ impl Tlb {
             section,
             prot: map.prot,
             attrs: map.attrs,
+            code_bytes: NO_CODE_BYTES,
         };
 
         let i = m.index(vpage);
@@ -696,6 +849,7 @@ impl Tlb {
     pub fn flush_all(&mut self) {
         self.flush(ALL_MODES);
         self.pins.clear();
+        self.beside_code.clear();
     }
 
     /// Drop the translations of the virtual page holding `vaddr` in the modes
@@ -714,36 +868,27 @@ impl Tlb {
     /// Dirty bits were cleared for ram addresses `start..start + len`: put
     /// `NOTDIRTY` back on every writable slot mapping those pages, so the next
     /// store to them takes the slow path (QEMU's `tlb_reset_dirty`).
+    /// Slots that allowed stores beside code on those pages no longer do:
+    /// a client other than CODE may now need to see the stores.
     pub fn rearm_notdirty(&mut self, start: RamAddr, len: u64) {
+        if len == 0 {
+            return;
+        }
         let first = RamAddr(start.0 & PAGE_MASK);
-        let end = RamAddr(start.0.saturating_add(len));
-        let hit = |full: &TlbFull| match full.kind {
-            PageKind::Ram {
-                ram,
-                readonly: false,
-            } => ram >= first && ram < end,
-            _ => false,
-        };
-        let rearm = |e: &mut TlbEntry| {
+        let last = RamAddr(start.0.saturating_add(len - 1) & PAGE_MASK);
+        for b in &mut self.beside_code {
+            if b.as_ref()
+                .is_some_and(|b| b.page >= first && b.page <= last)
+            {
+                *b = None;
+            }
+        }
+        self.for_each_slot_of(first, last, |e, f| {
             if e.addr_write & (TLB_INVALID | TLB_MMIO | TLB_DISCARD_WRITE) == 0 {
                 e.addr_write |= TLB_NOTDIRTY;
             }
-        };
-        for m in &mut self.modes {
-            if !m.in_use() {
-                continue;
-            }
-            for (e, f) in m.table.iter_mut().zip(m.full.iter()) {
-                if hit(f) {
-                    rearm(e);
-                }
-            }
-            for (e, f) in m.victim.iter_mut().zip(m.victim_full.iter()) {
-                if hit(f) {
-                    rearm(e);
-                }
-            }
-        }
+            f.code_bytes = NO_CODE_BYTES;
+        });
     }
 }
 

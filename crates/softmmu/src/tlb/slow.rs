@@ -13,6 +13,7 @@ use super::{
     write_host,
 };
 use crate::address::{MmuIdx, VirtAddr};
+use crate::block::CodeBytes;
 
 /// What the TLB needs from the target (QEMU's `tlb_fill` and friends).
 pub trait TlbFill {
@@ -48,10 +49,13 @@ pub trait TlbFill {
         self.bus_fault(vaddr, size, access, MemTxError::Decode)
     }
 
-    /// A store is about to modify the RAM page at ram address `ram_page`,
-    /// whose CODE dirty bit is clean: translated code on it must be
-    /// invalidated now, before the write.
-    fn code_written(&mut self, mem: &mut MemorySystem, ram_page: RamAddr);
+    /// A store of `len` bytes at ram address `ram` is about to be made on a
+    /// page whose CODE dirty bit is clean: translated code those bytes
+    /// overlap must be invalidated now, before the write. Returns the bytes
+    /// of the page that may still hold translated code (a superset), `None`
+    /// when none is left; the page's CODE bit stays clean while any is.
+    fn code_written(&mut self, mem: &mut MemorySystem, ram: RamAddr, len: u32)
+    -> Option<CodeBytes>;
 }
 
 /// Where the code at a virtual address lives, for block translation.
@@ -231,18 +235,35 @@ impl Tlb {
             _ => return Err(f.bus_fault(vaddr, size, MmuAccess::Store, MemTxError::Decode)),
         };
         let notdirty = tag & TLB_NOTDIRTY != 0;
-        if notdirty && !mem.ram_dirty(ram_page, DirtyClient::Code) {
-            f.code_written(mem, ram_page);
-        }
+        let ram = RamAddr(ram_page.0 + vaddr.page_offset());
+        // The bytes of the page that hold translated code after the store.
+        let code_left = if notdirty && !mem.ram_dirty(ram_page, DirtyClient::Code) {
+            f.code_written(mem, ram, size)
+        } else {
+            None
+        };
         let p = e.addend.wrapping_add(vaddr.0 as usize) as *mut u8;
         // SAFETY: a valid, non-MMIO, non-ROM write tag maps a whole writable RAM
         // page at `addend + page`; the access does not cross the page.
         unsafe { write_sized(p, size, value) };
-        if notdirty {
-            let ram = RamAddr(ram_page.0 + vaddr.page_offset());
-            mem.ram_set_dirty(ram, u64::from(size));
-            if mem.ram_all_clients_dirty(ram_page) {
-                self.clear_write_flags(mmu_idx, i, TLB_NOTDIRTY);
+        if !notdirty {
+            return Ok(());
+        }
+        match code_left {
+            None => {
+                mem.ram_set_dirty(ram, u64::from(size));
+                if mem.ram_all_clients_dirty(ram_page) {
+                    self.clear_write_flags(mmu_idx, i, TLB_NOTDIRTY);
+                }
+            }
+            Some(code) => {
+                // Code stays on the page: its CODE bit stays clean, and once
+                // no other client needs to see stores, those beside the code
+                // go straight to memory.
+                mem.ram_set_dirty_except(ram, u64::from(size), DirtyClient::Code);
+                if mem.ram_dirty_except(ram_page, DirtyClient::Code) {
+                    self.allow_beside_code(mmu_idx, i, &code);
+                }
             }
         }
         Ok(())

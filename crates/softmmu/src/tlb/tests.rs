@@ -10,6 +10,7 @@ use ferrite_memory::{
 
 use super::*;
 use crate::address::{MmuIdx, VirtAddr};
+use crate::block::CodeBytes;
 
 const RAM_BASE: u64 = 0x8000_0000;
 const RAM_SIZE: u64 = 0x20_0000;
@@ -41,7 +42,10 @@ impl RegionOps for Log {
 struct Filler {
     prot: Prot,
     fills: usize,
-    code_writes: Vec<u64>,
+    /// Ram address and length of each store into a code page.
+    code_writes: Vec<(u64, u32)>,
+    /// What `code_written` answers: the bytes still holding code.
+    code_left: Option<CodeBytes>,
     page_size_log2: u32,
     cacheable: bool,
     /// Virtual = physical + this.
@@ -54,6 +58,7 @@ impl Filler {
             prot: Prot::RWX,
             fills: 0,
             code_writes: Vec::new(),
+            code_left: None,
             page_size_log2: 12,
             cacheable: true,
             offset: 0,
@@ -93,8 +98,9 @@ impl TlbFill for Filler {
     fn bus_fault(&mut self, vaddr: VirtAddr, _: u32, _: MmuAccess, error: MemTxError) -> Fault {
         Fault::Bus(vaddr.0, error)
     }
-    fn code_written(&mut self, _: &mut MemorySystem, ram_page: RamAddr) {
-        self.code_writes.push(ram_page.0);
+    fn code_written(&mut self, _: &mut MemorySystem, ram: RamAddr, len: u32) -> Option<CodeBytes> {
+        self.code_writes.push((ram.0, len));
+        self.code_left
     }
 }
 
@@ -601,7 +607,7 @@ fn notdirty_invalidates_code_then_goes_fast() {
             1,
         )
         .unwrap();
-    assert_eq!(f.code_writes, vec![page]);
+    assert_eq!(f.code_writes, vec![(page + 4, 4)]);
     assert!(fx.mem.ram_dirty(RamAddr(page), DirtyClient::Code));
     // Dirty for every client again (VGA and migration were never cleared): fast.
     assert!(
@@ -609,6 +615,68 @@ fn notdirty_invalidates_code_then_goes_fast() {
             .store_fast::<4>(MmuIdx(0), VirtAddr(RAM_BASE + 0x3008), 2)
     );
     assert_eq!(f.code_writes.len(), 1);
+}
+
+#[test]
+fn stores_beside_code_go_straight_to_memory() {
+    let mut fx = fixture();
+    let mut f = Filler::new();
+    let page = fx.ram_addr + 0x3000;
+    let va = |off: u64| VirtAddr(RAM_BASE + 0x3000 + off);
+    fx.mem
+        .ram_reset_dirty(RamAddr(page), PAGE_SIZE, DirtyClient::Code);
+    // Code in bytes 0x30..0x40 only.
+    let mut code = [0u64; 64];
+    crate::block::code_map::mark_bytes(&mut code, 0x30, 0x10);
+    f.code_left = Some(code);
+    fx.tlb
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), va(0x100), 8, 7)
+        .unwrap();
+    assert_eq!(f.code_writes, vec![(page + 0x100, 8)]);
+    // The page keeps its code: CODE stays clean, the others are dirty.
+    assert!(!fx.mem.ram_dirty(RamAddr(page), DirtyClient::Code));
+    assert!(fx.mem.ram_dirty(RamAddr(page), DirtyClient::Migration));
+    // The fast path still refuses the page; the path beside code takes
+    // every line but the code's.
+    assert!(!fx.tlb.store_fast::<8>(MmuIdx(0), va(0x200), 1));
+    assert!(fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x200), 0x55));
+    assert!(fx.tlb.store_beside_code::<1>(MmuIdx(0), va(0x40), 0x66));
+    assert!(fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x28), 0));
+    assert!(!fx.tlb.store_beside_code::<4>(MmuIdx(0), va(0x3c), 1));
+    assert!(!fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x30), 1));
+    assert!(!fx.tlb.store_beside_code::<1>(MmuIdx(0), va(0x3f), 1));
+    // Misaligned: the slow path's business.
+    assert!(!fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x204), 1));
+    assert_eq!(fx.peek(RAM_BASE + 0x3200), 0x55);
+    assert_eq!(fx.peek(RAM_BASE + 0x3040) & 0xff, 0x66);
+    assert_eq!(fx.tlb.stats().beside_code_stores, 3);
+    assert_eq!(f.code_writes.len(), 1);
+    // New code on the page: the slot forgets the lines it knew.
+    fx.tlb.forget_code_bytes(RamAddr(page));
+    assert!(!fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x200), 1));
+    fx.tlb
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), va(0x200), 8, 1)
+        .unwrap();
+    assert!(fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x200), 2));
+    // Migration clears its bits: stores must be seen again, so the slot
+    // sends them to the slow path, which marks the page.
+    fx.mem
+        .ram_reset_dirty(RamAddr(page), PAGE_SIZE, DirtyClient::Migration);
+    fx.tlb.rearm_notdirty(RamAddr(page), PAGE_SIZE);
+    assert!(!fx.tlb.store_beside_code::<8>(MmuIdx(0), va(0x200), 3));
+    fx.tlb
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), va(0x200), 8, 3)
+        .unwrap();
+    assert!(fx.mem.ram_dirty(RamAddr(page), DirtyClient::Migration));
+    assert!(!fx.mem.ram_dirty(RamAddr(page), DirtyClient::Code));
+    // The code goes: the next store marks the page dirty for CODE too and
+    // the fast path takes over.
+    f.code_left = None;
+    fx.tlb
+        .store_slow(&mut fx.mem, &mut f, MmuIdx(0), va(0x10), 4, 9)
+        .unwrap();
+    assert!(fx.mem.ram_dirty(RamAddr(page), DirtyClient::Code));
+    assert!(fx.tlb.store_fast::<4>(MmuIdx(0), va(0x10), 9));
 }
 
 #[test]

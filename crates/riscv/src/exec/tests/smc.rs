@@ -68,8 +68,8 @@ fn invalidate_code_drops_blocks_of_a_range() {
 #[test]
 fn data_stores_to_a_code_page_keep_working() {
     let mut rig = Rig::new();
-    // Code and data on the same page: every store invalidates the loop, which
-    // is retranslated; results stay right.
+    // Code and data on the same page: the stores leave the loop's block
+    // alone, and after the first they take no slow path.
     rig.program(&[
         store(3, 10, 1, 0x100),
         addi(10, 10, 1),
@@ -81,6 +81,55 @@ fn data_stores_to_a_code_page_keep_working() {
     rig.run(1000);
     assert_eq!(rig.x(10), 50);
     assert_eq!(rig.read_u64(RAM + 0x100), 49);
+    assert_eq!(rig.cpu.stats().blocks_invalidated, 0);
+    assert_eq!(rig.cpu.tlb.stats().beside_code_stores, 49);
+}
+
+#[test]
+fn a_store_beside_code_on_its_own_line_leaves_the_code() {
+    let mut rig = Rig::new();
+    // The data word right after the loop's last instruction (bytes 16..24,
+    // the line of the code): stored to 50 times, the loop stays translated.
+    rig.program(&[store(3, 10, 1, 16), addi(10, 10, 1), blt(10, 2, -8), SPIN]);
+    rig.cpu.set_xreg(1, RAM);
+    rig.cpu.set_xreg(2, 50);
+    rig.run(1000);
+    assert_eq!(rig.x(10), 50);
+    assert_eq!(rig.read_u64(RAM + 16), 49);
+    assert_eq!(rig.cpu.stats().blocks_invalidated, 0);
+    assert_eq!(rig.cpu.stats().blocks_translated, 2);
+    assert!(rig.cpu.tlb.stats().beside_code_stores >= 48);
+}
+
+#[test]
+fn a_store_into_one_block_leaves_the_other_blocks_of_its_page() {
+    let mut rig = Rig::new();
+    // Two subroutines on one page, each called once; then the first is
+    // patched and both are called again.
+    let one = RAM + 0x400;
+    let two = RAM + 0x440;
+    rig.load(one, &[addi(10, 0, 1), jalr(0, 1, 0)]);
+    rig.load(two, &[addi(11, 0, 2), jalr(0, 1, 0)]);
+    rig.program(&[
+        jal(1, 0x400),     // call one
+        jal(1, 0x440 - 4), // call two
+        store(2, 3, 2, 0), // patch one's first instruction
+        jal(1, 0x400 - 12),
+        jal(1, 0x440 - 16),
+        SPIN,
+    ]);
+    rig.cpu.set_xreg(2, one);
+    rig.cpu.set_xreg(3, u64::from(addi(10, 0, 9)));
+    // Both calls, up to the patch.
+    rig.run(6);
+    assert_eq!((rig.x(10), rig.x(11)), (1, 2));
+    let before = rig.cpu.stats().blocks_invalidated;
+    rig.run(20);
+    assert_eq!((rig.x(10), rig.x(11)), (9, 2));
+    // Only the blocks holding `one`'s first instruction went: the call
+    // into it (translation follows `jal`) and `one` itself.
+    let gone = rig.cpu.stats().blocks_invalidated - before;
+    assert!((1..=2).contains(&gone), "{gone} blocks invalidated");
 }
 
 #[test]
@@ -112,6 +161,16 @@ fn a_store_by_one_hart_invalidates_another_harts_blocks() {
     rig.cpu.set_pc(sub);
     rig.run(5);
     assert_eq!(rig.x(10), 7);
+    // Hart 1 stores beside the code, on the same page: hart 0's block stays.
+    let translated = rig.cpu.stats().blocks_translated;
+    other.reset(RAM + 0x3000);
+    other.set_xreg(1, sub + 0x80);
+    other.run(&mut rig.mem, 5);
+    assert_eq!(other.stats().blocks_invalidated, 0);
+    rig.cpu.set_pc(sub);
+    rig.run(5);
+    assert_eq!(rig.x(10), 7);
+    assert_eq!(rig.cpu.stats().blocks_translated, translated);
 }
 
 #[test]
