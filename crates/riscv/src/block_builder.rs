@@ -18,6 +18,15 @@
 //! slots carry their own pcs, so traps and `auipc` inside the followed code
 //! see the right pc.
 //!
+//! A conditional branch a few instructions forward (at most
+//! `MAX_SKIP_BYTES`) on the page is the exception among branches: if
+//! translation, going on in order past it, reaches its target, the branch
+//! becomes a *skip* ([`Slot::skip`]) and the block goes on; taken, it jumps
+//! over the skipped slots inside the block and gives their count back to
+//! the budget. Short `if` bodies then cost no block exit. If the target is
+//! not reached (a block end, a jump or a breakpoint comes first), the block
+//! ends at the branch as usual. One skip is pending at a time.
+//!
 //! The engine inserts the block and clears the CODE dirty bit of its pages,
 //! so the next store to them takes the NOTDIRTY slow path and invalidates
 //! the page's blocks first; the TLB's write tags for those pages are
@@ -89,10 +98,22 @@ pub(crate) fn translate_block(
     let mut byte_len = 0u32;
     // The virtual byte ranges the block's code (and its terminal) came from.
     let mut spans = CodeSpans::default();
+    // A short forward branch whose target translation has not reached yet.
+    let mut pending: Option<PendingSkip> = None;
     while insns.len() < cpu.arch.max_block_insns {
         // A debugger's breakpoint starts a block of its own.
         if !insns.is_empty() && cpu.breakpoint_at(cur) {
             break;
+        }
+        if let Some(p) = pending {
+            if cur == p.target {
+                // Reached in order: taken, the branch skips to here.
+                let skipped = (insns.len() - p.index - 1) as u8;
+                insns[p.index] = Slot::skip(prepare(p.insn), p.pc, p.index as u32, skipped);
+                pending = None;
+            } else if cur > p.target {
+                break;
+            }
         }
         let fetched = match fetch_insn(cpu, mem, cur) {
             Ok(f) => f,
@@ -132,7 +153,7 @@ pub(crate) fn translate_block(
         byte_len += fetched.len as u32;
         // A `jal` to the block's own page, to code not already in the
         // block, does not end it: translation goes on at the target.
-        if insn.op == Op::Jal && last_byte & PAGE_MASK == first_page {
+        if insn.op == Op::Jal && last_byte & PAGE_MASK == first_page && pending.is_none() {
             let target = cur.wrapping_add(i64::from(insn.imm) as u64);
             if target & PAGE_MASK == first_page
                 && target != cur
@@ -144,10 +165,41 @@ pub(crate) fn translate_block(
             }
         }
         insns.push(Slot::new(prepare(insn), cur, before));
-        cur = cur.wrapping_add(fetched.len);
+        let next = cur.wrapping_add(fetched.len);
+        // A branch a few instructions forward on the page may skip them
+        // inside the block, if translation reaches its target in order.
+        let target = cur.wrapping_add(i64::from(insn.imm) as u64);
+        if insn.op.is_branch()
+            && pending.is_none()
+            && insn.imm > 0
+            && i64::from(insn.imm) <= MAX_SKIP_BYTES
+            && target & PAGE_MASK == first_page
+            && insns.len() + 1 < cpu.arch.max_block_insns
+        {
+            pending = Some(PendingSkip {
+                index: insns.len() - 1,
+                insn,
+                pc: cur,
+                target,
+                fall: next,
+                byte_len,
+                listing_len: listing.len(),
+            });
+            cur = next;
+            continue;
+        }
+        cur = next;
         if insn.op.ends_block() || cur & PAGE_MASK != first_page {
             break;
         }
+    }
+    // A skip whose target was not reached: the block ends at the branch.
+    if let Some(p) = pending {
+        insns.truncate(p.index + 1);
+        cur = p.fall;
+        byte_len = p.byte_len;
+        terminal = None;
+        listing.truncate(p.listing_len);
     }
     if trace {
         tracing::info!(
@@ -165,6 +217,25 @@ pub(crate) fn translate_block(
         pages,
         code_ranges,
     }))
+}
+
+/// How far forward a branch may skip inside its block, in bytes.
+const MAX_SKIP_BYTES: i64 = 32;
+
+/// A branch that may become a skip ([`Slot::skip`]) once translation
+/// reaches its target; until then its slot is an ordinary branch.
+#[derive(Clone, Copy)]
+struct PendingSkip {
+    /// Its slot.
+    index: usize,
+    insn: Insn,
+    pc: u64,
+    target: u64,
+    /// The pc after it, and the block's bytes and listing up to it: where
+    /// the block ends if the target is never reached.
+    fall: u64,
+    byte_len: u32,
+    listing_len: usize,
 }
 
 /// The virtual byte ranges a block's instructions were fetched from, merged

@@ -115,7 +115,16 @@ pub(crate) fn step_exit(cpu: &RiscvCpu, st: Step) -> BlockExit<Exit> {
 fn exec_partial(cpu: &mut RiscvCpu, mem: &mut MemorySystem, slots: &[Slot], limit: usize) -> Step {
     let mut scratch = std::mem::take(&mut cpu.arch.scratch);
     scratch.clear();
-    scratch.extend_from_slice(&slots[..limit]);
+    // A branch skipping to a slot past the copy's end leaves it instead.
+    scratch.extend(
+        slots[..limit]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match s.skip_len() {
+                Some(k) if i + 1 + k > limit => s.skip_as_exit(),
+                _ => *s,
+            }),
+    );
     scratch.push(Slot::stop(slots[limit].pc, limit as u32));
     let st = exec_slots(cpu, mem, &scratch);
     cpu.arch.scratch = scratch;

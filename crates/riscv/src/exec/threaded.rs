@@ -91,6 +91,51 @@ impl Slot {
         }
     }
 
+    /// The slot of a conditional branch that skips the `skip` slots after
+    /// it when taken (a short forward branch whose target translation
+    /// reached in the same block): taken, it gives the skipped instructions
+    /// back to the budget and goes on with the slot after them; not taken,
+    /// with the next slot. The block goes on past it either way.
+    pub(crate) fn skip(insn: Insn, pc: u64, before: u32, skip: u8) -> Slot {
+        let run: Handler = match insn.op {
+            Op::Beq => op_beq_skip,
+            Op::Bne => op_bne_skip,
+            Op::Blt => op_blt_skip,
+            Op::Bge => op_bge_skip,
+            Op::Bltu => op_bltu_skip,
+            Op::Bgeu => op_bgeu_skip,
+            _ => handler_for(insn.op),
+        };
+        Slot {
+            run,
+            pc,
+            insn: Insn { rd: skip, ..insn },
+            before,
+        }
+    }
+
+    /// The skip's length if this is a skipping branch ([`Slot::skip`]).
+    pub(crate) fn skip_len(&self) -> Option<usize> {
+        (self.insn.op.is_branch() && self.insn.rd < crate::hart::X0_SINK)
+            .then_some(usize::from(self.insn.rd))
+    }
+
+    /// A skipping branch turned into one that leaves the block when taken
+    /// (through the jump cache), for a copy of the block that ends before
+    /// the skip's target.
+    pub(crate) fn skip_as_exit(self) -> Slot {
+        let run: Handler = match self.insn.op {
+            Op::Beq => op_beq_side,
+            Op::Bne => op_bne_side,
+            Op::Blt => op_blt_side,
+            Op::Bge => op_bge_side,
+            Op::Bltu => op_bltu_side,
+            Op::Bgeu => op_bgeu_side,
+            _ => self.run,
+        };
+        Slot { run, ..self }
+    }
+
     /// The slot that ends a block whose next instruction is at `pc`: it
     /// leaves through the fall-through exit, or, when `terminal` holds the
     /// bits of an undecodable instruction at `pc`, raises an
@@ -170,10 +215,12 @@ fn count(cpu: &mut RiscvCpu, n: u64) {
 unsafe fn exit_to(cpu: &mut RiscvCpu, mem: &mut MemorySystem, pc: u64, n: u64, kind: u8) -> Step {
     count(cpu, n);
     if kind != STEP_INDIRECT {
-        if let Some((id, code)) = cpu.blocks.chained(cpu.chain.cur_block, usize::from(kind)) {
-            // SAFETY: `code` is the code of a live block of `cpu.blocks`.
-            return unsafe { enter(cpu, mem, id, code, Step::new(pc, kind)) };
-        }
+        let (id, code) = cpu
+            .blocks
+            .successor_code(cpu.chain.cur_block, usize::from(kind));
+        // SAFETY: `code` is the code of a live block of `cpu.blocks`, or
+        // empty (no successor), which `enter` refuses.
+        return unsafe { enter(cpu, mem, id, code, Step::new(pc, kind)) };
     }
     Step::new(pc, kind)
 }
@@ -205,7 +252,8 @@ unsafe fn exit_indirect(cpu: &mut RiscvCpu, mem: &mut MemorySystem, target: u64,
 ///
 /// # Safety
 ///
-/// `code` is the code of a live block of `cpu.blocks`.
+/// `code` is the code of a live block of `cpu.blocks`, or empty (then
+/// `otherwise` is returned).
 #[inline(always)]
 unsafe fn enter(
     cpu: &mut RiscvCpu,
@@ -214,10 +262,12 @@ unsafe fn enter(
     code: *const [Slot],
     otherwise: Step,
 ) -> Step {
-    // The last slot is the sentinel, so `code` is never empty. Enter only
-    // a block the budget covers whole, and not an empty one (a lone
-    // sentinel) once the budget is used up: `len - 1 < left`.
-    let len = (code.len() - 1) as u64;
+    // A block's last slot is the sentinel, so its code has `len + 1`
+    // slots for `len` instructions. Enter only a block the budget covers
+    // whole, and not an empty one (a lone sentinel) once the budget is used
+    // up: `len - 1 < left`. Empty code (no block) wraps to `len - 1 ==
+    // u64::MAX - 1`, above any `left` (at most `ChainState::MAX_LEFT`).
+    let len = (code.len() as u64).wrapping_sub(1);
     if len.wrapping_sub(1) >= cpu.chain.left {
         return otherwise;
     }
@@ -339,6 +389,47 @@ macro_rules! branch {
             };
             // SAFETY: the handler contract passes on.
             return unsafe { exit_to(cpu, mem, target, n, kind) };
+        });
+    };
+}
+
+/// A conditional branch that skips the next `i.rd` slots of its block when
+/// taken (see [`Slot::skip`]).
+macro_rules! skip_branch {
+    ($name:ident, |$a:ident, $b:ident| $cond:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let $a = x!(cpu, i.rs1);
+            let $b = x!(cpu, i.rs2);
+            if $cond {
+                let k = usize::from(i.rd);
+                // The skipped instructions do not retire: the exit's count
+                // (the slot's index) includes them.
+                cpu.chain.left += k as u64;
+                // SAFETY: translation made `k` the number of slots between
+                // the branch and its target's slot, which lies in the same
+                // array at or before the sentinel (a copy of the block that
+                // ends earlier turns the slot into `skip_as_exit`).
+                let t = unsafe { s.add(1 + k) };
+                // SAFETY: `t` is a slot of an array ending with a sentinel.
+                return unsafe { ((*t).run)(cpu, mem, t) };
+            }
+        });
+    };
+}
+
+/// A conditional branch that leaves the block when taken, through the jump
+/// cache (see [`Slot::skip_as_exit`]).
+macro_rules! side_branch {
+    ($name:ident, |$a:ident, $b:ident| $cond:expr) => {
+        handler!($name, |cpu, mem, s, i| {
+            let $a = x!(cpu, i.rs1);
+            let $b = x!(cpu, i.rs2);
+            if $cond {
+                let target = pc!(s).wrapping_add(i64::from(i.imm) as u64);
+                let n = before!(s) + 1;
+                // SAFETY: the handler contract passes on.
+                return unsafe { exit_indirect(cpu, mem, target, n) };
+            }
         });
     };
 }
@@ -546,12 +637,24 @@ handler!(op_jalr, |cpu, mem, s, i| {
     // SAFETY: the handler contract passes on.
     return unsafe { exit_indirect(cpu, mem, target, n) };
 });
-branch!(op_beq, |a, b| a == b);
-branch!(op_bne, |a, b| a != b);
-branch!(op_blt, |a, b| (a as i64) < (b as i64));
-branch!(op_bge, |a, b| (a as i64) >= (b as i64));
-branch!(op_bltu, |a, b| a < b);
-branch!(op_bgeu, |a, b| a >= b);
+/// The three handlers of one branch condition: ending the block, skipping
+/// inside it, leaving it from the middle.
+macro_rules! branches {
+    ($end:ident, $skip:ident, $side:ident, |$a:ident, $b:ident| $cond:expr) => {
+        branch!($end, |$a, $b| $cond);
+        skip_branch!($skip, |$a, $b| $cond);
+        side_branch!($side, |$a, $b| $cond);
+    };
+}
+
+branches!(op_beq, op_beq_skip, op_beq_side, |a, b| a == b);
+branches!(op_bne, op_bne_skip, op_bne_side, |a, b| a != b);
+branches!(op_blt, op_blt_skip, op_blt_side, |a, b| (a as i64)
+    < (b as i64));
+branches!(op_bge, op_bge_skip, op_bge_side, |a, b| (a as i64)
+    >= (b as i64));
+branches!(op_bltu, op_bltu_skip, op_bltu_side, |a, b| a < b);
+branches!(op_bgeu, op_bgeu_skip, op_bgeu_side, |a, b| a >= b);
 
 // Loads and stores.
 

@@ -144,17 +144,44 @@ impl<I> Block<I> {
     }
 }
 
-/// The per-block data the executor touches, kept apart from [`Block`].
+/// The per-block data the executor touches, kept apart from [`Block`]: one
+/// cache line per block, so that an index is a shift and a lookup touches
+/// one line. Slices are kept as pointer and `u32` length to fit.
 #[derive(Debug)]
+#[repr(C, align(64))]
 struct Hot<I> {
-    code: *const [I],
+    /// The code of the blocks in `succ` (empty where `succ` is `NO_BLOCK`):
+    /// following a chain reads one entry, not two.
+    succ_ptr: [*const I; 2],
+    succ_len: [u32; 2],
     succ: [BlockId; 2],
-    /// The code of the blocks in `succ` (meaningless where `succ` is
-    /// `NO_BLOCK`): following a chain reads one entry, not two.
-    succ_code: [*const [I]; 2],
-    pc: VirtAddr,
+    code_ptr: *const I,
+    code_len: u32,
     flags: u32,
+    pc: VirtAddr,
 }
+
+impl<I> Hot<I> {
+    #[inline(always)]
+    fn code(&self) -> *const [I] {
+        std::ptr::slice_from_raw_parts(self.code_ptr, self.code_len as usize)
+    }
+
+    #[inline(always)]
+    fn succ_code(&self, slot: usize) -> *const [I] {
+        std::ptr::slice_from_raw_parts(self.succ_ptr[slot], self.succ_len[slot] as usize)
+    }
+
+    /// Chain `slot` to the block `to` whose code is `code`, or to nothing.
+    fn set_succ(&mut self, slot: usize, to: BlockId, code: *const [I]) {
+        self.succ[slot] = to;
+        self.succ_ptr[slot] = code as *const I;
+        // A block has at most a few hundred slots.
+        self.succ_len[slot] = code.len() as u32;
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Hot<u64>>() == 64);
 
 impl<I> Clone for Hot<I> {
     fn clone(&self) -> Self {
@@ -211,6 +238,12 @@ impl<I> Default for BlockCache<I> {
 /// block spanning two pages.
 fn depends_on_mappings<I>(from: &Block<I>, to: &Block<I>) -> bool {
     from.key.pc.page() != to.key.pc.page() || to.spans_two_pages()
+}
+
+/// The code of no block: an empty slice (a successor slot without a
+/// successor holds it).
+fn no_code<I>() -> *const [I] {
+    std::ptr::slice_from_raw_parts(std::ptr::null(), 0)
 }
 
 /// The page of ram address `r`.
@@ -391,12 +424,16 @@ impl<I> BlockCache<I> {
                 (self.slots.len() - 1) as BlockId
             }
         };
+        let code = Rc::as_ptr(&self.block(id).insns);
         let hot = Hot {
-            code: Rc::as_ptr(&self.block(id).insns),
+            succ_ptr: [std::ptr::null(); 2],
+            succ_len: [0; 2],
             succ: [NO_BLOCK; 2],
-            succ_code: [std::ptr::slice_from_raw_parts(std::ptr::null(), 0); 2],
-            pc: key.pc,
+            code_ptr: code as *const I,
+            // A block has at most a few hundred slots.
+            code_len: code.len() as u32,
             flags: key.flags,
+            pc: key.pc,
         };
         if self.hot.len() <= id as usize {
             self.hot.resize(id as usize + 1, hot);
@@ -432,10 +469,9 @@ impl<I> BlockCache<I> {
         if let Some(Some(f)) = self.slots.get_mut(from as usize) {
             f.succ[slot] = to;
         }
-        let to_code = self.hot.get(to as usize).map(|h| h.code);
+        let to_code = self.hot.get(to as usize).map(Hot::code);
         if let (Some(h), Some(code)) = (self.hot.get_mut(from as usize), to_code) {
-            h.succ[slot] = to;
-            h.succ_code[slot] = code;
+            h.set_succ(slot, to, code);
         }
         if let Some(Some(t)) = self.slots.get_mut(to as usize) {
             t.incoming.push((from, slot as u8));
@@ -462,7 +498,7 @@ impl<I> BlockCache<I> {
         };
         let old = std::mem::replace(&mut f.succ[slot], NO_BLOCK);
         if let Some(h) = self.hot.get_mut(from as usize) {
-            h.succ[slot] = NO_BLOCK;
+            h.set_succ(slot, NO_BLOCK, no_code());
         }
         if old != NO_BLOCK {
             if let Some(Some(o)) = self.slots.get_mut(old as usize) {
@@ -586,7 +622,7 @@ impl<I> BlockCache<I> {
                 if s.succ[usize::from(slot)] == id {
                     s.succ[usize::from(slot)] = NO_BLOCK;
                     if let Some(h) = self.hot.get_mut(src as usize) {
-                        h.succ[usize::from(slot)] = NO_BLOCK;
+                        h.set_succ(usize::from(slot), NO_BLOCK, no_code());
                     }
                 }
             }
@@ -600,7 +636,8 @@ impl<I> BlockCache<I> {
             }
         }
         if let Some(h) = self.hot.get_mut(id as usize) {
-            h.succ = [NO_BLOCK; 2];
+            h.set_succ(0, NO_BLOCK, no_code());
+            h.set_succ(1, NO_BLOCK, no_code());
         }
         self.graveyard.push(block.insns);
         self.free.push(id);
@@ -625,7 +662,7 @@ impl<I> BlockCache<I> {
     /// across calls that need `&mut self`.
     #[inline(always)]
     pub fn code(&self, id: BlockId) -> *const [I] {
-        self.hot[id as usize].code
+        self.hot[id as usize].code()
     }
 
     /// The chained successor of block `id` in `slot` (0 = taken/jump,
@@ -636,14 +673,16 @@ impl<I> BlockCache<I> {
         (s != NO_BLOCK).then_some(s)
     }
 
-    /// The chained successor of block `id` in `slot` together with its
-    /// code (as [`BlockCache::code`] gives it): the executor's step from one
-    /// block straight into the next.
+    /// The successor of block `id` in `slot` and its code, the one read of
+    /// the executor's step into the next block: without a successor (or a
+    /// live `id`) the code is empty, which the executor's budget test
+    /// refuses like a block too long to enter, so no other test is needed.
     #[inline(always)]
-    pub fn chained(&self, id: BlockId, slot: usize) -> Option<(BlockId, *const [I])> {
-        let h = self.hot.get(id as usize)?;
-        let succ = h.succ[slot & 1];
-        (succ != NO_BLOCK).then_some((succ, h.succ_code[slot & 1]))
+    pub fn successor_code(&self, id: BlockId, slot: usize) -> (BlockId, *const [I]) {
+        match self.hot.get(id as usize) {
+            Some(h) => (h.succ[slot & 1], h.succ_code(slot & 1)),
+            None => (NO_BLOCK, no_code()),
+        }
     }
 
     /// Jump-cache lookup returning the block's code too (see
@@ -654,7 +693,7 @@ impl<I> BlockCache<I> {
         // clears the one slot its pc hashes to, and a flush clears them all.
         let id = self.jump[jump_hash(pc)];
         match self.hot.get(id as usize) {
-            Some(h) if h.pc == pc && h.flags == flags => Some((id, h.code)),
+            Some(h) if h.pc == pc && h.flags == flags => Some((id, h.code())),
             _ => None,
         }
     }

@@ -368,6 +368,8 @@ impl<T: Target> Cpu<T> {
             // entering another.
             left = left.min(T::insn_count(code));
         }
+        // Code relies on the bound (see `ChainState::MAX_LEFT`).
+        let left = left.min(ChainState::MAX_LEFT);
         self.chain.left = left;
         self.chain.settled_left = left;
         let exit = loop {

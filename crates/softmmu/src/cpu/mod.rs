@@ -72,6 +72,12 @@ impl ChainState {
     /// handler's call of the next into a jump and need no bound; an
     /// unoptimised build makes every instruction of the run a stack frame.
     pub const MAX_LINKED_BLOCKS: u32 = 4;
+
+    /// The most `left` ever holds (a run of more instructions goes on in
+    /// the next run): far below `u64::MAX`, so that a block entry's budget
+    /// test also refuses an empty slot array (no successor) by its wrapped
+    /// length.
+    pub const MAX_LEFT: u64 = u64::MAX >> 1;
 }
 
 /// Execution statistics of one CPU.
@@ -455,7 +461,13 @@ impl<T: Target> Cpu<T> {
     /// that reads them (a slow-path access, a control register, a trap).
     #[inline]
     pub fn settle(&mut self) {
-        let n = self.chain.settled_left - self.chain.left;
+        // Code that skips part of its block gives the skipped instructions
+        // back to `left` before the block's count is taken off at its exit,
+        // so `left` may for a while exceed `settled_left`: nothing to settle
+        // yet (the exit's count puts it right).
+        let Some(n) = self.chain.settled_left.checked_sub(self.chain.left) else {
+            return;
+        };
         self.chain.settled_left = self.chain.left;
         self.arch.retire(n);
         self.clock.retire(n);

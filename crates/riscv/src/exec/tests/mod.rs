@@ -8,6 +8,7 @@ mod integer;
 mod listener;
 mod memory;
 mod mmio;
+mod skips;
 mod smc;
 mod timer;
 mod trap_loop;
