@@ -55,9 +55,9 @@ pub enum MemEvent {
         /// Length in bytes.
         len: u64,
     },
-    /// A block's code took lines of ram page `page` that held none:
-    /// TLB slots that let stores beside the page's code through must learn
-    /// the new lines first.
+    /// A block's code took bytes of ram page `page` that held none: TLB
+    /// slots that let stores beside the page's code through must learn the
+    /// new bytes first.
     CodeGrew {
         /// The page.
         page: RamAddr,

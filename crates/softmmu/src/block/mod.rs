@@ -218,6 +218,9 @@ pub struct BlockCache<I> {
     pages: HashMap<RamAddr, Vec<BlockId>>,
     /// The code lines of every page, shared with the other CPUs' caches.
     code: Rc<CodeMap>,
+    /// Pages where inserted blocks gave bytes their first code bit, since
+    /// [`BlockCache::take_grown_pages`].
+    grown_pages: Vec<RamAddr>,
     /// Chains that depend on the current mappings (see the module
     /// documentation), cut by [`BlockCache::flush_jump_cache`]. May name
     /// chains already cut by a removal.
@@ -275,6 +278,7 @@ impl<I> BlockCache<I> {
             jump: Box::new([NO_BLOCK; 1 << JUMP_CACHE_BITS]),
             pages: HashMap::new(),
             code,
+            grown_pages: Vec::new(),
             mapped_links: Vec::new(),
             live: 0,
             epoch: 0,
@@ -287,10 +291,10 @@ impl<I> BlockCache<I> {
         &self.code
     }
 
-    /// The lines of the ram page holding `page` that hold translated code
-    /// of any CPU sharing this cache's code map (see [`CodeMap::lines`]).
-    pub fn code_lines(&self, page: RamAddr) -> u64 {
-        self.code.lines(page)
+    /// The pages on which blocks inserted since the last call gave bytes
+    /// their first code bit (copies of those pages' code bytes are stale).
+    pub fn take_grown_pages(&mut self) -> Vec<RamAddr> {
+        std::mem::take(&mut self.grown_pages)
     }
 
     /// Statistics so far.
@@ -401,7 +405,9 @@ impl<I> BlockCache<I> {
             if lines[k] == 0 {
                 lines[k] = u64::MAX;
             }
-            self.code.add(page, lines[k], ranges);
+            if self.code.add(page, lines[k], ranges) {
+                self.grown_pages.push(page);
+            }
         }
         let block = Block {
             key,

@@ -441,8 +441,6 @@ impl<T: Target> Cpu<T> {
             Translated::Block(b) => b,
             Translated::Uncached => return Ok(NextBlock::Uncached),
         };
-        let lines_before = block.pages.iter().map(|&p| self.blocks.code_lines(p));
-        let lines_before: Vec<u64> = lines_before.collect();
         let id = self.blocks.insert(
             key,
             block.code,
@@ -451,7 +449,7 @@ impl<T: Target> Cpu<T> {
             &block.pages,
             &block.code_ranges,
         );
-        self.protect_code_pages(mem, &block.pages, &lines_before);
+        self.protect_code_pages(mem, &block.pages);
         // An outside write queued during translation (a page-table update by
         // the walk) may already have removed the block: look again.
         Ok(if self.blocks.get(id).is_some() {
@@ -463,22 +461,17 @@ impl<T: Target> Cpu<T> {
 
     /// Clear the CODE dirty bit of pages that now hold translated code, so
     /// the next store to them takes the NOTDIRTY path; on pages that already
-    /// held code, tell every CPU's TLB about lines that have code for the
-    /// first time (`lines_before`: each page's code lines before the block).
-    /// Apply the resulting events before anything runs.
-    fn protect_code_pages(
-        &mut self,
-        mem: &mut MemorySystem,
-        pages: &[RamAddr],
-        lines_before: &[u64],
-    ) {
+    /// held code, tell every CPU's TLB about the bytes that hold code for the
+    /// first time (their copies of the page's code bytes are stale). Apply
+    /// the resulting events before anything runs.
+    fn protect_code_pages(&mut self, mem: &mut MemorySystem, pages: &[RamAddr]) {
         use ferrite_memory::DirtyClient;
-        for (k, &p) in pages.iter().enumerate() {
+        let grew = self.blocks.take_grown_pages();
+        for &p in pages {
             let page = RamAddr(p.0 & !(PAGE_SIZE - 1));
             if mem.ram_dirty(p, DirtyClient::Code) {
                 mem.ram_reset_dirty(page, PAGE_SIZE, DirtyClient::Code);
-            } else if self.blocks.code_lines(page) & !lines_before.get(k).copied().unwrap_or(0) != 0
-            {
+            } else if grew.contains(&page) {
                 self.hub.broadcast(MemEvent::CodeGrew { page });
             }
         }

@@ -511,8 +511,8 @@ impl Tlb {
     /// A store of the low `N` bytes of `value` that missed the fast path
     /// only because its page holds translated code (QEMU has no such path;
     /// it sends every store to such a page through its slow path): when the
-    /// slot allows stores beside the code ([`TlbFull::code_lines`]) and the
-    /// store's 64-byte line holds none, make it and return true. Nothing
+    /// slot allows stores beside the code ([`TlbFull::code_bytes`]) and none
+    /// of the store's bytes holds code, make it and return true. Nothing
     /// else needs doing: the slow path allowed it only while every dirty
     /// client but CODE already had the page dirty, and the CODE bit stays
     /// clean for the code that is still there.
@@ -560,18 +560,15 @@ impl Tlb {
             .beside_code
             .iter()
             .position(|b| b.as_ref().is_some_and(|b| b.page == page));
-        let k = match known {
+        let free = || self.beside_code.iter().position(Option::is_none);
+        let k = match known.or_else(free) {
             Some(k) => k,
             None => {
-                if let Some(k) = self.beside_code.iter().position(Option::is_none) {
-                    k
-                } else {
-                    if self.beside_code.len() >= MAX_BESIDE_CODE_PAGES {
-                        self.forget_all_code_bytes();
-                    }
-                    self.beside_code.push(None);
-                    self.beside_code.len() - 1
+                if self.beside_code.len() >= MAX_BESIDE_CODE_PAGES {
+                    self.forget_all_code_bytes();
                 }
+                self.beside_code.push(None);
+                self.beside_code.len() - 1
             }
         };
         self.beside_code[k] = Some(BesideCode {

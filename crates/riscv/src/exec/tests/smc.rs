@@ -245,3 +245,36 @@ fn a_followed_jal_into_the_block_itself_is_not_unrolled() {
     assert_eq!(rig.x(10), 501);
     assert_eq!(rig.cpu.stats().blocks_translated, 1);
 }
+
+#[test]
+fn code_translated_beside_code_on_its_line_is_still_protected() {
+    let mut rig = Rig::new();
+    // A loop writes an instruction word to RAM + 24, on the line of its own
+    // code (stores there go past the slow path), then runs it.
+    rig.load(
+        RAM,
+        &[
+            store(2, 3, 1, 24),
+            addi(5, 5, 1),
+            blt(5, 6, -8),
+            jal(0, 12), // to RAM + 24
+            SPIN,
+            SPIN,
+            NOP, // overwritten by the loop
+            SPIN,
+        ],
+    );
+    rig.cpu.set_xreg(1, RAM);
+    rig.cpu.set_xreg(3, u64::from(addi(10, 0, 1)));
+    rig.cpu.set_xreg(6, 20);
+    rig.run(200);
+    assert_eq!(rig.x(10), 1);
+    assert!(rig.cpu.tlb.stats().beside_code_stores > 0);
+    // Again with another word: RAM + 24 now holds translated code, so the
+    // first store must drop that block.
+    rig.cpu.set_xreg(3, u64::from(addi(10, 0, 2)));
+    rig.cpu.set_xreg(5, 0);
+    rig.cpu.set_pc(RAM);
+    rig.run(200);
+    assert_eq!(rig.x(10), 2, "the rewritten instruction ran");
+}
