@@ -206,3 +206,77 @@ fn fw_dynamic_finds_the_kernel_through_fw_dynamic_info() {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
 }
+
+/// U-Boot's `pci` commands against a bochs-display: the listing, the BARs
+/// U-Boot assigned and the header, as QEMU 7.2 shows them for
+/// `-device bochs-display` (the same text, captured from QEMU).
+#[test]
+#[cfg_attr(
+    firmware_packages_missing,
+    ignore = "Debian's opensbi and u-boot-qemu are not installed"
+)]
+fn uboot_lists_the_pci_devices_as_on_qemu() {
+    if !firmware_present() {
+        return;
+    }
+    let mut config = MachineConfig::new(BoardKind::Virt);
+    config.bios = Some(ImageSource::file(FW_JUMP));
+    config.kernel = Some(ImageSource::file(UBOOT));
+    config.pci_devices = vec![ferrite_machine::PciDeviceConfig::BochsDisplay {
+        vram_size: ferrite_machine::config::DEFAULT_VGAMEM,
+    }];
+    let steps: &[(&str, &str)] = &[
+        ("Hit any key to stop autoboot", "\n"),
+        ("=> ", "pci\n"),
+        ("=> ", "pci bar 00.01.00\n"),
+        ("=> ", "pci header 00.01.00\n"),
+        ("=> ", "poweroff\n"),
+    ];
+    let (outcome, out) =
+        run_session(config, steps, BUDGET, TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let out = out.replace('\r', "");
+    assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
+    let qemu = "\
+=> pci
+BusDevFun  VendorId   DeviceId   Device Class       Sub-Class
+_____________________________________________________________
+00.00.00   0x1b36     0x0008     Bridge device           0x00
+00.01.00   0x1234     0x1111     Display controller      0x80
+=> pci bar 00.01.00
+ID   Base                Size                Width  Type
+----------------------------------------------------------
+ 0   0x0000000040000000  0x0000000001000000  32     MEM   Prefetchable
+ 2   0x0000000041000000  0x0000000000001000  32     MEM   
+=> pci header 00.01.00
+  vendor ID =                   0x1234
+  device ID =                   0x1111
+  command register ID =         0x0006
+  status register =             0x0010
+  revision ID =                 0x02
+  class code =                  0x03 (Display controller)
+  sub class code =              0x80
+  programming interface =       0x00
+  cache line =                  0x08
+  latency time =                0x00
+  header type =                 0x00
+  BIST =                        0x00
+  base address 0 =              0x40000008
+  base address 1 =              0x00000000
+  base address 2 =              0x41000000
+  base address 3 =              0x00000000
+  base address 4 =              0x00000000
+  base address 5 =              0x00000000
+  cardBus CIS pointer =         0x00000000
+  sub system vendor ID =        0x1af4
+  sub system ID =               0x1100
+  expansion ROM base address =  0x41008000
+  interrupt line =              0x00
+  interrupt pin =               0x00
+  min Grant =                   0x00
+  max Latency =                 0x00
+";
+    assert!(
+        out.contains(qemu),
+        "U-Boot's pci output differs from QEMU's:\n{out}"
+    );
+}

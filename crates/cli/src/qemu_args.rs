@@ -132,13 +132,22 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             }
             "-display" => {
                 let v = value()?;
-                if v != "none" {
-                    return Err(QemuArgError::BadValue {
-                        option: option.clone(),
-                        value: v,
-                        reason: "Ferrite has no display; only `-display none` is accepted".into(),
-                    });
+                let kind = v.split(',').next().unwrap_or("");
+                match kind {
+                    "none" => {}
+                    "gtk" | "sdl" | "cocoa" => push("--display", "window".into()),
+                    _ => {
+                        return Err(QemuArgError::BadValue {
+                            option: option.clone(),
+                            value: v,
+                            reason: "Ferrite's displays are `-display none|gtk|sdl`, `-vnc HOST:N` and its own --display png:FILE".into(),
+                        });
+                    }
                 }
+            }
+            "-vnc" => {
+                let v = value()?;
+                push("--display", vnc_display(&v)?);
             }
             "-icount" => {
                 // Guest time always follows retired instructions in Ferrite,
@@ -194,6 +203,31 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
         });
     }
     Ok(out)
+}
+
+/// QEMU's `-vnc [HOST]:N` (display N, port 5900 + N) as `vnc:HOST:PORT`;
+/// an empty host is 127.0.0.1 (Ferrite's VNC server has no password, so it
+/// does not listen on every interface unless told to).
+fn vnc_display(value: &str) -> Result<String, QemuArgError> {
+    let addr = value.split(',').next().unwrap_or("");
+    let (host, display) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| QemuArgError::BadValue {
+            option: "-vnc".into(),
+            value: value.into(),
+            reason: "expected [HOST]:DISPLAY".into(),
+        })?;
+    let port = display
+        .parse::<u16>()
+        .ok()
+        .and_then(|n| n.checked_add(5900))
+        .ok_or_else(|| QemuArgError::BadValue {
+            option: "-vnc".into(),
+            value: value.into(),
+            reason: format!("display {display:?} is not a number from 0 to 59635"),
+        })?;
+    let host = if host.is_empty() { "127.0.0.1" } else { host };
+    Ok(format!("vnc:{host}:{port}"))
 }
 
 /// A chardev address without QEMU's socket options (`server`, `nowait`,
@@ -387,9 +421,10 @@ fn device(
             Ok(vec![("--drive", spec)])
         }
         Some("virtio-rng-device") => Ok(vec![("--virtio-rng", "0".to_string())]),
+        Some("bochs-display") => Ok(vec![("--device", value.to_string())]),
         Some(other) => Err(QemuArgError::Unsupported {
             option: format!("-device {other}"),
-            hint: " (devices: virtio-blk-device, virtio-rng-device)",
+            hint: " (devices: virtio-blk-device, virtio-rng-device, bochs-display)",
         }),
         None => Err(bad("-device", value, "no device name")),
     }
@@ -602,11 +637,40 @@ mod tests {
     }
 
     #[test]
+    fn displays_take_qemus_spellings() {
+        assert_eq!(
+            rw(&[
+                "-device",
+                "bochs-display,vgamem=8M",
+                "-vnc",
+                ":1",
+                "-display",
+                "gtk"
+            ])
+            .unwrap(),
+            [
+                "run",
+                "--device",
+                "bochs-display,vgamem=8M",
+                "--display",
+                "vnc:127.0.0.1:5901",
+                "--display",
+                "window"
+            ]
+        );
+        assert_eq!(
+            rw(&["-vnc", "0.0.0.0:3"]).unwrap(),
+            ["run", "--display", "vnc:0.0.0.0:5903"]
+        );
+    }
+
+    #[test]
     fn unsupported_options_are_named() {
         for (args, needle) in [
             (&["-netdev", "user"][..], "`-netdev` is not supported"),
             (&["-cpu", "rv64"], "`-cpu` is not supported"),
-            (&["-display", "gtk"], "only `-display none`"),
+            (&["-display", "curses"], "Ferrite's displays are"),
+            (&["-vnc", "5900"], "expected [HOST]:DISPLAY"),
             (&["-kernel"], "needs a value"),
         ] {
             let e = rw(args).unwrap_err().to_string();

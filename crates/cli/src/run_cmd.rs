@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ferrite_machine::{
-    BoardKind, ImageSource, Machine, MachineConfig, OutputPattern, RunLimits, RunOutcome,
-    SerialConfig, TraceConfig, TraceOutput,
+    BoardKind, ImageSource, Machine, MachineConfig, OutputPattern, PciDeviceConfig, RunLimits,
+    RunOutcome, SerialConfig, TraceConfig, TraceOutput,
 };
 
 use crate::logging;
@@ -80,6 +80,23 @@ pub struct RunArgs {
     /// Add a virtio entropy device whose bytes follow SEED (virt only).
     #[arg(long = "virtio-rng", value_name = "SEED")]
     virtio_rng: Option<u64>,
+
+    /// Plug a PCI device on the virt board's PCIe host (repeatable, from
+    /// slot 1 on): `bochs-display[,vgamem=SIZE]` (QEMU's bochs-display,
+    /// 16 MiB of VRAM by default).
+    #[arg(long = "device", value_name = "DEVICE[,PROP=VALUE]")]
+    pci_devices: Vec<String>,
+
+    /// Where the display's pictures go (repeatable): none, png:FILE
+    /// (written at exit), vnc:HOST:PORT (a VNC server; an empty host is
+    /// 127.0.0.1, port 0 picks one) or window (a build with the `window`
+    /// feature). Needs --device bochs-display.
+    #[arg(long = "display", value_name = "SPEC")]
+    displays: Vec<String>,
+
+    /// Milliseconds of guest time between display refreshes.
+    #[arg(long = "display-refresh", value_name = "MS", default_value_t = ferrite_machine::DEFAULT_DISPLAY_REFRESH_MS)]
+    display_refresh: u64,
 
     /// The harts' ISA in the reference simulator's form (`rv64imac`,
     /// `rv64gc`, `rv64gc_zba_zbb_zicond`). Default: everything Ferrite
@@ -269,6 +286,11 @@ pub fn run(args: RunArgs) -> Result<u8> {
         }
     };
     let mut machine = Machine::new(config)?;
+    for backend in machine.display_backends() {
+        if let Some(addr) = backend.strip_prefix("vnc:") {
+            eprintln!("ferrite: VNC server listening on {addr}");
+        }
+    }
 
     if let Some(path) = &args.dump_dtb {
         let blob = machine
@@ -310,6 +332,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
             .context("cannot build the machine again for the reboot")?;
     };
     let elapsed = started.elapsed();
+    machine.finish_display()?;
     if let Some(path) = &args.signature {
         match machine.signature(args.signature_granularity)? {
             Some(text) => std::fs::write(path, text)
@@ -519,6 +542,23 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         .map(|d| d.parse().map_err(anyhow::Error::msg))
         .collect::<Result<_>>()?;
     config.virtio_rng = args.virtio_rng;
+    config.pci_devices = args
+        .pci_devices
+        .iter()
+        .map(|d| pci_device(d))
+        .collect::<Result<_>>()?;
+    config.displays = args
+        .displays
+        .iter()
+        .map(|d| d.parse().map_err(anyhow::Error::from))
+        .collect::<Result<_>>()?;
+    if args.display_refresh == 0 || args.display_refresh > 60_000 {
+        bail!(
+            "--display-refresh {}: must be from 1 to 60000 ms",
+            args.display_refresh
+        );
+    }
+    config.display_refresh_ms = args.display_refresh;
     config.one_insn_per_block = args.one_insn_per_block;
     if let Some(isa) = &args.isa {
         config.isa = isa
@@ -543,6 +583,31 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         (None, None) => None,
     };
     Ok(config)
+}
+
+/// `--device NAME[,PROP=VALUE...]`.
+fn pci_device(spec: &str) -> Result<PciDeviceConfig> {
+    let mut parts = spec.split(',');
+    match parts.next().unwrap_or("") {
+        "bochs-display" => {
+            let mut vram_size = ferrite_machine::config::DEFAULT_VGAMEM;
+            for prop in parts {
+                match prop.split_once('=') {
+                    Some(("vgamem", v)) => {
+                        vram_size = ferrite_machine::size::parse_mem_size(v)
+                            .map_err(|e| anyhow::anyhow!("--device {spec}: vgamem: {e}"))?;
+                    }
+                    // QEMU's own properties that change nothing here.
+                    Some(("edid", _)) | Some(("id", _)) => {}
+                    _ => bail!(
+                        "--device {spec}: unknown property `{prop}` (bochs-display takes vgamem=SIZE)"
+                    ),
+                }
+            }
+            Ok(PciDeviceConfig::BochsDisplay { vram_size })
+        }
+        other => bail!("--device {other}: unknown device (PCI devices: bochs-display)"),
+    }
 }
 
 /// What is left of `limits` once `earlier_insns` instructions have retired

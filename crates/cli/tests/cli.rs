@@ -351,6 +351,32 @@ fn mtree_lists_the_virt_map() {
     );
 }
 
+/// The PCIe host's regions as QEMU 7.2's `info mtree` shows them on
+/// `-M virt -m 128M` (`golden/virt_pcie.qemu-mtree`, lines copied from
+/// QEMU): the windows are aliases of the host's own regions.
+#[test]
+fn mtree_shows_the_pcie_windows_as_qemus_aliases() {
+    let o = ferrite(&["mtree"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let golden =
+        std::fs::read_to_string(workspace().join("crates/cli/tests/golden/virt_pcie.qemu-mtree"))
+            .expect("golden mtree");
+    let lines: Vec<&str> = out.lines().collect();
+    for want in golden.lines() {
+        assert!(lines.contains(&want), "missing {want:?} in\n{out}");
+    }
+    // A larger RAM moves the 64-bit window up, as QEMU's does.
+    let o = ferrite(&["mtree", "-m", "20G"]);
+    assert!(
+        stdout(&o).contains(
+            "0000000800000000-0000000bffffffff (prio 0, i/o): alias pcie-mmio-high @gpex_mmio_window 0000000800000000-0000000bffffffff"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn each_hart_has_an_address_space_sharing_the_system_flat_view() {
     let o = ferrite(&["mtree", "-f", "--smp", "2"]);

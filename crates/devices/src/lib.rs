@@ -1,6 +1,7 @@
 //! Ferrite's platform devices: the NS16550A UART, the CLINT/ACLINT timer and
 //! software interrupts, the SiFive PLIC, the SiFive test finisher, the
 //! Goldfish RTC, virtio-mmio (block and entropy devices, and empty slots),
+//! a PCI Express host bridge with QEMU's bochs-display,
 //! and the character-backend interface a UART talks through (the host's
 //! terminal, file and socket back-ends live in `ferrite-chardev`, so this
 //! crate has no `unsafe` and does no host I/O).
@@ -58,21 +59,25 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod bochs_display;
 pub mod chardev;
 pub mod clint;
 pub mod goldfish_rtc;
 pub mod irq;
+pub mod pci;
 pub mod plic;
 pub mod test_finisher;
 pub mod time;
 pub mod uart16550;
 pub mod virtio;
 
+pub use bochs_display::BochsDisplay;
 pub use chardev::{CharBackend, CharInput, ChardevError};
 pub use clint::{Clint, ClintMtimer, ClintSwi};
 pub use ferrite_memory::{GuestBytes, GuestBytesError, VecMemory};
 pub use goldfish_rtc::GoldfishRtc;
 pub use irq::{IrqLevels, IrqLine, IrqSink};
+pub use pci::{PciDevice, PciHost};
 pub use plic::{Plic, PlicConfig};
 pub use test_finisher::{FinisherRequest, TestFinisher};
 pub use time::{ManualClock, TimeSource};

@@ -222,6 +222,22 @@ impl FromStr for DriveConfig {
     }
 }
 
+/// A PCI device to plug (`--device`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PciDeviceConfig {
+    /// QEMU's `bochs-display` with this much VRAM (`vgamem`).
+    BochsDisplay {
+        /// VRAM bytes (4 MiB to 256 MiB, rounded up to a power of two).
+        vram_size: u64,
+    },
+}
+
+/// The bochs-display's VRAM unless `vgamem=` says otherwise (QEMU's 16 MiB).
+pub const DEFAULT_VGAMEM: u64 = ferrite_devices::bochs_display::DEFAULT_VRAM;
+
+/// [`MachineConfig::display_refresh_ms`]'s default: QEMU's 30 ms.
+pub const DEFAULT_DISPLAY_REFRESH_MS: u64 = 30;
+
 /// Everything a board is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineConfig {
@@ -252,6 +268,15 @@ pub struct MachineConfig {
     pub drives: Vec<DriveConfig>,
     /// Add a virtio entropy device (`virt` only) with this seed.
     pub virtio_rng: Option<u64>,
+    /// PCI devices (`--device`, `virt` only), plugged in order from slot 1
+    /// (slot 0 is the host bridge), as QEMU plugs `-device`.
+    pub pci_devices: Vec<PciDeviceConfig>,
+    /// Where the display's pictures go (`--display`, repeatable). Empty:
+    /// nowhere, though the monitor's `screendump` still works.
+    pub displays: Vec<ferrite_display::BackendSpec>,
+    /// Milliseconds of guest time between display refreshes (QEMU's GUI
+    /// refresh interval, 30 ms by default).
+    pub display_refresh_ms: u64,
     /// The extensions every hart implements (`--isa`; everything by
     /// default). `misa`, the device tree's `riscv,isa*` properties and what
     /// executes follow it.
@@ -366,6 +391,9 @@ impl MachineConfig {
             serial: SerialConfig::Stdio,
             drives: Vec::new(),
             virtio_rng: None,
+            pci_devices: Vec::new(),
+            displays: Vec::new(),
+            display_refresh_ms: DEFAULT_DISPLAY_REFRESH_MS,
             isa: Isa::full(),
             trace: None,
             console_mux: None,

@@ -108,6 +108,30 @@ pub enum MachineError {
     /// A device refused its configuration.
     #[error("building devices: {0}")]
     Device(#[from] ferrite_devices::DeviceError),
+    /// A PCI device could not be plugged.
+    #[error("PCI: {0}")]
+    Pci(#[from] ferrite_devices::pci::PciError),
+    /// The bochs-display refused its configuration.
+    #[error("{0}")]
+    BochsDisplay(#[from] ferrite_devices::bochs_display::BochsError),
+    /// A display back-end could not start.
+    #[error("{0}")]
+    Display(#[from] ferrite_display::DisplayError),
+    /// More PCI devices than bus 0 has slots.
+    #[error("too many PCI devices: {count} (bus 0 has slots 1 to 31)")]
+    TooManyPciDevices {
+        /// Devices asked for.
+        count: usize,
+    },
+    /// More than one display device.
+    #[error("one display device at most (--device bochs-display once)")]
+    TooManyDisplays,
+    /// `--display` without a display device to show.
+    #[error("--display {what}: the machine has no display device (add --device bochs-display)")]
+    NoDisplayDevice {
+        /// The back-end asked for.
+        what: String,
+    },
     /// A virtio-blk disk image could not be opened.
     #[error("drive: {0}")]
     Drive(#[from] ferrite_devices::virtio::block::DiskOpenError),

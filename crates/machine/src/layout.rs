@@ -101,6 +101,18 @@ pub mod virt {
     pub const PLIC_NDEV: u32 = 96;
     /// Clock of the UART as QEMU declares it (3.6864 MHz).
     pub const UART_CLOCK_HZ: u32 = 3_686_400;
+    /// The PCIe host's I/O window (`gpex_ioport_window`).
+    pub const PCIE_PIO: MemoryRange = MemoryRange::new(0x300_0000, 0x1_0000);
+    /// The PCIe host's ECAM (`pcie-ecam`: buses 0 to 255).
+    pub const PCIE_ECAM: MemoryRange = MemoryRange::new(0x3000_0000, 0x1000_0000);
+    /// The PCIe host's 32-bit memory window (`pcie-mmio`), at the same
+    /// addresses in the PCI memory space.
+    pub const PCIE_MMIO: MemoryRange = MemoryRange::new(0x4000_0000, 0x4000_0000);
+    /// Size of the 64-bit window (`pcie-mmio-high`); it starts at the end of
+    /// DRAM rounded up to its size, as QEMU places it on rv64.
+    pub const PCIE_MMIO_HIGH_SIZE: u64 = 0x4_0000_0000;
+    /// PLIC source of the host's INTA (INTB..INTD follow).
+    pub const PCIE_IRQ: u32 = 0x20;
 }
 
 /// Spike memory map (riscv-isa-sim), the part Ferrite implements.

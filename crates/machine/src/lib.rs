@@ -26,6 +26,7 @@ pub mod config;
 mod console;
 mod cpu;
 pub mod debug;
+mod display;
 pub mod elf;
 mod error;
 pub mod fdt;
@@ -40,12 +41,15 @@ mod scheduler;
 pub mod size;
 
 pub use config::{
-    BoardKind, DEFAULT_INPUT_WAIT, ImageSource, MAX_HARTS, MachineConfig, OUTPUT_WINDOW,
-    OutputPattern, SerialConfig, TraceConfig, UnknownBoard,
+    BoardKind, DEFAULT_DISPLAY_REFRESH_MS, DEFAULT_INPUT_WAIT, ImageSource, MAX_HARTS,
+    MachineConfig, OUTPUT_WINDOW, OutputPattern, PciDeviceConfig, SerialConfig, TraceConfig,
+    UnknownBoard,
 };
 pub use debug::{DebugAccessError, DebugEvent, HartDebug};
 pub use error::{MachineError, Result};
 pub use ferrite_chardev::ConsoleMux;
+/// PCI types the machine's [`Machine::pci_functions`] reports.
+pub use ferrite_devices::pci;
 pub use ferrite_memory::MtreeOptions;
 pub use ferrite_riscv::isa::{Isa, IsaError};
 pub use ferrite_riscv::{SPIKE_SLICE, TraceOutput};

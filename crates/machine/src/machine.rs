@@ -197,7 +197,8 @@ impl Machine {
             let clock = Rc::clone(&clock);
             finisher.set_notifier(Box::new(move |_| clock.request_slice_end()));
         }
-        let interactive = board.console.interactive;
+        let interactive =
+            board.console.interactive || board.display.as_ref().is_some_and(|d| d.is_interactive());
         if config.stop_on_output.is_some() {
             board.console.backend.keep_recent();
         }
@@ -250,6 +251,61 @@ impl Machine {
     /// The device tree blob the guest is handed.
     pub fn device_tree(&self) -> Option<&[u8]> {
         Some(&self.board.fdt)
+    }
+
+    /// The display's back-ends as started (`vnc:127.0.0.1:5900`, ...);
+    /// empty without a display device.
+    pub fn display_backends(&self) -> Vec<String> {
+        self.board
+            .display
+            .as_ref()
+            .map(|d| d.started())
+            .unwrap_or_default()
+    }
+
+    /// Write the display's picture as it is now to `path` as a PNG (the
+    /// monitor's `screendump`); a refresh comes first, so it shows the
+    /// guest's framebuffer at this instant.
+    pub fn screendump(&mut self, path: &std::path::Path) -> Result<()> {
+        let display = self
+            .board
+            .display
+            .as_mut()
+            .ok_or(MachineError::NoDisplayDevice {
+                what: "screendump".into(),
+            })?;
+        display.screendump(&mut self.board.mem, path)
+    }
+
+    /// `info display`: mode, refresh counts and back-ends; `None` without a
+    /// display device.
+    pub fn display_info(&self) -> Option<String> {
+        self.board.display.as_ref().map(|d| d.info())
+    }
+
+    /// The display's refresh counts; `None` without a display device.
+    pub fn display_stats(&self) -> Option<ferrite_display::RefreshStats> {
+        self.board.display.as_ref().map(|d| d.stats())
+    }
+
+    /// The run is over: refresh the display a last time and let its
+    /// back-ends write what they write at exit (`--display png:FILE`).
+    /// Call once, after the last run.
+    pub fn finish_display(&mut self) -> Result<()> {
+        match &mut self.board.display {
+            Some(d) => d.finish(&mut self.board.mem),
+            None => Ok(()),
+        }
+    }
+
+    /// The functions on the PCIe host's bus 0 (`info pci`); empty on a
+    /// board without PCIe.
+    pub fn pci_functions(&self) -> Vec<ferrite_devices::pci::PciFunctionInfo> {
+        self.board
+            .pci
+            .as_ref()
+            .map(|p| p.functions())
+            .unwrap_or_default()
     }
 
     /// The memory tree as text (`mtree`, `mtree -f`, `mtree -f -d`).

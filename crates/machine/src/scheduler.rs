@@ -6,7 +6,9 @@
 //!
 //! 1. **Service** the devices: re-evaluate the CLINT's timer lines and the
 //!    RTC alarm, serve kicked virtio queues, move console input into the UART, take a test-finisher request, poll the
-//!    HTIF mailbox. A finisher request or an HTIF exit ends the run.
+//!    HTIF mailbox, and refresh the display once virtual time has
+//!    passed its next refresh. A finisher request, an HTIF exit or a
+//!    closed display window ends the run.
 //! 2. **Limits**: stop when `max_insns` instructions have retired or the
 //!    timeout has passed.
 //! 3. **Slice**: each hart in hart-id order runs a quantum of
@@ -21,7 +23,8 @@
 //! 4. **Idle**: if no hart retired an instruction and every hart waits for
 //!    an interrupt, warp the clock to the next timer deadline. With no
 //!    deadline, wait in host time for console input if the console is
-//!    interactive (stdio, a Unix socket); otherwise nothing can ever wake
+//!    interactive (stdio, a Unix socket) or someone may be watching the
+//!    display (VNC, a window; its clients are served meanwhile); otherwise nothing can ever wake
 //!    the guest and the run ends as [`RunOutcome::Stuck`].
 //! 5. **Input wait** (only with [`crate::MachineConfig::input_wait`] set and
 //!    a console that is not interactive): a guest that waits for console
@@ -231,6 +234,9 @@ impl Scheduler<'_, '_> {
                 }
                 idle_rounds = 0;
             } else if self.interactive {
+                if let Some(display) = &mut self.board.display {
+                    display.idle(&mut self.board.mem, self.clock.ticks());
+                }
                 std::thread::sleep(match deadline {
                     Some(d) => INPUT_WAIT.min(d.saturating_duration_since(Instant::now())),
                     None => INPUT_WAIT,
@@ -268,6 +274,12 @@ impl Scheduler<'_, '_> {
     /// is polled after every hart's slice, which covers this point too: no
     /// guest instruction runs in between.)
     fn service_devices(&mut self) -> Option<RunOutcome> {
+        if let Some(display) = &mut self.board.display {
+            display.tick(&mut self.board.mem, self.clock.ticks());
+            if display.closed() {
+                return Some(RunOutcome::Quit);
+            }
+        }
         self.board.clint.update();
         if let Some(rtc) = &self.board.rtc {
             rtc.update();
@@ -467,6 +479,8 @@ mod tests {
             console: Console::open(&SerialConfig::Null, None).unwrap(),
             fdt: Vec::new(),
             reset_pc: 0x1000,
+            pci: None,
+            display: None,
         };
         Rig {
             board,

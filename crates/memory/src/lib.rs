@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod address;
+mod deferred;
 mod discard;
 mod error;
 mod guest_bytes;
@@ -51,6 +52,7 @@ mod tree;
 mod view;
 
 pub use address::{GuestAddress, PAGE_SHIFT, PAGE_SIZE, RamAddr, RegionSize};
+pub use deferred::DeferredChanges;
 pub use discard::{RamDiscardListener, RamDiscardListenerId};
 pub use error::{MemoryError, Result};
 pub use guest_bytes::{GuestBytes, GuestBytesError, VecMemory};

@@ -55,10 +55,13 @@ cpu N                   make hart N the current hart
 help|?                  this list
 info blocks             translated-block cache statistics per hart
 info cpus               the harts, their pc and privilege
+info display            the display's mode, refreshes and back-ends
 info mtree [-f] [-d]    the memory tree; -f flat views, -d dispatch tables
+info pci                the PCI functions and their BARs
 info registers [-a]     the current hart's registers (-a: every hart)
 info tlb                the current hart's software TLB
 quit|q                  end the run
+screendump FILE         write the display's picture to FILE (PNG)
 step [N]                execute N instructions (1) of the current hart
 stop                    stop the guest
 system_reset            reset every hart to the boot ROM
@@ -98,6 +101,13 @@ impl Monitor {
                 _ => MonitorReply::text(format!("invalid CPU index `{rest}'\n")),
             },
             "info" => MonitorReply::text(self.info(machine, rest)),
+            "screendump" => MonitorReply::text(match rest {
+                "" => "screendump: missing file name\n".to_string(),
+                path => match machine.screendump(std::path::Path::new(path)) {
+                    Ok(()) => String::new(),
+                    Err(e) => format!("{e}\n"),
+                },
+            }),
             "x" | "xp" => MonitorReply::text(
                 self.examine(machine, cmd == "xp", rest)
                     .unwrap_or_else(|e| format!("{e}\n")),
@@ -175,7 +185,11 @@ impl Monitor {
                 }
                 out
             }
-            "" => "info blocks|cpus|mtree|registers|tlb\n".to_string(),
+            "display" => machine
+                .display_info()
+                .unwrap_or_else(|| "no display device\n".to_string()),
+            "pci" => pci_info(machine),
+            "" => "info blocks|cpus|display|mtree|pci|registers|tlb\n".to_string(),
             other => format!("unknown info item: '{other}'\n"),
         }
     }
@@ -466,6 +480,54 @@ mod ferrite_softmmu_flags {
         }
         if s.is_empty() { "ok".into() } else { s }
     }
+}
+
+/// `info pci`, laid out as QEMU's.
+fn pci_info(machine: &Machine) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for f in machine.pci_functions() {
+        let class = match f.class >> 8 {
+            0x0600 => "Host bridge".to_string(),
+            0x0380 => "Display controller".to_string(),
+            0x0300 => "VGA controller".to_string(),
+            c => format!("Class {c:04x}"),
+        };
+        let _ = writeln!(
+            out,
+            "  Bus  0, device {:3}, function {}:\n    {class}: PCI device {:04x}:{:04x}\n      PCI subsystem {:04x}:{:04x}",
+            f.devfn >> 3,
+            f.devfn & 7,
+            f.vendor,
+            f.device,
+            f.subsystem_vendor,
+            f.subsystem
+        );
+        for (bar, at) in &f.bars {
+            use ferrite_machine::pci::BarKind;
+            let kind = match bar.kind {
+                BarKind::Memory32 => "32 bit memory",
+                BarKind::Memory32Prefetchable => "32 bit prefetchable memory",
+                BarKind::Memory64Prefetchable => "64 bit prefetchable memory",
+                BarKind::Io => "I/O",
+                BarKind::Rom => "32 bit memory",
+            };
+            let (start, last) = match at {
+                Some(a) => (*a, a + (bar.size - 1)),
+                None => (u64::MAX, bar.size.wrapping_sub(2)),
+            };
+            let _ = writeln!(
+                out,
+                "      BAR{}: {kind} at {start:#x} [{last:#010x}].",
+                bar.index
+            );
+        }
+        let _ = writeln!(out, "      id \"{}\"", f.name);
+    }
+    if out.is_empty() {
+        out.push_str("no PCI bus\n");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -160,6 +160,10 @@ pub(crate) struct Board {
     pub fdt: Vec<u8>,
     /// Where every hart starts (the boot ROM).
     pub reset_pc: u64,
+    /// The PCIe host (`virt`).
+    pub pci: Option<Rc<ferrite_devices::PciHost>>,
+    /// The display, when a display device is plugged.
+    pub display: Option<crate::display::DisplayUnit>,
 }
 
 /// The bios and kernel of a configuration, opened and parsed.

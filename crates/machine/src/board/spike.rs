@@ -56,6 +56,16 @@ pub(crate) fn build(
             what: "--virtio-rng",
         });
     }
+    if !config.pci_devices.is_empty() {
+        return Err(MachineError::VirtOnly { what: "--device" });
+    }
+    if config
+        .displays
+        .iter()
+        .any(|d| *d != ferrite_display::BackendSpec::None)
+    {
+        return Err(MachineError::VirtOnly { what: "--display" });
+    }
     let fdt = match user_dtb {
         Some((_, blob)) => blob,
         None => generate(&DeviceTreeSpec {
@@ -66,6 +76,7 @@ pub(crate) fn build(
             bootargs: config.bootargs.clone(),
             plic_size: 0,
             initrd: None,
+            pcie_high: None,
         })
         .map_err(|source| MachineError::DeviceTree {
             name: "generated".into(),
@@ -117,5 +128,7 @@ pub(crate) fn build(
         console,
         fdt,
         reset_pc: ROM_BASE,
+        pci: None,
+        display: None,
     })
 }

@@ -6,10 +6,14 @@
 //! | `0x0010_0000 + 0x1000`    | SiFive test finisher                    |
 //! | `0x0010_1000 + 0x24`      | Goldfish RTC, PLIC source 11            |
 //! | `0x0200_0000 + 0x10000`   | CLINT (ACLINT MSWI + MTIMER)            |
+//! | `0x0300_0000 + 0x10000`   | PCIe I/O window                         |
 //! | `0x0c00_0000 + ...`       | PLIC (96 sources, M and S context/hart) |
 //! | `0x1000_0000 + 0x100`     | UART0 ns16550a, PLIC source 10          |
 //! | `0x1000_1000 + 0x1000*n`  | virtio-mmio slot n (0..8), source n + 1 |
+//! | `0x3000_0000 + 256 MiB`   | PCIe ECAM (alias `pcie-ecam`)           |
+//! | `0x4000_0000 + 1 GiB`     | PCIe 32-bit window (alias `pcie-mmio`)  |
 //! | `0x8000_0000 + ram_size`  | DRAM                                    |
+//! | DRAM end, 16 GiB aligned  | PCIe 64-bit window (`pcie-mmio-high`)   |
 //!
 //! Image placement follows QEMU: the bios (an ELF at its own addresses, or
 //! a raw `.bin` at the start of DRAM) runs first; the kernel goes at the
@@ -21,19 +25,21 @@
 
 use std::rc::Rc;
 
+use ferrite_devices::pci::HostBridge;
 use ferrite_devices::virtio::block::{FileDisk, VirtioBlock};
 use ferrite_devices::virtio::rng::VirtioRng;
 use ferrite_devices::{
-    GoldfishRtc, IrqLine, Plic, PlicConfig, TestFinisher, TimeSource, Uart16550, VirtioMmio,
-    VirtioMmioEmpty,
+    BochsDisplay, GoldfishRtc, IrqLine, PciHost, Plic, PlicConfig, TestFinisher, TimeSource,
+    Uart16550, VirtioMmio, VirtioMmioEmpty,
 };
 use ferrite_memory::{GuestAddress, MemTxAttrs};
 use ferrite_riscv::HartIrqPins;
 
 use super::{Board, BoardMemory, Images, align_up, check_no_overlap};
 use crate::boot_rom::virt_rom;
-use crate::config::MachineConfig;
+use crate::config::{MachineConfig, PciDeviceConfig};
 use crate::console::Console;
+use crate::display::DisplayUnit;
 use crate::error::{MachineError, Result};
 use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
 use crate::hart::{mip, pin_sink};
@@ -105,6 +111,7 @@ pub(crate) fn build(
         rtc.clone(),
     )?;
     let virtio = map_virtio(config, &mut memory, &plic)?;
+    let (pci, display_device, pcie_high) = map_pcie(config, &mut memory, &plic)?;
     let finisher = Rc::new(TestFinisher::new());
     memory.map_io(
         "riscv.sifive.test",
@@ -158,6 +165,7 @@ pub(crate) fn build(
                 bootargs: config.bootargs.clone(),
                 plic_size,
                 initrd,
+                pcie_high: Some(pcie_high),
             };
             let blob = generate(&spec).map_err(|source| MachineError::DeviceTree {
                 name: "generated".into(),
@@ -224,7 +232,82 @@ pub(crate) fn build(
         console,
         fdt,
         reset_pc: virt::MROM.start(),
+        pci: Some(pci),
+        display: match display_device {
+            Some(device) => Some(DisplayUnit::new(
+                device,
+                &config.displays,
+                config.display_refresh_ms,
+            )?),
+            None => None,
+        },
     })
+}
+
+/// Where QEMU puts the 64-bit PCIe window on rv64: the end of DRAM rounded
+/// up to the window's size.
+fn pcie_high_window(dram: MemoryRange) -> MemoryRange {
+    let size = virt::PCIE_MMIO_HIGH_SIZE;
+    let end = u64::try_from(dram.end()).unwrap_or(u64::MAX);
+    MemoryRange::new(align_up(end, size), size)
+}
+
+/// The PCIe host as QEMU's virt builds its `gpex`: the host's own regions
+/// reached through aliases placed in system memory (`pcie-ecam`,
+/// `pcie-mmio`, `pcie-mmio-high`) and its I/O window; the host bridge at
+/// 00.0 and the `--device`s from slot 1 on. Returns the host, the display
+/// device if one was plugged, and the 64-bit window.
+fn map_pcie(
+    config: &MachineConfig,
+    memory: &mut BoardMemory,
+    plic: &Rc<Plic>,
+) -> Result<(Rc<PciHost>, Option<Rc<BochsDisplay>>, MemoryRange)> {
+    let lines = (0..4)
+        .map(|i| IrqLine::new(plic.clone(), virt::PCIE_IRQ + i))
+        .collect();
+    let mem = &mut memory.mem;
+    let (host, regions) = PciHost::new(mem, lines)?;
+    let high = pcie_high_window(memory.ram);
+    mem.add_subregion(memory.root, virt::PCIE_PIO.start(), regions.io_window)?;
+    let ecam = mem.new_alias("pcie-ecam", regions.ecam, 0, virt::PCIE_ECAM.size())?;
+    mem.add_subregion(memory.root, virt::PCIE_ECAM.start(), ecam)?;
+    for (name, range) in [("pcie-mmio", virt::PCIE_MMIO), ("pcie-mmio-high", high)] {
+        let alias = mem.new_alias(name, regions.mmio_window, range.start(), range.size())?;
+        mem.add_subregion(memory.root, range.start(), alias)?;
+    }
+    host.plug(0, "gpex-root", &HostBridge)?;
+    let mut display = None;
+    for (i, device) in config.pci_devices.iter().enumerate() {
+        let slot = i + 1;
+        if slot > 31 {
+            return Err(MachineError::TooManyPciDevices {
+                count: config.pci_devices.len(),
+            });
+        }
+        let devfn = (slot << 3) as u8;
+        match device {
+            PciDeviceConfig::BochsDisplay { vram_size } => {
+                if display.is_some() {
+                    return Err(MachineError::TooManyDisplays);
+                }
+                let d = BochsDisplay::new(mem, *vram_size)?;
+                host.plug(devfn, "bochs-display", &*d)?;
+                display = Some(d);
+            }
+        }
+    }
+    if display.is_none() {
+        if let Some(spec) = config
+            .displays
+            .iter()
+            .find(|s| **s != ferrite_display::BackendSpec::None)
+        {
+            return Err(MachineError::NoDisplayDevice {
+                what: format!("{spec:?}"),
+            });
+        }
+    }
+    Ok((host, display, high))
 }
 
 /// What the RTC reads at tick 0: the Unix epoch. A fixed start keeps runs

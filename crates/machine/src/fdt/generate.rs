@@ -38,6 +38,9 @@ pub struct DeviceTreeSpec {
     pub plic_size: u64,
     /// The initial RAM disk's guest-physical range, if one is loaded.
     pub initrd: Option<MemoryRange>,
+    /// The PCIe host's 64-bit memory window (`virt`; its place depends on
+    /// the RAM size). `None`: no PCIe host node.
+    pub pcie_high: Option<MemoryRange>,
 }
 
 /// The CPU interrupt numbers used in `interrupts-extended` (mip bits).
@@ -314,7 +317,53 @@ fn write_virt_soc(fdt: &mut FdtWriter, spec: &DeviceTreeSpec) -> Result<()> {
     fdt.property_u32("#interrupt-cells", 1)?;
     fdt.end_node(plic)?;
 
+    if let Some(high) = spec.pcie_high {
+        write_pcie(fdt, high)?;
+    }
     write_clint(fdt, spec, virt::CLINT)
+}
+
+/// PCI address space codes of the first `ranges` cell.
+const PCI_SPACE_IO: u32 = 0x0100_0000;
+const PCI_SPACE_MEM32: u32 = 0x0200_0000;
+const PCI_SPACE_MEM64: u32 = 0x0300_0000;
+
+/// The generic ECAM host's node, as QEMU's `create_fdt_pcie`: the three
+/// windows in `ranges`, and INTx of slots 0 to 3 routed to PLIC sources
+/// `PCIE_IRQ + (slot + pin - 1) % 4` (the mask folds the other slots onto
+/// them).
+fn write_pcie(fdt: &mut FdtWriter, high: MemoryRange) -> Result<()> {
+    let node = fdt.begin_node(&format!("pci@{:x}", virt::PCIE_ECAM.start()))?;
+    fdt.property_array_u32("interrupt-map-mask", &[0x1800, 0, 0, 7])?;
+    let mut map = Vec::with_capacity(4 * 4 * 6);
+    for slot in 0..4u32 {
+        for pin in 1..=4u32 {
+            let irq = virt::PCIE_IRQ + (slot + pin - 1) % 4;
+            map.extend_from_slice(&[slot << 11, 0, 0, pin, PHANDLE_PLIC, irq]);
+        }
+    }
+    fdt.property_array_u32("interrupt-map", &map)?;
+    let mut ranges = Vec::with_capacity(21);
+    let [pio_hi, pio_lo] = cells64(virt::PCIE_PIO.start());
+    let [pio_size_hi, pio_size_lo] = cells64(virt::PCIE_PIO.size());
+    ranges.extend_from_slice(&[PCI_SPACE_IO, 0, 0, pio_hi, pio_lo, pio_size_hi, pio_size_lo]);
+    for (space, range) in [(PCI_SPACE_MEM32, virt::PCIE_MMIO), (PCI_SPACE_MEM64, high)] {
+        let [a_hi, a_lo] = cells64(range.start());
+        let [s_hi, s_lo] = cells64(range.size());
+        ranges.extend_from_slice(&[space, a_hi, a_lo, a_hi, a_lo, s_hi, s_lo]);
+    }
+    fdt.property_array_u32("ranges", &ranges)?;
+    fdt.property_array_u32("reg", &reg(&virt::PCIE_ECAM))?;
+    fdt.property_null("dma-coherent")?;
+    fdt.property_array_u32("bus-range", &[0, 0xff])?;
+    fdt.property_u32("linux,pci-domain", 0)?;
+    fdt.property_string("device_type", "pci")?;
+    fdt.property_string("compatible", "pci-host-ecam-generic")?;
+    fdt.property_u32("#size-cells", 2)?;
+    fdt.property_u32("#interrupt-cells", 1)?;
+    fdt.property_u32("#address-cells", 3)?;
+    fdt.end_node(node)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -331,6 +380,8 @@ mod tests {
             bootargs: Some("console=ttyS0".into()),
             plic_size: virt::PLIC.size(),
             initrd: None,
+            pcie_high: (kind == TreeKind::Virt)
+                .then(|| MemoryRange::new(0x4_0000_0000, 0x4_0000_0000)),
         }
     }
 
@@ -359,6 +410,9 @@ mod tests {
             b"google,goldfish-rtc",
             b"virtio_mmio@10008000",
             b"virtio_mmio@10001000",
+            b"pci@30000000",
+            b"pci-host-ecam-generic",
+            b"interrupt-map-mask",
         ] {
             assert!(contains(&blob, s), "{}", String::from_utf8_lossy(s));
         }

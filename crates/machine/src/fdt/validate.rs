@@ -99,6 +99,7 @@ mod tests {
             bootargs: None,
             plic_size: 0x60_0000,
             initrd: None,
+            pcie_high: None,
         })
         .unwrap()
     }

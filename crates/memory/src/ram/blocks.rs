@@ -96,6 +96,21 @@ impl RamBlock {
         Some(())
     }
 
+    /// Copy `buf.len()` bytes at `offset` out of the block. `None` out of bounds.
+    pub(crate) fn read_bytes(&self, offset: u64, buf: &mut [u8]) -> Option<()> {
+        if !self.contains(offset, buf.len() as u64) {
+            return None;
+        }
+        // SAFETY: `[offset, offset + len)` lies inside the live mapping
+        // (checked above), and `buf` is ordinary Rust memory, never part of
+        // a guest mapping, so the two cannot overlap.
+        unsafe {
+            let p = self.mapping.ptr().add(offset as usize).cast_const();
+            std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len());
+        }
+        Some(())
+    }
+
     /// Whether `[offset, offset + len)` lies inside the used part of the block.
     pub(crate) fn contains(&self, offset: u64, len: u64) -> bool {
         offset

@@ -275,7 +275,9 @@ impl MemorySystem {
         }
         let region = self.tree.regions.get(r.index()).ok_or(MemTxError::Decode)?;
         let block = region.ram_block().and_then(|b| self.ram.blocks.get(b));
-        dispatch_read(region, block, offset, size, endian, attrs)
+        let v = dispatch_read(region, block, offset, size, endian, attrs);
+        self.apply_deferred();
+        v
     }
 
     /// Store the low `size` bytes of `value` at `offset` of terminal region
@@ -303,7 +305,9 @@ impl MemorySystem {
         }
         let region = self.tree.regions.get(r.index()).ok_or(MemTxError::Decode)?;
         let block = region.ram_block().and_then(|b| self.ram.blocks.get(b));
-        dispatch_write(region, block, offset, value, size, endian, attrs)
+        let v = dispatch_write(region, block, offset, value, size, endian, attrs);
+        self.apply_deferred();
+        v
     }
 }
 

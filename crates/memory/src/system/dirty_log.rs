@@ -208,6 +208,37 @@ impl MemorySystem {
             .ok_or(MemoryError::NoSuchRegion(r))
     }
 
+    /// The terminal region behind `r` (aliases followed) and its RAM block;
+    /// an error if it has none.
+    fn backing_block(
+        &self,
+        r: RegionId,
+    ) -> Result<(&crate::region::Region, &crate::ram::blocks::RamBlock)> {
+        let region = self.tree.region(self.tree.terminal(r))?;
+        let block = region
+            .ram_block()
+            .and_then(|b| self.ram.blocks.get(b))
+            .ok_or_else(|| MemoryError::WrongKind {
+                name: region.name.clone(),
+                expected: "RAM-backed",
+            })?;
+        Ok((region, block))
+    }
+
+    /// Copy `buf.len()` bytes at `offset` of a RAM-backed region into `buf`,
+    /// wherever the region is mapped and whether it is mapped at all: how a
+    /// display reads its VRAM.
+    pub fn read_ram_region(&self, r: RegionId, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let (region, block) = self.backing_block(r)?;
+        block
+            .read_bytes(offset, buf)
+            .ok_or_else(|| MemoryError::OutOfRange {
+                name: region.name.clone(),
+                offset,
+                len: buf.len() as u64,
+            })
+    }
+
     /// A counted reference that keeps the host memory holding ram address
     /// `ram` mapped (see [`RamHostRef`](crate::RamHostRef)); `None` when no
     /// RAM block holds it.
@@ -218,15 +249,7 @@ impl MemorySystem {
     /// Give `[offset, offset + len)` of a RAM region back to the host (whole
     /// pages inside the range); it reads as zero afterwards and is marked dirty.
     pub fn ram_discard(&mut self, r: RegionId, offset: u64, len: u64) -> Result<()> {
-        let t = self.tree.terminal(r);
-        let region = self.tree.region(t)?;
-        let block = region
-            .ram_block()
-            .and_then(|b| self.ram.blocks.get(b))
-            .ok_or_else(|| MemoryError::WrongKind {
-                name: region.name.clone(),
-                expected: "RAM-backed",
-            })?;
+        let (region, block) = self.backing_block(r)?;
         if !block.contains(offset, len) {
             return Err(MemoryError::OutOfRange {
                 name: region.name.clone(),

@@ -45,6 +45,8 @@ pub struct MemorySystem {
     pub(crate) discard: DiscardManagers,
     /// The device-memory window, once initialised.
     pub(crate) device_memory: Option<crate::memory_device::DeviceMemory>,
+    /// Topology changes queued by device callbacks.
+    pub(crate) deferred: crate::deferred::DeferredChanges,
 }
 
 impl Default for MemorySystem {
@@ -74,6 +76,7 @@ impl MemorySystem {
             iommu: IommuNotifiers::default(),
             discard: DiscardManagers::default(),
             device_memory: None,
+            deferred: Default::default(),
         }
     }
 
@@ -138,6 +141,19 @@ impl MemorySystem {
     pub fn new_io(&mut self, name: &str, size: u64, ops: Rc<dyn RegionOps>) -> RegionId {
         self.tree
             .push(Region::new(name, u128::from(size), RegionKind::Io { ops }))
+    }
+
+    /// MMIO of a [`RegionSize`], so a window may span the whole 64-bit space
+    /// (QEMU's `gpex_mmio_window`, whose unclaimed addresses the callbacks
+    /// answer).
+    pub fn new_io_sized(
+        &mut self,
+        name: &str,
+        size: RegionSize,
+        ops: Rc<dyn RegionOps>,
+    ) -> RegionId {
+        self.tree
+            .push(Region::new(name, size.get(), RegionKind::Io { ops }))
     }
 
     /// A ROM device: in ROMD mode (the initial mode) reads come from host memory
