@@ -5,6 +5,8 @@
 #   scripts/linux.sh build DIR      build DIR/initramfs.cpio.gz and DIR/root.ext4
 #   scripts/linux.sh boot [OPTS]    boot to a busybox shell (OPTS go to ferrite run)
 #   scripts/linux.sh boot-disk [OPTS]  the same, with the root on a virtio disk
+#   scripts/linux.sh boot-display [OPTS]  the same with a bochs-display and
+#                                   Linux's bochs DRM driver (add --display vnc::5900)
 #   scripts/linux.sh bench [RUNS]   time to the shell prompt, Ferrite and QEMU in turn
 #
 # The packages come from the Debian archive this machine's apt already uses
@@ -24,6 +26,12 @@ fw_jump=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf
 modules=(
     lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4
     drivers/virtio/virtio_mmio drivers/block/virtio_blk
+)
+# The modules of Linux's bochs DRM driver (for --device bochs-display), in
+# load order; the init loads them when the command line says `display`.
+display_modules=(
+    drivers/gpu/drm/drm drivers/gpu/drm/drm_kms_helper drivers/gpu/drm/ttm/ttm
+    drivers/gpu/drm/drm_ttm_helper drivers/gpu/drm/drm_vram_helper drivers/gpu/drm/tiny/bochs
 )
 
 die() { echo "linux.sh: $*" >&2; exit 1; }
@@ -45,8 +53,22 @@ apt_private() {
         -o APT::Architectures::=riscv64 -o Debug::NoLocking=1 "$@"
 }
 
+# The modules, decompressed (busybox's insmod takes plain ELF), from the
+# unpacked kernel package; only those not yet there.
+extract_modules() {
+    local vmlinux release m
+    vmlinux=$(ls "$cache"/x/boot/vmlinux-* | head -n1)
+    release=${vmlinux##*/vmlinux-}
+    mkdir -p "$cache/modules"
+    for m in "${modules[@]}" "${display_modules[@]}"; do
+        [[ -f $cache/modules/${m##*/}.ko ]] ||
+            xz -dc "$cache/x/usr/lib/modules/$release/kernel/$m.ko.xz" >"$cache/modules/${m##*/}.ko"
+    done
+}
+
 fetch() {
     if [[ -f $cache/ready ]]; then
+        extract_modules
         return
     fi
     for tool in apt-get dpkg xz; do
@@ -71,11 +93,7 @@ fetch() {
     vmlinux=$(ls "$cache"/x/boot/vmlinux-* | head -n1)
     local release=${vmlinux##*/vmlinux-}
     ln -sf "x/boot/vmlinux-$release" "$cache/Image"
-    # The modules, decompressed (busybox's insmod takes plain ELF).
-    mkdir -p "$cache/modules"
-    for m in "${modules[@]}"; do
-        xz -dc "$cache/x/usr/lib/modules/$release/kernel/$m.ko.xz" >"$cache/modules/${m##*/}.ko"
-    done
+    extract_modules
     echo "$kernel_pkg" >"$cache/kernel-package"
     touch "$cache/ready"
 }
@@ -100,6 +118,13 @@ write_init() {
     {
         init_preamble
         cat <<'INIT'
+case " $(cat /proc/cmdline) " in
+*" display "*)
+    for m in $(cat /modules/display-order); do
+        insmod /modules/$m.ko || echo "init: insmod $m failed"
+    done
+    ;;
+esac
 case " $(cat /proc/cmdline) " in
 *" root=/dev/vda "*)
     for m in $(cat /modules/order); do
@@ -155,6 +180,7 @@ build() {
     mkdir -p "$tmp/initramfs/modules"
     cp "$cache"/modules/*.ko "$tmp/initramfs/modules/"
     printf '%s\n' "${modules[@]##*/}" >"$tmp/initramfs/modules/order"
+    printf '%s\n' "${display_modules[@]##*/}" >"$tmp/initramfs/modules/display-order"
     write_init "$tmp/initramfs/init"
     (cd "$tmp/initramfs" && find . -print0 | LC_ALL=C sort -z |
         cpio --null --create --format=newc --owner=0:0 --quiet --reproducible) |
@@ -178,13 +204,15 @@ shift || true
 case "$cmd" in
 fetch) fetch; echo "$cache" ;;
 build) build "$@" ;;
-boot | boot-disk)
+boot | boot-disk | boot-display)
     out=$cache/guest
     build "$out"
     args=(run --bios "$fw_jump" --kernel "$cache/Image" --initrd "$out/initramfs.cpio.gz" -m 512M)
     if [[ $cmd == boot-disk ]]; then
         cp "$out/root.ext4" "$out/disk.ext4"
         args+=(--drive "$out/disk.ext4" --append "console=ttyS0 root=/dev/vda panic=1")
+    elif [[ $cmd == boot-display ]]; then
+        args+=(--device bochs-display --append "console=ttyS0 panic=1 display")
     else
         args+=(--append "console=ttyS0 panic=1")
     fi
@@ -228,5 +256,5 @@ bench)
             "$i" "$f" "$insns" "$q" "$(echo "$f / $q" | bc -l)"
     done
     ;;
-*) die "unknown command $cmd (fetch, build, boot, boot-disk, bench)" ;;
+*) die "unknown command $cmd (fetch, build, boot, boot-disk, boot-display, bench)" ;;
 esac

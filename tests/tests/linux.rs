@@ -285,3 +285,64 @@ fn a_panicked_boot_with_panic_1_ends_in_a_reset() {
     assert_eq!(run.outcome, RunOutcome::Reset, "{}", run.output);
     assert_eq!(run.outcome.exit_status(), 120);
 }
+
+/// Linux's own bochs DRM driver on `--device bochs-display`: it finds the
+/// device, reads the EDID block (whose 1280×800 becomes the preferred
+/// mode), starts its frame-buffer console, and what the shell writes to
+/// `/dev/fb0` reaches the screen. QEMU 7.2 prints the same driver lines
+/// and shows the same picture for this kernel and initramfs (only its
+/// longer EDID mode list differs).
+#[test]
+#[cfg_attr(
+    linux_guest_missing,
+    ignore = "Debian's riscv64 kernel and busybox are not fetched (scripts/linux.sh fetch)"
+)]
+fn linux_drives_the_bochs_display() {
+    let Some(guest) = guest() else { return };
+    let png = std::env::temp_dir().join(format!("ferrite-linux-bochs-{}.png", std::process::id()));
+    let mut config = config(guest, 1, "console=ttyS0 panic=1 display");
+    config.pci_devices = vec![ferrite_machine::PciDeviceConfig::BochsDisplay {
+        vram_size: ferrite_machine::config::DEFAULT_VGAMEM,
+        edid: true,
+    }];
+    config.displays = vec![ferrite_display::BackendSpec::Png(png.display().to_string())];
+    // 40 rows of red pixels (x-r-g-b, little endian), then a pause for the
+    // driver's deferred flush of the frame-buffer console's shadow.
+    let draw = "i=0; while [ $i -lt 200 ]; do printf '\\000\\000\\377\\000%.0s' $(seq 1 256); i=$((i+1)); done > /dev/fb0; sleep 1";
+    let out = session(
+        config,
+        &[
+            "dmesg | grep -E 'drm|0000:00:01.0'",
+            "cat /sys/class/drm/card0-*/modes",
+            "cat /sys/class/graphics/fb0/virtual_size",
+            draw,
+        ],
+    );
+    let dmesg = answer(&out, "dmesg | grep -E 'drm|0000:00:01.0'");
+    for want in [
+        "pci 0000:00:01.0: [1234:1111] type 00 class 0x038000 PCIe Root Complex Integrated Endpoint",
+        "pci 0000:00:01.0: BAR 0 [mem 0x40000000-0x40ffffff pref]: assigned",
+        "bochs-drm 0000:00:01.0: enabling device (0000 -> 0002)",
+        "[drm] Found bochs VGA, ID 0xb0c5.",
+        "[drm] Framebuffer size 16384 kB @ 0x40000000, mmio @ 0x41008000.",
+        "[drm] Found EDID data blob.",
+        "[drm] Initialized bochs-drm 1.0.0 for 0000:00:01.0 on minor 0",
+        "bochs-drm 0000:00:01.0: [drm] fb0: bochs-drmdrmfb frame buffer device",
+    ] {
+        assert!(dmesg.contains(want), "missing {want:?} in:\n{dmesg}");
+    }
+    let modes = answer(&out, "cat /sys/class/drm/card0-*/modes");
+    assert!(modes.trim_start().starts_with("1280x800"), "{modes}");
+    for m in ["1024x768", "800x600", "640x480"] {
+        assert!(modes.contains(m), "{m} missing in {modes}");
+    }
+    assert_eq!(
+        answer(&out, "cat /sys/class/graphics/fb0/virtual_size").trim(),
+        "1280,800"
+    );
+    let picture = ferrite_display::png::read_png(&png).expect("the PNG written at exit");
+    let _ = std::fs::remove_file(&png);
+    assert_eq!((picture.width(), picture.height()), (1280, 800));
+    assert_eq!(picture.pixel(500, 20), 0xff0000, "the shell's red rows");
+    assert_eq!(picture.pixel(500, 200), 0, "black below them");
+}

@@ -224,6 +224,7 @@ fn uboot_lists_the_pci_devices_as_on_qemu() {
     config.kernel = Some(ImageSource::file(UBOOT));
     config.pci_devices = vec![ferrite_machine::PciDeviceConfig::BochsDisplay {
         vram_size: ferrite_machine::config::DEFAULT_VGAMEM,
+        edid: true,
     }];
     let steps: &[(&str, &str)] = &[
         ("Hit any key to stop autoboot", "\n"),

@@ -82,8 +82,8 @@ pub struct RunArgs {
     virtio_rng: Option<u64>,
 
     /// Plug a PCI device on the virt board's PCIe host (repeatable, from
-    /// slot 1 on): `bochs-display[,vgamem=SIZE]` (QEMU's bochs-display,
-    /// 16 MiB of VRAM by default).
+    /// slot 1 on): `bochs-display[,vgamem=SIZE][,edid=on|off]` (QEMU's
+    /// bochs-display, 16 MiB of VRAM and an EDID block by default).
     #[arg(long = "device", value_name = "DEVICE[,PROP=VALUE]")]
     pci_devices: Vec<String>,
 
@@ -591,20 +591,28 @@ fn pci_device(spec: &str) -> Result<PciDeviceConfig> {
     match parts.next().unwrap_or("") {
         "bochs-display" => {
             let mut vram_size = ferrite_machine::config::DEFAULT_VGAMEM;
+            let mut edid = true;
             for prop in parts {
                 match prop.split_once('=') {
                     Some(("vgamem", v)) => {
                         vram_size = ferrite_machine::size::parse_mem_size(v)
                             .map_err(|e| anyhow::anyhow!("--device {spec}: vgamem: {e}"))?;
                     }
-                    // QEMU's own properties that change nothing here.
-                    Some(("edid", _)) | Some(("id", _)) => {}
+                    Some(("edid", v)) => {
+                        edid = match v {
+                            "on" | "true" | "yes" => true,
+                            "off" | "false" | "no" => false,
+                            _ => bail!("--device {spec}: edid must be on or off"),
+                        }
+                    }
+                    // QEMU's device id: nothing refers to it here.
+                    Some(("id", _)) => {}
                     _ => bail!(
-                        "--device {spec}: unknown property `{prop}` (bochs-display takes vgamem=SIZE)"
+                        "--device {spec}: unknown property `{prop}` (bochs-display takes vgamem=SIZE and edid=on|off)"
                     ),
                 }
             }
-            Ok(PciDeviceConfig::BochsDisplay { vram_size })
+            Ok(PciDeviceConfig::BochsDisplay { vram_size, edid })
         }
         other => bail!("--device {other}: unknown device (PCI devices: bochs-display)"),
     }

@@ -5,7 +5,8 @@
 //!   (`bochs-display-vram`, 16 MiB by default) whose writes the VGA dirty
 //!   bitmap logs, so a display refresh converts only what changed.
 //! * BAR 6, the expansion ROM (32 KiB, empty: see [`ROM_SIZE`]).
-//! * BAR 2 (32-bit, 4 KiB): `bochs-display-mmio`, holding the DISPI
+//! * BAR 2 (32-bit, 4 KiB): `bochs-display-mmio`, holding an EDID block
+//!   at 0 (`edid`, 256 bytes, when enabled: QEMU 7.2's default), the DISPI
 //!   registers (`bochs dispi interface`, 16 bits each at 0x500 + 2 * index)
 //!   and QEMU's extended registers (`qemu extended regs` at 0x600: the
 //!   region size, and the framebuffer byte order, 0x1e1e1e1e little endian
@@ -59,6 +60,8 @@ pub mod dispi {
     pub const ENABLED: u16 = 0x01;
 }
 
+/// The EDID window at the start of the MMIO BAR.
+pub const EDID_REGION_SIZE: u64 = 0x100;
 /// Where the DISPI registers sit in the MMIO BAR.
 pub const DISPI_OFFSET: u64 = 0x500;
 /// Their window: 11 registers of 2 bytes.
@@ -164,8 +167,13 @@ impl std::fmt::Debug for BochsDisplay {
 impl BochsDisplay {
     /// A display with `vram_size` bytes of VRAM (rounded up to a power of
     /// two, as QEMU does; 4 MiB to 256 MiB), its regions created in `mem`
-    /// and VGA dirty logging switched on for the VRAM.
-    pub fn new(mem: &mut MemorySystem, vram_size: u64) -> Result<Rc<Self>, BochsError> {
+    /// and VGA dirty logging switched on for the VRAM; `edid` describes the
+    /// monitor in the MMIO BAR (QEMU's `edid=on`), `None` leaves it out.
+    pub fn new(
+        mem: &mut MemorySystem,
+        vram_size: u64,
+        edid: Option<crate::edid::MonitorInfo>,
+    ) -> Result<Rc<Self>, BochsError> {
         if vram_size < 4 << 20 {
             return Err(BochsError::VramSize(
                 vram_size,
@@ -196,6 +204,11 @@ impl BochsDisplay {
             Rc::new(Dispi(dev.clone())),
         );
         let qext = mem.new_io("qemu extended regs", QEXT_SIZE, Rc::new(Qext(dev.clone())));
+        if let Some(monitor) = edid {
+            let blob = Rc::new(EdidBlob(crate::edid::edid(&monitor)));
+            let region = mem.new_io("edid", EDID_REGION_SIZE, blob);
+            mem.add_subregion(mmio, 0, region)?;
+        }
         mem.add_subregion(mmio, DISPI_OFFSET, vbe)?;
         mem.add_subregion(mmio, QEXT_OFFSET, qext)?;
         mem.set_log(vram, DirtyClient::Vga, true);
@@ -323,6 +336,25 @@ impl RegionOps for Dispi {
     }
 }
 
+/// The EDID window: the block, then zeros; writes ignored.
+struct EdidBlob([u8; crate::edid::EDID_SIZE]);
+
+impl RegionOps for EdidBlob {
+    fn read(&self, offset: u64, _: u32, _: MemTxAttrs) -> MemTxResult<u64> {
+        Ok(u64::from(self.0.get(offset as usize).copied().unwrap_or(0)))
+    }
+    fn write(&self, _: u64, _: u64, _: u32, _: MemTxAttrs) -> MemTxResult<()> {
+        Ok(())
+    }
+    fn descriptor(&self) -> IoDescriptor {
+        IoDescriptor {
+            valid: AccessConstraints::sizes(1, 4),
+            implementation: AccessConstraints::sizes(1, 1),
+            ..IoDescriptor::default()
+        }
+    }
+}
+
 /// QEMU's extended registers' callbacks.
 struct Qext(Rc<BochsDisplay>);
 
@@ -369,7 +401,7 @@ mod tests {
         let mut mem = MemorySystem::new();
         let root = mem.new_container("system", RegionSize::Max);
         let space = mem.new_address_space("memory", root);
-        let dev = BochsDisplay::new(&mut mem, DEFAULT_VRAM).unwrap();
+        let dev = BochsDisplay::new(&mut mem, DEFAULT_VRAM, Some(Default::default())).unwrap();
         mem.add_subregion(root, 0x1000, dev.mmio).unwrap();
         (mem, space, dev)
     }
@@ -417,6 +449,8 @@ mod tests {
             "16 MiB in 64 KiB units"
         );
         assert_eq!(r(&mut mem, space, QEXT_OFFSET, 4), 8);
+        assert_eq!(r(&mut mem, space, 0, 4), 0xffff_ff00, "the EDID header");
+        assert_eq!(r(&mut mem, space, 0x80, 4), 0, "one block, then zeros");
         assert_eq!(r(&mut mem, space, QEXT_OFFSET + 4, 4), 0x1e1e_1e1e);
         // A 32-bit access covers two registers (split into 16-bit ones).
         set(&mut mem, space, dispi::YRES, 480);
@@ -463,9 +497,9 @@ mod tests {
     #[test]
     fn vram_size_is_bounded_and_rounded() {
         let mut mem = MemorySystem::new();
-        assert!(BochsDisplay::new(&mut mem, 1 << 20).is_err());
-        assert!(BochsDisplay::new(&mut mem, 512 << 20).is_err());
-        let d = BochsDisplay::new(&mut mem, 5 << 20).unwrap();
+        assert!(BochsDisplay::new(&mut mem, 1 << 20, None).is_err());
+        assert!(BochsDisplay::new(&mut mem, 512 << 20, None).is_err());
+        let d = BochsDisplay::new(&mut mem, 5 << 20, None).unwrap();
         assert_eq!(d.vram_size(), 8 << 20);
     }
 }

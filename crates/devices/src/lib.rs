@@ -62,6 +62,7 @@
 pub mod bochs_display;
 pub mod chardev;
 pub mod clint;
+pub mod edid;
 pub mod goldfish_rtc;
 pub mod irq;
 pub mod pci;

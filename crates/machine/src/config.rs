@@ -229,6 +229,8 @@ pub enum PciDeviceConfig {
     BochsDisplay {
         /// VRAM bytes (4 MiB to 256 MiB, rounded up to a power of two).
         vram_size: u64,
+        /// An EDID block in the MMIO BAR (QEMU's `edid=on`, its default).
+        edid: bool,
     },
 }
 

@@ -148,7 +148,8 @@ pub struct PciIdentity {
     pub subsystem: u16,
     /// Interrupt pin: 0 none, 1..=4 INTA..INTD.
     pub interrupt_pin: u8,
-    /// Whether the function has a PCI Express endpoint capability (at 0x80).
+    /// Whether the function has a PCI Express capability (at 0x80, as a
+    /// root complex integrated endpoint).
     pub express_endpoint: bool,
 }
 
@@ -223,9 +224,11 @@ impl ConfigSpace {
             c.set16(reg::STATUS, status::CAP_LIST);
             c.bytes[reg::CAPABILITY_LIST] = EXPRESS_CAP as u8;
             // Capability id 0x10 (PCI Express), no next capability;
-            // version 2, device/port type 0 (endpoint).
+            // version 2, device/port type 9: a root complex integrated
+            // endpoint, which a function on the host's own bus is (QEMU's
+            // choice there too).
             c.bytes[EXPRESS_CAP] = 0x10;
-            c.set16(EXPRESS_CAP + 2, 0x0002);
+            c.set16(EXPRESS_CAP + 2, 0x0092);
             // Device control (+8) and link control (+0x10) are writable.
             c.mask16(EXPRESS_CAP + 8, 0xffff);
             c.mask16(EXPRESS_CAP + 0x10, 0xffff);
@@ -358,6 +361,11 @@ mod tests {
         assert_eq!(c.read16(reg::STATUS), status::CAP_LIST);
         assert_eq!(c.read(reg::CAPABILITY_LIST, 1), 0x80);
         assert_eq!(c.read(0x80, 1), 0x10);
+        assert_eq!(
+            c.read16(0x82) >> 4 & 0xf,
+            9,
+            "root complex integrated endpoint"
+        );
     }
 
     #[test]

@@ -286,11 +286,12 @@ fn map_pcie(
         }
         let devfn = (slot << 3) as u8;
         match device {
-            PciDeviceConfig::BochsDisplay { vram_size } => {
+            PciDeviceConfig::BochsDisplay { vram_size, edid } => {
                 if display.is_some() {
                     return Err(MachineError::TooManyDisplays);
                 }
-                let d = BochsDisplay::new(mem, *vram_size)?;
+                let monitor = edid.then(ferrite_devices::edid::MonitorInfo::default);
+                let d = BochsDisplay::new(mem, *vram_size, monitor)?;
                 host.plug(devfn, "bochs-display", &*d)?;
                 display = Some(d);
             }
