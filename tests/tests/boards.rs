@@ -90,3 +90,37 @@ fn stores_beside_code_on_a_shared_page_leave_the_code_alone() {
         "{apart:?} / {shared:?}"
     );
 }
+
+/// A reboot keeps the display's back-ends: the VNC server goes on
+/// listening on the port it had (a new board binding it again would find
+/// it taken), and the new board's display serves it.
+#[test]
+fn a_reboot_keeps_the_vnc_server() {
+    let mut config = MachineConfig::new(BoardKind::Virt)
+        .with_kernel(ImageSource::File(firmware("display_demo.elf")));
+    config.pci_devices = vec![ferrite_machine::PciDeviceConfig::BochsDisplay {
+        vram_size: ferrite_machine::config::DEFAULT_VGAMEM,
+        edid: true,
+    }];
+    config.displays = vec![ferrite_display::BackendSpec::Vnc("127.0.0.1:0".into())];
+    config = config.with_captured_serial(b"");
+    let mut machine = ferrite_machine::Machine::new(config).expect("board");
+    let before = machine.display_backends();
+    assert_eq!(before.len(), 1);
+    assert!(before[0].starts_with("vnc:127.0.0.1:"), "{before:?}");
+    let addr = before[0].trim_start_matches("vnc:").to_string();
+    machine.reboot().expect("reboot");
+    assert_eq!(machine.display_backends(), before, "the same server");
+    // It still accepts clients.
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_millis(20)))
+        .unwrap();
+    let limits = RunLimits {
+        max_insns: Some(100_000),
+        timeout: None,
+    };
+    machine.run(&limits).expect("run");
+    let mut greeting = [0u8; 12];
+    std::io::Read::read_exact(&mut s, &mut greeting).expect("the server greets");
+    assert_eq!(&greeting, b"RFB 003.008\n");
+}

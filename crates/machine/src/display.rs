@@ -69,6 +69,16 @@ impl DisplayUnit {
         })
     }
 
+    /// Hand the back-ends over (a reboot moves them to the new board).
+    pub fn take_backends(&mut self) -> Vec<Box<dyn Backend>> {
+        std::mem::take(&mut self.backends)
+    }
+
+    /// Take over back-ends started by an earlier board.
+    pub fn adopt_backends(&mut self, backends: Vec<Box<dyn Backend>>) {
+        self.backends.extend(backends);
+    }
+
     /// What each back-end is (a VNC server with the port it got).
     pub fn started(&self) -> Vec<String> {
         self.backends.iter().map(|b| b.describe()).collect()

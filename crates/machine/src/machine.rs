@@ -121,7 +121,27 @@ impl Machine {
     /// as it was.
     pub fn reboot(&mut self) -> Result<()> {
         let console = self.board.console.share();
-        *self = Self::build(self.config.clone(), Some(console))?;
+        // The display's back-ends (a VNC server's socket and its clients)
+        // carry over like the console: the new board starts none of its own.
+        let backends = self
+            .board
+            .display
+            .as_mut()
+            .map(|d| d.take_backends())
+            .unwrap_or_default();
+        let mut config = self.config.clone();
+        config.displays.clear();
+        let mut next = Self::build(config, Some(console))?;
+        if let Some(display) = &mut next.board.display {
+            display.adopt_backends(backends);
+        }
+        next.config = self.config.clone();
+        next.interactive |= next
+            .board
+            .display
+            .as_ref()
+            .is_some_and(|d| d.is_interactive());
+        *self = next;
         Ok(())
     }
 
