@@ -71,9 +71,7 @@ pub fn run_session(
     };
     let run = script::run(&mut machine, &script, &limits, None).map_err(|e| e.to_string())?;
     // What the display's back-ends write at exit (`png:`), as `ferrite run` does.
-    machine
-        .finish_display()
-        .map_err(|e| format!("display: {e}"))?;
+    machine.finish().map_err(|e| format!("display: {e}"))?;
     let output = String::from_utf8_lossy(&machine.captured_output()).into_owned();
     match script.get(run.steps_done) {
         Some(step) => Err(format!(

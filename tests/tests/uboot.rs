@@ -281,3 +281,59 @@ ID   Base                Size                Width  Type
         "U-Boot's pci output differs from QEMU's:\n{out}"
     );
 }
+
+/// U-Boot's CFI flash driver on the virt board's second flash bank: it
+/// finds the bank, reads what the file holds, erases a sector, programs it
+/// with `cp`, and the file holds the new bytes after the run.
+#[test]
+#[cfg_attr(
+    firmware_packages_missing,
+    ignore = "Debian's opensbi and u-boot-qemu are not installed"
+)]
+fn uboot_erases_and_programs_the_flash() {
+    if !firmware_present() {
+        return;
+    }
+    let image =
+        std::env::temp_dir().join(format!("ferrite-uboot-flash-{}.img", std::process::id()));
+    let mut bytes = vec![0u8; 32 << 20];
+    bytes[..13].copy_from_slice(b"FERRITE-FLASH");
+    bytes[0x40000..0x40010].fill(0x5a);
+    std::fs::write(&image, &bytes).expect("flash image");
+    let mut config = MachineConfig::new(BoardKind::Virt);
+    config.bios = Some(ImageSource::file(FW_JUMP));
+    config.kernel = Some(ImageSource::file(UBOOT));
+    config.pflash[1] = Some(image.clone());
+    let steps: &[(&str, &str)] = &[
+        ("Hit any key to stop autoboot", "\n"),
+        ("=> ", "flinfo\n"),
+        ("=> ", "md.b 0x22000000 10\n"),
+        ("=> ", "mw.l 0x81000000 0x12345678 4\n"),
+        ("=> ", "protect off 0x22040000 +0x40000\n"),
+        ("=> ", "erase 0x22040000 +0x40000\n"),
+        ("=> ", "cp.b 0x81000000 0x22040000 0x10\n"),
+        ("=> ", "md.b 0x22040000 20\n"),
+        ("=> ", "poweroff\n"),
+    ];
+    let result = run_session(config, steps, BUDGET, TIMEOUT);
+    let after = std::fs::read(&image).expect("flash image after");
+    let _ = std::fs::remove_file(&image);
+    let (outcome, out) = result.unwrap_or_else(|e| panic!("{e}"));
+    let out = out.replace('\r', "");
+    assert_eq!(outcome, RunOutcome::Exited(0), "output:\n{out}");
+    for want in [
+        // Both banks, 32 MiB each (QEMU's U-Boot sees half of each).
+        "Flash: 64 MiB",
+        "Bank # 2: CFI conformant flash (16 x 16)  Size: 32 MB in 128 Sectors",
+        "  Intel Extended command set, Manufacturer ID: 0x89, Device ID: 0x0018",
+        "22000000: 46 45 52 52 49 54 45 2d 46 4c 41 53 48 00 00 00  FERRITE-FLASH...",
+        "Erased 1 sectors",
+        "22040000: 78 56 34 12 78 56 34 12 78 56 34 12 78 56 34 12  xV4.xV4.xV4.xV4.",
+        "22040010: ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff  ................",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    assert_eq!(&after[..13], b"FERRITE-FLASH", "the rest of the file stays");
+    assert_eq!(&after[0x40000..0x40004], &[0x78, 0x56, 0x34, 0x12]);
+    assert!(after[0x40010..0x80000].iter().all(|&b| b == 0xff), "erased");
+}

@@ -116,8 +116,8 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             "-dfilter" => push("--dfilter", value()?),
             "-drive" => {
                 let v = value()?;
-                if let Some(spec) = drive(&v, &mut pending_drives)? {
-                    push("--drive", spec);
+                if let Some((flag, spec)) = drive(&v, &mut pending_drives)? {
+                    push(flag, spec);
                 }
             }
             "-device" => {
@@ -324,12 +324,13 @@ fn smp_count(value: &str) -> Result<String, QemuArgError> {
     cpus.ok_or_else(|| bad("-smp", value, "no hart count"))
 }
 
-/// `-drive file=PATH[,format=raw][,if=virtio|none][,id=ID][,readonly=on]`:
-/// a Ferrite `--drive` now, or later for `if=none` (kept by id).
+/// `-drive file=PATH[,format=raw][,if=virtio|none|pflash][,unit=N][,id=ID][,readonly=on]`:
+/// a Ferrite `--drive` (or `--pflash` for `if=pflash`) now, or later for
+/// `if=none` (kept by id).
 fn drive(
     value: &str,
     pending: &mut HashMap<String, String>,
-) -> Result<Option<String>, QemuArgError> {
+) -> Result<Option<(&'static str, String)>, QemuArgError> {
     let (head, props) = properties(value);
     if let Some(h) = head {
         return Err(bad(
@@ -339,6 +340,7 @@ fn drive(
         ));
     }
     let (mut file, mut interface, mut id, mut readonly) = (None, "virtio", None, false);
+    let mut unit = None;
     for (k, v) in props {
         match (k, v) {
             ("file", v) => file = Some(v),
@@ -350,12 +352,13 @@ fn drive(
                     format!("format `{f}` is not supported (only raw)"),
                 ));
             }
-            ("if", i @ ("virtio" | "none")) => interface = i,
+            ("if", i @ ("virtio" | "none" | "pflash")) => interface = i,
+            ("unit", u) => unit = Some(u),
             ("if", i) => {
                 return Err(bad(
                     "-drive",
                     value,
-                    format!("interface `{i}` is not supported (virtio or none)"),
+                    format!("interface `{i}` is not supported (virtio, pflash or none)"),
                 ));
             }
             ("id", v) => id = Some(v),
@@ -365,6 +368,15 @@ fn drive(
         }
     }
     let file = file.ok_or_else(|| bad("-drive", value, "no file="))?;
+    if interface == "pflash" {
+        return Ok(Some((
+            "--pflash",
+            match unit {
+                Some(u) => format!("{file},unit={u}"),
+                None => file.to_string(),
+            },
+        )));
+    }
     let spec = if readonly {
         format!("{file},readonly")
     } else {
@@ -375,7 +387,7 @@ fn drive(
         pending.insert(id.to_string(), spec);
         return Ok(None);
     }
-    Ok(Some(spec))
+    Ok(Some(("--drive", spec)))
 }
 
 /// `-device virtio-blk-device,drive=ID` and `-device virtio-rng-device`.

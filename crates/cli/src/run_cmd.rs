@@ -81,6 +81,13 @@ pub struct RunArgs {
     #[arg(long = "virtio-rng", value_name = "SEED")]
     virtio_rng: Option<u64>,
 
+    /// Contents of a CFI flash bank (virt: two banks of 32 MiB at
+    /// 0x20000000; at most twice): a file of exactly 32 MiB, written back
+    /// when the run ends; `unit=N` picks the bank (default: the next).
+    /// With bank 0 given the guest starts there, as on QEMU.
+    #[arg(long = "pflash", value_name = "FILE[,unit=N]")]
+    pflash: Vec<String>,
+
     /// Plug a PCI device on the virt board's PCIe host (repeatable, from
     /// slot 1 on): `bochs-display[,vgamem=SIZE][,edid=on|off]` (QEMU's
     /// bochs-display, 16 MiB of VRAM and an EDID block by default).
@@ -332,7 +339,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
             .context("cannot build the machine again for the reboot")?;
     };
     let elapsed = started.elapsed();
-    machine.finish_display()?;
+    machine.finish()?;
     if let Some(path) = &args.signature {
         match machine.signature(args.signature_granularity)? {
             Some(text) => std::fs::write(path, text)
@@ -514,7 +521,10 @@ fn trace_config(args: &RunArgs, commit_item: bool) -> Result<Option<TraceConfig>
 
 /// Whether the run is of the built-in guest (nothing to boot was given).
 fn builtin_guest(args: &RunArgs) -> bool {
-    args.elf.is_none() && args.kernel.is_none() && args.bios.as_deref().is_none_or(|b| b == "none")
+    args.elf.is_none()
+        && args.kernel.is_none()
+        && args.bios.as_deref().is_none_or(|b| b == "none")
+        && args.pflash.is_empty()
 }
 
 fn build_config(args: &RunArgs) -> Result<MachineConfig> {
@@ -542,6 +552,34 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         .map(|d| d.parse().map_err(anyhow::Error::msg))
         .collect::<Result<_>>()?;
     config.virtio_rng = args.virtio_rng;
+    for spec in &args.pflash {
+        let (file, unit) = match spec.rsplit_once(",unit=") {
+            Some((f, u)) => (
+                f,
+                Some(
+                    u.parse::<usize>()
+                        .ok()
+                        .filter(|&u| u < 2)
+                        .ok_or_else(|| anyhow::anyhow!("--pflash {spec}: unit must be 0 or 1"))?,
+                ),
+            ),
+            None => (spec.as_str(), None),
+        };
+        let unit = match unit {
+            Some(u) => u,
+            None => config
+                .pflash
+                .iter()
+                .position(Option::is_none)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--pflash {spec}: the virt board has two flash banks")
+                })?,
+        };
+        if config.pflash[unit].is_some() {
+            bail!("--pflash {spec}: flash unit {unit} is given twice");
+        }
+        config.pflash[unit] = Some(PathBuf::from(file));
+    }
     config.pci_devices = args
         .pci_devices
         .iter()
@@ -576,10 +614,13 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
             bail!("give the guest either as the ELF argument or with --kernel, not both")
         }
         (Some(p), None) | (None, Some(p)) => Some(ImageSource::file(p)),
-        (None, None) if config.bios.is_none() => Some(ImageSource::Bytes {
-            name: "built-in welcome guest".to_string(),
-            bytes: DEFAULT_GUEST.to_vec(),
-        }),
+        // With flash bank 0 the guest is what it holds: no built-in guest.
+        (None, None) if config.bios.is_none() && config.pflash[0].is_none() => {
+            Some(ImageSource::Bytes {
+                name: "built-in welcome guest".to_string(),
+                bytes: DEFAULT_GUEST.to_vec(),
+            })
+        }
         (None, None) => None,
     };
     Ok(config)

@@ -351,16 +351,17 @@ fn mtree_lists_the_virt_map() {
     );
 }
 
-/// The PCIe host's regions as QEMU 7.2's `info mtree` shows them on
-/// `-M virt -m 128M` (`golden/virt_pcie.qemu-mtree`, lines copied from
-/// QEMU): the windows are aliases of the host's own regions.
+/// The PCIe host's and the flash banks' regions as QEMU 7.2's `info mtree`
+/// shows them on `-M virt -m 128M` (`golden/virt.qemu-mtree`, lines copied
+/// from QEMU): the PCIe windows are aliases of the host's own regions, the
+/// banks ROM devices in ROMD mode.
 #[test]
 fn mtree_shows_the_pcie_windows_as_qemus_aliases() {
     let o = ferrite(&["mtree"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let golden =
-        std::fs::read_to_string(workspace().join("crates/cli/tests/golden/virt_pcie.qemu-mtree"))
+        std::fs::read_to_string(workspace().join("crates/cli/tests/golden/virt.qemu-mtree"))
             .expect("golden mtree");
     let lines: Vec<&str> = out.lines().collect();
     for want in golden.lines() {
@@ -851,4 +852,54 @@ fn stop_on_output_ends_the_run_at_the_first_match() {
     assert!(stdout(&o).ends_with("ferrite> "), "{}", stdout(&o));
     let o = ferrite(&["run", "--stop-on-output", "(", shell]);
     assert_one_line_error(&o, "bad --stop-on-output pattern");
+}
+
+/// A program in flash bank 0 runs from it (QEMU's virt jumps there when
+/// bank 0 is given): four instructions that tell the test finisher "pass".
+#[test]
+fn a_guest_in_flash_bank_0_runs_from_the_flash() {
+    let dir = std::env::temp_dir().join(format!("ferrite-pflash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("flash0.img");
+    // lui a0, 0x100; lui a1, 0x5; addi a1, a1, 0x555; sw a1, 0(a0); j .
+    let code: [u32; 5] = [
+        0x0010_0537,
+        0x0000_55b7,
+        0x5555_8593,
+        0x00b5_2023,
+        0x0000_006f,
+    ];
+    let mut bytes: Vec<u8> = code.iter().flat_map(|c| c.to_le_bytes()).collect();
+    bytes.resize(32 << 20, 0);
+    std::fs::write(&image, &bytes).unwrap();
+    let path = image.display().to_string();
+    let o = ferrite(&["run", "--pflash", &path, "--max-insns", "1000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "no built-in guest: {}", stderr(&o));
+    // QEMU's spelling.
+    let drive = format!("if=pflash,format=raw,unit=0,file={path}");
+    let o = ferrite(&["-M", "virt", "-drive", &drive, "-bios", "none"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Bad files and units are one line each.
+    let short = dir.join("short.img");
+    std::fs::write(&short, [0u8; 100]).unwrap();
+    let o = ferrite(&["run", "--pflash", &short.display().to_string()]);
+    assert_one_line_error(&o, "the bank holds 33554432 bytes, the file has 100");
+    let o = ferrite(&["run", "--pflash", &format!("{path},unit=2")]);
+    assert_one_line_error(&o, "unit must be 0 or 1");
+    let o = ferrite(&[
+        "run",
+        "--pflash",
+        &path,
+        "--pflash",
+        &format!("{path},unit=0"),
+    ]);
+    assert_one_line_error(&o, "flash unit 0 is given twice");
+    let hello = workspace()
+        .join("firmware/bin/hello.elf")
+        .display()
+        .to_string();
+    let o = ferrite(&["run", "-M", "spike", "--pflash", &path, &hello]);
+    assert_one_line_error(&o, "--pflash needs the virt board");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

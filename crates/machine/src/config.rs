@@ -270,6 +270,12 @@ pub struct MachineConfig {
     pub drives: Vec<DriveConfig>,
     /// Add a virtio entropy device (`virt` only) with this seed.
     pub virtio_rng: Option<u64>,
+    /// Contents of the virt board's two CFI flash banks, by unit
+    /// (`--pflash FILE[,unit=N]`, QEMU's `-drive if=pflash,unit=N`); each
+    /// file must be exactly 32 MiB and is written back when the run ends.
+    /// With bank 0 given, the boot ROM jumps to it (0x20000000), as QEMU's
+    /// does.
+    pub pflash: [Option<std::path::PathBuf>; 2],
     /// PCI devices (`--device`, `virt` only), plugged in order from slot 1
     /// (slot 0 is the host bridge), as QEMU plugs `-device`.
     pub pci_devices: Vec<PciDeviceConfig>,
@@ -393,6 +399,7 @@ impl MachineConfig {
             serial: SerialConfig::Stdio,
             drives: Vec::new(),
             virtio_rng: None,
+            pflash: [None, None],
             pci_devices: Vec::new(),
             displays: Vec::new(),
             display_refresh_ms: DEFAULT_DISPLAY_REFRESH_MS,

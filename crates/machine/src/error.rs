@@ -117,6 +117,14 @@ pub enum MachineError {
     /// A display back-end could not start.
     #[error("{0}")]
     Display(#[from] ferrite_display::DisplayError),
+    /// A `--pflash` file that cannot be a bank's contents.
+    #[error("pflash {path}: {reason}")]
+    Pflash {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     /// More PCI devices than bus 0 has slots.
     #[error("too many PCI devices: {count} (bus 0 has slots 1 to 31)")]
     TooManyPciDevices {

@@ -101,6 +101,8 @@ pub mod virt {
     pub const PLIC_NDEV: u32 = 96;
     /// Clock of the UART as QEMU declares it (3.6864 MHz).
     pub const UART_CLOCK_HZ: u32 = 3_686_400;
+    /// The two CFI flash banks (`virt.flash0`, `virt.flash1`), 32 MiB each.
+    pub const FLASH: MemoryRange = MemoryRange::new(0x2000_0000, 0x400_0000);
     /// The PCIe host's I/O window (`gpex_ioport_window`).
     pub const PCIE_PIO: MemoryRange = MemoryRange::new(0x300_0000, 0x1_0000);
     /// The PCIe host's ECAM (`pcie-ecam`: buses 0 to 255).

@@ -120,6 +120,9 @@ impl Machine {
     /// an error (an image that can no longer be read) the machine is left
     /// as it was.
     pub fn reboot(&mut self) -> Result<()> {
+        // The new board reads the flash files again: what the guest wrote
+        // to flash survives the reset, as on QEMU.
+        self.write_back_flash()?;
         let console = self.board.console.share();
         // The display's back-ends (a VNC server's socket and its clients)
         // carry over like the console: the new board starts none of its own.
@@ -308,14 +311,41 @@ impl Machine {
         self.board.display.as_ref().map(|d| d.stats())
     }
 
-    /// The run is over: refresh the display a last time and let its
-    /// back-ends write what they write at exit (`--display png:FILE`).
-    /// Call once, after the last run.
-    pub fn finish_display(&mut self) -> Result<()> {
-        match &mut self.board.display {
+    /// The run is over: the display's last refresh and what its back-ends
+    /// write at exit (`--display png:FILE`), and the flash banks written
+    /// back to their `--pflash` files if the guest programmed or erased
+    /// them. Call after the last run (again after more runs: only what
+    /// changed since is written).
+    pub fn finish(&mut self) -> Result<()> {
+        let display = match &mut self.board.display {
             Some(d) => d.finish(&mut self.board.mem),
             None => Ok(()),
+        };
+        self.write_back_flash()?;
+        display
+    }
+
+    /// Write each programmed or erased flash bank back to its file.
+    fn write_back_flash(&mut self) -> Result<()> {
+        for backing in &mut self.board.flash {
+            let writes = backing.bank.writes();
+            if writes == backing.written {
+                continue;
+            }
+            let bad = |reason: String| MachineError::Pflash {
+                path: backing.path.clone(),
+                reason,
+            };
+            let mut bytes = vec![0u8; backing.bank.geometry().size as usize];
+            self.board
+                .mem
+                .read_ram_region(backing.bank.region(), 0, &mut bytes)
+                .map_err(|e| bad(e.to_string()))?;
+            std::fs::write(&backing.path, &bytes)
+                .map_err(|e| bad(format!("cannot write it back: {e}")))?;
+            backing.written = writes;
         }
+        Ok(())
     }
 
     /// The functions on the PCIe host's bus 0 (`info pci`); empty on a

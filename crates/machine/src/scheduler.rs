@@ -481,6 +481,7 @@ mod tests {
             reset_pc: 0x1000,
             pci: None,
             display: None,
+            flash: Vec::new(),
         };
         Rig {
             board,

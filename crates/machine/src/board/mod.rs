@@ -164,6 +164,17 @@ pub(crate) struct Board {
     pub pci: Option<Rc<ferrite_devices::PciHost>>,
     /// The display, when a display device is plugged.
     pub display: Option<crate::display::DisplayUnit>,
+    /// Flash banks with a file behind them, written back at the end.
+    pub flash: Vec<FlashBacking>,
+}
+
+/// A flash bank and the file its contents came from.
+#[derive(Debug)]
+pub(crate) struct FlashBacking {
+    pub bank: Rc<ferrite_devices::CfiFlash>,
+    pub path: std::path::PathBuf,
+    /// `bank.writes()` when the file was last written.
+    pub written: u64,
 }
 
 /// The bios and kernel of a configuration, opened and parsed.

@@ -56,6 +56,9 @@ pub(crate) fn build(
             what: "--virtio-rng",
         });
     }
+    if config.pflash.iter().any(Option::is_some) {
+        return Err(MachineError::VirtOnly { what: "--pflash" });
+    }
     if !config.pci_devices.is_empty() {
         return Err(MachineError::VirtOnly { what: "--device" });
     }
@@ -130,5 +133,6 @@ pub(crate) fn build(
         reset_pc: ROM_BASE,
         pci: None,
         display: None,
+        flash: Vec::new(),
     })
 }

@@ -10,6 +10,7 @@
 //! | `0x0c00_0000 + ...`       | PLIC (96 sources, M and S context/hart) |
 //! | `0x1000_0000 + 0x100`     | UART0 ns16550a, PLIC source 10          |
 //! | `0x1000_1000 + 0x1000*n`  | virtio-mmio slot n (0..8), source n + 1 |
+//! | `0x2000_0000 + 2×32 MiB`  | CFI flash banks `virt.flash0`, `flash1` |
 //! | `0x3000_0000 + 256 MiB`   | PCIe ECAM (alias `pcie-ecam`)           |
 //! | `0x4000_0000 + 1 GiB`     | PCIe 32-bit window (alias `pcie-mmio`)  |
 //! | `0x8000_0000 + ram_size`  | DRAM                                    |
@@ -26,6 +27,7 @@
 use std::rc::Rc;
 
 use ferrite_devices::pci::HostBridge;
+use ferrite_devices::pflash::{CfiFlash, FlashGeometry};
 use ferrite_devices::virtio::block::{FileDisk, VirtioBlock};
 use ferrite_devices::virtio::rng::VirtioRng;
 use ferrite_devices::{
@@ -35,7 +37,7 @@ use ferrite_devices::{
 use ferrite_memory::{GuestAddress, MemTxAttrs};
 use ferrite_riscv::HartIrqPins;
 
-use super::{Board, BoardMemory, Images, align_up, check_no_overlap};
+use super::{Board, BoardMemory, FlashBacking, Images, align_up, check_no_overlap};
 use crate::boot_rom::virt_rom;
 use crate::config::{MachineConfig, PciDeviceConfig};
 use crate::console::Console;
@@ -112,6 +114,7 @@ pub(crate) fn build(
     )?;
     let virtio = map_virtio(config, &mut memory, &plic)?;
     let (pci, display_device, pcie_high) = map_pcie(config, &mut memory, &plic)?;
+    let flash = map_flash(config, &mut memory)?;
     let finisher = Rc::new(TestFinisher::new());
     memory.map_io(
         "riscv.sifive.test",
@@ -201,6 +204,11 @@ pub(crate) fn build(
         "virt: fdt {fdt_name} at {fdt_addr:#x}, start {start:#x}, next {next_stage:#x}"
     );
 
+    // QEMU: with flash bank 0 given, the reset vector jumps to it.
+    if config.pflash[0].is_some() {
+        start = virt::FLASH.start();
+    }
+
     // Boot ROM.
     memory.fill_rom(
         "riscv.virt.mrom",
@@ -233,6 +241,7 @@ pub(crate) fn build(
         fdt,
         reset_pc: virt::MROM.start(),
         pci: Some(pci),
+        flash,
         display: match display_device {
             Some(device) => Some(DisplayUnit::new(
                 device,
@@ -242,6 +251,44 @@ pub(crate) fn build(
             None => None,
         },
     })
+}
+
+/// The two CFI flash banks as QEMU's virt has them (`virt.flash0` at
+/// 0x20000000, `virt.flash1` 32 MiB above), ROM devices reading as zero
+/// unless `--pflash` gives their contents. Returns the banks with a file.
+fn map_flash(config: &MachineConfig, memory: &mut BoardMemory) -> Result<Vec<FlashBacking>> {
+    let geometry = FlashGeometry::VIRT;
+    let mut backed = Vec::new();
+    for unit in 0..2u64 {
+        let name = format!("virt.flash{unit}");
+        let bank = CfiFlash::new(&mut memory.mem, &name, geometry)?;
+        let base = virt::FLASH.start() + unit * geometry.size;
+        memory.mem.add_subregion(memory.root, base, bank.region())?;
+        if let Some(path) = &config.pflash[unit as usize] {
+            let bad = |reason: String| MachineError::Pflash {
+                path: path.clone(),
+                reason,
+            };
+            let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            if bytes.len() as u64 != geometry.size {
+                return Err(bad(format!(
+                    "the bank holds {} bytes, the file has {} (QEMU requires the same; `truncate -s 32M FILE`)",
+                    geometry.size,
+                    bytes.len()
+                )));
+            }
+            memory
+                .mem
+                .write_ram_region(bank.region(), 0, &bytes)
+                .map_err(|e| bad(e.to_string()))?;
+            backed.push(FlashBacking {
+                bank,
+                path: path.clone(),
+                written: 0,
+            });
+        }
+    }
+    Ok(backed)
 }
 
 /// Where QEMU puts the 64-bit PCIe window on rv64: the end of DRAM rounded

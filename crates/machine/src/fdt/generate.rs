@@ -114,6 +114,19 @@ pub fn generate(spec: &DeviceTreeSpec) -> Result<Vec<u8>> {
         }
     }
 
+    if spec.kind == TreeKind::Virt {
+        // QEMU's node for the two CFI flash banks, at the root.
+        let half = MemoryRange::new(virt::FLASH.start(), virt::FLASH.size() / 2);
+        let second = MemoryRange::new(half.start() + half.size(), half.size());
+        let flash = fdt.begin_node(&format!("flash@{:x}", virt::FLASH.start()))?;
+        fdt.property_u32("bank-width", 4)?;
+        let mut cells = reg(&half);
+        cells.extend(reg(&second));
+        fdt.property_array_u32("reg", &cells)?;
+        fdt.property_string("compatible", "cfi-flash")?;
+        fdt.end_node(flash)?;
+    }
+
     let chosen = fdt.begin_node("chosen")?;
     if spec.kind == TreeKind::Virt {
         fdt.property_string(
@@ -411,6 +424,8 @@ mod tests {
             b"virtio_mmio@10008000",
             b"virtio_mmio@10001000",
             b"pci@30000000",
+            b"flash@20000000",
+            b"cfi-flash",
             b"pci-host-ecam-generic",
             b"interrupt-map-mask",
         ] {

@@ -111,6 +111,21 @@ impl RamBlock {
         Some(())
     }
 
+    /// Copy `data` into the block at `offset`. `None` out of bounds.
+    pub(crate) fn write_bytes(&self, offset: u64, data: &[u8]) -> Option<()> {
+        if !self.contains(offset, data.len() as u64) {
+            return None;
+        }
+        // SAFETY: `[offset, offset + len)` lies inside the live, writable
+        // mapping (checked above); `data` is ordinary Rust memory, never
+        // part of a guest mapping, so the two cannot overlap.
+        unsafe {
+            let p = self.mapping.ptr().add(offset as usize);
+            std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len());
+        }
+        Some(())
+    }
+
     /// Whether `[offset, offset + len)` lies inside the used part of the block.
     pub(crate) fn contains(&self, offset: u64, len: u64) -> bool {
         offset

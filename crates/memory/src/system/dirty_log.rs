@@ -239,6 +239,24 @@ impl MemorySystem {
             })
     }
 
+    /// Copy `data` into a RAM-backed region (RAM, ROM, a ROM device in any
+    /// mode) at `offset`, as a write from outside the CPU: translated code
+    /// on the pages is dropped and the pages are dirty for every client.
+    /// How a flash device programs and erases its own storage.
+    pub fn write_ram_region(&mut self, r: RegionId, offset: u64, data: &[u8]) -> Result<()> {
+        let (region, block) = self.backing_block(r)?;
+        block
+            .write_bytes(offset, data)
+            .ok_or_else(|| MemoryError::OutOfRange {
+                name: region.name.clone(),
+                offset,
+                len: data.len() as u64,
+            })?;
+        let ram = RamAddr(block.offset.0 + offset);
+        self.note_ram_write(ram, data.len() as u64);
+        Ok(())
+    }
+
     /// A counted reference that keeps the host memory holding ram address
     /// `ram` mapped (see [`RamHostRef`](crate::RamHostRef)); `None` when no
     /// RAM block holds it.
