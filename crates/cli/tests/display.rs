@@ -11,7 +11,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -273,5 +273,4 @@ fn the_monitor_lists_pci_and_dumps_the_screen() {
     let blank = read_png(&dump).expect("screendump written");
     assert_eq!((blank.width(), blank.height()), (640, 480));
     assert!(blank.pixels().iter().all(|&p| p == 0), "no mode yet: black");
-    assert!(Path::new(&dump).exists());
 }

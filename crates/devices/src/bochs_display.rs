@@ -17,7 +17,7 @@
 //! and `X_OFFSET`/`Y_OFFSET` (where scan-out starts). [`BochsDisplay::mode`]
 //! decodes them as QEMU does, refusing modes under 64×64 or past the VRAM.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use ferrite_memory::{
@@ -151,8 +151,6 @@ pub struct BochsDisplay {
     vram_size: u64,
     mmio: RegionId,
     rom: RegionId,
-    /// Counts register writes, so a display can tell a mode may have changed.
-    generation: Cell<u64>,
 }
 
 impl std::fmt::Debug for BochsDisplay {
@@ -196,7 +194,6 @@ impl BochsDisplay {
             vram_size,
             mmio,
             rom,
-            generation: Cell::new(0),
         });
         let vbe = mem.new_io(
             "bochs dispi interface",
@@ -223,12 +220,6 @@ impl BochsDisplay {
     /// VRAM bytes.
     pub fn vram_size(&self) -> u64 {
         self.vram_size
-    }
-
-    /// How many register writes the device has taken: a display re-reads
-    /// the mode when this changes.
-    pub fn generation(&self) -> u64 {
-        self.generation.get()
     }
 
     /// DISPI register `index` as the guest reads it.
@@ -324,7 +315,6 @@ impl RegionOps for Dispi {
                 tracing::debug!(target: GUEST_ERRORS, "bochs-display: write to read-only DISPI register {index}")
             }
         }
-        self.0.generation.set(self.0.generation.get() + 1);
         Ok(())
     }
     fn descriptor(&self) -> IoDescriptor {
@@ -375,7 +365,6 @@ impl RegionOps for Qext {
                 QEXT_LITTLE_ENDIAN => r.big_endian = false,
                 _ => {}
             }
-            self.0.generation.set(self.0.generation.get() + 1);
         }
         Ok(())
     }

@@ -291,13 +291,12 @@ impl CfiFlash {
 
     /// Program `size` bytes of `value` at `offset`: bits only clear.
     fn program(&self, offset: u64, value: u64, size: u32) {
-        let Some(end) = offset
+        if offset
             .checked_add(u64::from(size))
-            .filter(|&e| e <= self.geometry.size)
-        else {
+            .is_none_or(|end| end > self.geometry.size)
+        {
             return;
-        };
-        let _ = end;
+        }
         let region = self.region();
         self.writes.set(self.writes.get() + 1);
         self.changes.push(move |mem| {

@@ -255,8 +255,8 @@ pub enum BackendSpec {
 impl std::str::FromStr for BackendSpec {
     type Err = DisplayError;
 
-    /// `none`, `png:FILE`, `vnc:HOST:PORT` (or QEMU's `vnc:HOST:DISPLAY`
-    /// spelled `vnc=:N`-style as `vnc::N`, port 5900 + N), `window`.
+    /// `none`, `png:FILE`, `vnc:HOST:PORT` (an empty host is 127.0.0.1:
+    /// `vnc::5900`), `window`.
     fn from_str(s: &str) -> Result<Self, DisplayError> {
         let bad = |reason: &str| DisplayError::Spec {
             spec: s.into(),

@@ -237,8 +237,7 @@ impl ZrleEncoder {
             let before_in = self.z.total_in();
             let before_out = self.z.total_out();
             let spare = out.capacity() - out.len();
-            let status = self
-                .z
+            self.z
                 .compress_vec(input, out, FlushCompress::Sync)
                 .expect("deflate into a growing buffer cannot fail");
             let consumed = (self.z.total_in() - before_in) as usize;
@@ -248,7 +247,6 @@ impl ZrleEncoder {
             if input.is_empty() && produced < spare {
                 break;
             }
-            let _ = status;
         }
         let len = (out.len() - start - 4) as u32;
         out[start..start + 4].copy_from_slice(&len.to_be_bytes());
