@@ -33,6 +33,9 @@ pub struct MtreeArgs {
     /// Number of harts (changes the PLIC and CLINT sizes).
     #[arg(long, value_name = "N", default_value_t = 1)]
     smp: u32,
+
+    #[command(flatten)]
+    devices: crate::run_cmd::DeviceArgs,
 }
 
 /// Runs `ferrite mtree`; returns the exit status.
@@ -44,6 +47,7 @@ pub fn run(args: MtreeArgs) -> Result<u8> {
     }
     config.harts = args.smp;
     config.serial = SerialConfig::Null;
+    args.devices.apply(&mut config)?;
     let machine = Machine::new(config)?;
     let text = machine.mtree(MtreeOptions {
         flatview: args.flat || args.dispatch,

@@ -69,6 +69,9 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
     let mut out: Vec<OsString> = Vec::new();
     // `-drive if=none,id=X,file=...` waits for a `-device ...,drive=X`.
     let mut pending_drives: HashMap<String, String> = HashMap::new();
+    // `-object memory-backend-ram,id=X,size=S` waits for a
+    // `-device virtio-mem-device,memdev=X`.
+    let mut pending_memdevs: HashMap<String, String> = HashMap::new();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let Some(text) = arg.to_str() else {
@@ -92,7 +95,15 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             }
             "-m" => {
                 let v = value()?;
-                push("--memory", memory_size(&v)?);
+                let (size, maxmem) = memory_size(&v)?;
+                push("--memory", size);
+                if let Some(max) = maxmem {
+                    push("--maxmem", max);
+                }
+            }
+            "-object" => {
+                let v = value()?;
+                memory_backend(&v, &mut pending_memdevs)?;
             }
             "-smp" => {
                 let v = value()?;
@@ -122,7 +133,7 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             }
             "-device" => {
                 let v = value()?;
-                for (flag, val) in device(&v, &mut pending_drives)? {
+                for (flag, val) in device(&v, &mut pending_drives, &mut pending_memdevs)? {
                     push(flag, val);
                 }
             }
@@ -184,7 +195,6 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             | "-net"
             | "-usb"
             | "-vga"
-            | "-object"
             | "-global"
             | "-rtc"
             | "-chardev"
@@ -194,6 +204,13 @@ fn rewrite_run_args(args: Vec<OsString>) -> Result<Vec<OsString>, QemuArgError> 
             }
             _ => out.push(arg),
         }
+    }
+    if let Some(id) = pending_memdevs.keys().next() {
+        return Err(QemuArgError::BadValue {
+            option: "-object".into(),
+            value: format!("id={id}"),
+            reason: "no `-device virtio-mem-device,memdev=...` uses this memory backend".into(),
+        });
     }
     if let Some(id) = pending_drives.keys().next() {
         return Err(QemuArgError::BadValue {
@@ -287,19 +304,53 @@ fn machine_name(option: &str, value: &str) -> Result<String, QemuArgError> {
     name.ok_or_else(|| bad(option, value, "no machine name"))
 }
 
-/// `-m [size=]SIZE[,slots=N][,maxmem=SIZE]`: the RAM size. Ferrite has no
-/// memory hot-plug, so `slots` and `maxmem` change nothing.
-fn memory_size(value: &str) -> Result<String, QemuArgError> {
+/// `-m [size=]SIZE[,slots=N][,maxmem=SIZE]`: the RAM size and the most
+/// memory with hot-pluggable memory (the device-memory window, for
+/// virtio-mem). `slots` counts DIMM slots, which Ferrite has none of.
+fn memory_size(value: &str) -> Result<(String, Option<String>), QemuArgError> {
     let (head, props) = properties(value);
     let mut size = head.map(str::to_string);
+    let mut maxmem = None;
     for (k, v) in props {
         match k {
             "size" => size = Some(v.to_string()),
-            "slots" | "maxmem" => {}
+            "maxmem" => maxmem = Some(v.to_string()),
+            "slots" => {}
             _ => return Err(bad("-m", value, format!("unknown property `{k}`"))),
         }
     }
-    size.ok_or_else(|| bad("-m", value, "no size"))
+    Ok((size.ok_or_else(|| bad("-m", value, "no size"))?, maxmem))
+}
+
+/// `-object memory-backend-ram,id=ID,size=SIZE`: the memory a
+/// `-device virtio-mem-device,memdev=ID` will be made of (kept by id).
+fn memory_backend(value: &str, pending: &mut HashMap<String, String>) -> Result<(), QemuArgError> {
+    let (head, props) = properties(value);
+    match head {
+        Some("memory-backend-ram") => {}
+        Some(other) => {
+            return Err(QemuArgError::Unsupported {
+                option: format!("-object {other}"),
+                hint: " (objects: memory-backend-ram, for virtio-mem)",
+            });
+        }
+        None => return Err(bad("-object", value, "no object type")),
+    }
+    let (mut id, mut size) = (None, None);
+    for (k, v) in props {
+        match k {
+            "id" => id = Some(v),
+            "size" => size = Some(v),
+            // Ferrite's RAM is always private and reserved lazily.
+            "share" | "prealloc" | "reserve" if v == "off" => {}
+            "merge" | "dump" => {}
+            _ => return Err(bad("-object", value, format!("unsupported property `{k}`"))),
+        }
+    }
+    let id = id.ok_or_else(|| bad("-object", value, "no id="))?;
+    let size = size.ok_or_else(|| bad("-object", value, "no size="))?;
+    pending.insert(id.to_string(), size.to_string());
+    Ok(())
 }
 
 /// `-smp N[,cpus=N,...]`: the hart count. Topology properties must agree
@@ -390,13 +441,39 @@ fn drive(
     Ok(Some(("--drive", spec)))
 }
 
-/// `-device virtio-blk-device,drive=ID` and `-device virtio-rng-device`.
+/// `-device virtio-blk-device,drive=ID`, `-device virtio-rng-device`,
+/// `-device virtio-mem-device,memdev=ID,...` and `-device bochs-display`.
 fn device(
     value: &str,
     pending: &mut HashMap<String, String>,
+    memdevs: &mut HashMap<String, String>,
 ) -> Result<Vec<(&'static str, String)>, QemuArgError> {
     let (head, props) = properties(value);
     match head {
+        Some("virtio-mem-device" | "virtio-mem-pci") => {
+            let mut spec = Vec::new();
+            let mut memdev = None;
+            for (k, v) in props {
+                match k {
+                    "memdev" => memdev = Some(v),
+                    "id" | "requested-size" | "block-size" | "addr" => {
+                        spec.push(format!("{k}={v}"))
+                    }
+                    "node" if v == "0" => {}
+                    _ => return Err(bad("-device", value, format!("unsupported property `{k}`"))),
+                }
+            }
+            let id = memdev.ok_or_else(|| bad("-device", value, "no memdev="))?;
+            let size = memdevs.remove(id).ok_or_else(|| {
+                bad(
+                    "-device",
+                    value,
+                    format!("no `-object memory-backend-ram,id={id},size=...` before it"),
+                )
+            })?;
+            spec.insert(0, format!("size={size},memdev={id}"));
+            Ok(vec![("--virtio-mem", spec.join(","))])
+        }
         Some("virtio-blk-device") => {
             let (mut drive, mut slot) = (None, None);
             for (k, v) in props {
@@ -436,7 +513,7 @@ fn device(
         Some("bochs-display") => Ok(vec![("--device", value.to_string())]),
         Some(other) => Err(QemuArgError::Unsupported {
             option: format!("-device {other}"),
-            hint: " (devices: virtio-blk-device, virtio-rng-device, bochs-display)",
+            hint: " (devices: virtio-blk-device, virtio-rng-device, virtio-mem-device, bochs-display)",
         }),
         None => Err(bad("-device", value, "no device name")),
     }
@@ -551,12 +628,58 @@ mod tests {
                 "cpus=4,sockets=1"
             ])
             .unwrap(),
-            ["run", "--machine", "virt", "--memory", "256M", "--smp", "4"]
+            [
+                "run",
+                "--machine",
+                "virt",
+                "--memory",
+                "256M",
+                "--maxmem",
+                "1G",
+                "--smp",
+                "4"
+            ]
         );
         let e = rw(&["-machine", "virt,acpi=off"]).unwrap_err().to_string();
         assert!(e.contains("unsupported machine property `acpi`"), "{e}");
         let e = rw(&["-smp", "4,sockets=2"]).unwrap_err().to_string();
         assert!(e.contains("sockets=2"), "{e}");
+    }
+
+    #[test]
+    fn virtio_mem_takes_qemus_object_and_device() {
+        assert_eq!(
+            rw(&[
+                "-m",
+                "1G,maxmem=5G",
+                "-object",
+                "memory-backend-ram,id=mem0,size=4G",
+                "-device",
+                "virtio-mem-device,id=vm0,memdev=mem0,requested-size=1G"
+            ])
+            .unwrap(),
+            [
+                "run",
+                "--memory",
+                "1G",
+                "--maxmem",
+                "5G",
+                "--virtio-mem",
+                "size=4G,memdev=mem0,id=vm0,requested-size=1G"
+            ]
+        );
+        let e = rw(&["-device", "virtio-mem-device,memdev=m"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no `-object memory-backend-ram,id=m"), "{e}");
+        let e = rw(&["-object", "memory-backend-ram,id=m,size=1G"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no `-device virtio-mem-device"), "{e}");
+        let e = rw(&["-object", "memory-backend-file,id=m,size=1G"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("-object memory-backend-file"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use ferrite_machine::{
 
 use crate::logging;
 use ferrite_machine::size::parse_mem_size;
+use ferrite_machine::virtio_mem::VirtioMemSpec;
 
 /// The guest run when no ELF, `--kernel` or `--bios` is given: the
 /// firmware's `welcome` program (the board, a short benchmark, a
@@ -88,11 +89,8 @@ pub struct RunArgs {
     #[arg(long = "pflash", value_name = "FILE[,unit=N]")]
     pflash: Vec<String>,
 
-    /// Plug a PCI device on the virt board's PCIe host (repeatable, from
-    /// slot 1 on): `bochs-display[,vgamem=SIZE][,edid=on|off]` (QEMU's
-    /// bochs-display, 16 MiB of VRAM and an EDID block by default).
-    #[arg(long = "device", value_name = "DEVICE[,PROP=VALUE]")]
-    pci_devices: Vec<String>,
+    #[command(flatten)]
+    devices: DeviceArgs,
 
     /// Where the display's pictures go (repeatable): none, png:FILE
     /// (written at exit), vnc:HOST:PORT (a VNC server; an empty host is
@@ -580,11 +578,7 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         }
         config.pflash[unit] = Some(PathBuf::from(file));
     }
-    config.pci_devices = args
-        .pci_devices
-        .iter()
-        .map(|d| pci_device(d))
-        .collect::<Result<_>>()?;
+    args.devices.apply(&mut config)?;
     config.displays = args
         .displays
         .iter()
@@ -624,6 +618,96 @@ fn build_config(args: &RunArgs) -> Result<MachineConfig> {
         (None, None) => None,
     };
     Ok(config)
+}
+
+/// The board's optional devices, shared by `ferrite run` and `ferrite mtree`.
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    /// The most memory the board may hold, hot-pluggable memory included
+    /// (QEMU's `-m SIZE,maxmem=MAX`): a device-memory window of MAX minus
+    /// the RAM size above DRAM, for --virtio-mem (virt only).
+    #[arg(long = "maxmem", value_name = "SIZE", value_parser = parse_mem_size)]
+    pub maxmem: Option<u64>,
+
+    /// Plug a virtio-mem device (virt only, repeatable) into the
+    /// device-memory window: `size=SIZE[,requested-size=SIZE]
+    /// [,block-size=SIZE][,addr=ADDR][,id=ID][,memdev=NAME]` (QEMU's
+    /// memory-backend-ram and virtio-mem properties; 2 MiB blocks, id vmN,
+    /// nothing requested by default). The monitor's `qom-set ID
+    /// requested-size SIZE` changes the request at run time.
+    #[arg(long = "virtio-mem", value_name = "size=SIZE[,PROP=VALUE]")]
+    pub virtio_mem: Vec<String>,
+
+    /// Plug a PCI device on the virt board's PCIe host (repeatable, from
+    /// slot 1 on): `bochs-display[,vgamem=SIZE][,edid=on|off]` (QEMU's
+    /// bochs-display, 16 MiB of VRAM and an EDID block by default).
+    #[arg(long = "device", value_name = "DEVICE[,PROP=VALUE]")]
+    pub pci_devices: Vec<String>,
+}
+
+impl DeviceArgs {
+    /// Puts the devices into `config`.
+    pub fn apply(&self, config: &mut MachineConfig) -> Result<()> {
+        config.maxmem = self.maxmem;
+        config.virtio_mem = self
+            .virtio_mem
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| virtio_mem_spec(spec, i))
+            .collect::<Result<_>>()?;
+        config.pci_devices = self
+            .pci_devices
+            .iter()
+            .map(|d| pci_device(d))
+            .collect::<Result<_>>()?;
+        Ok(())
+    }
+}
+
+/// `--virtio-mem size=SIZE[,PROP=VALUE...]`, the `index`th one.
+fn virtio_mem_spec(spec: &str, index: usize) -> Result<VirtioMemSpec> {
+    let mut out = VirtioMemSpec {
+        id: format!("vm{index}"),
+        memdev: format!("mem{index}"),
+        size: 0,
+        requested_size: 0,
+        block_size: ferrite_machine::virtio_mem::DEFAULT_BLOCK_SIZE,
+        addr: None,
+    };
+    let size = |what: &str, v: &str| {
+        ferrite_machine::size::parse_mem_size(v)
+            .map_err(|e| anyhow::anyhow!("--virtio-mem {spec}: {what}: {e}"))
+    };
+    for prop in spec.split(',') {
+        match prop.split_once('=') {
+            Some(("size", v)) => out.size = size("size", v)?,
+            Some(("requested-size", "0")) => out.requested_size = 0,
+            Some(("requested-size", v)) => out.requested_size = size("requested-size", v)?,
+            Some(("block-size", v)) => out.block_size = size("block-size", v)?,
+            Some(("addr", v)) => {
+                out.addr = Some(parse_u64(v).ok_or_else(|| {
+                    anyhow::anyhow!("--virtio-mem {spec}: addr `{v}` is not a number")
+                })?)
+            }
+            Some(("id", v)) if !v.is_empty() => out.id = v.to_string(),
+            Some(("memdev", v)) if !v.is_empty() => out.memdev = v.to_string(),
+            _ => bail!(
+                "--virtio-mem {spec}: unknown property `{prop}` (size, requested-size, block-size, addr, id, memdev)"
+            ),
+        }
+    }
+    if out.size == 0 {
+        bail!("--virtio-mem {spec}: size=SIZE is required (the memory backend's size)");
+    }
+    Ok(out)
+}
+
+/// A number in decimal or `0x` hexadecimal.
+fn parse_u64(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
 }
 
 /// `--device NAME[,PROP=VALUE...]`.

@@ -403,6 +403,58 @@ fn the_monitor_works_through_a_pipe() {
     assert_eq!(console, "acc=60 watched=27\n");
 }
 
+/// The monitor's virtio-mem commands: QEMU's `info memory-devices` and
+/// `info memory_size_summary`, the memslot accounting, and `qom-set` of the
+/// requested size (before the guest starts, so the guest finds 16 MiB asked
+/// for and passes its checks).
+#[test]
+fn the_monitor_sets_a_virtio_mem_request() {
+    use std::io::Write;
+    let log = std::env::temp_dir().join(format!("ferrite-vmem-{}.log", std::process::id()));
+    let elf = workspace().join("firmware/bin/virtio_mem.elf");
+    let mut child = Command::new(FERRITE)
+        .args(["run", "--monitor", "stdio", "-S", "-m", "128M"])
+        .args(["--maxmem", "4224M", "--virtio-mem", "size=4G,id=vm0"])
+        .arg(format!("--serial=file:{}", log.display()))
+        .arg(elf)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferrite starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            b"info memslots\nqom-set vm0 requested-size 16M\nqom-set vm0 requested-size 3M\nqom-set vm0 size 1G\nqom-set vm7 requested-size 2M\ninfo memory-devices\ninfo memory_size_summary\ncont\n",
+        )
+        .expect("write");
+    let out = wait(child, "ferrite");
+    let text = stdout(&out);
+    assert!(
+        text.contains("limit 256, used 0, required 4, reserved 0, free 252"),
+        "{text}"
+    );
+    assert!(text.contains("must be a multiple of block-size"), "{text}");
+    assert!(text.contains("property `size` cannot be set"), "{text}");
+    assert!(text.contains("no device with id `vm7`"), "{text}");
+    assert!(
+        text.contains(
+            "Memory device [virtio-mem]: \"vm0\"\n  memaddr: 0xc0000000\n  node: 0\n  requested-size: 16777216\n  size: 0\n  max-size: 4294967296\n  block-size: 2097152\n  memdev: /objects/mem0\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("base memory: 134217728\nplugged memory: 0\n"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let console = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(console.contains("PASS: virtio_mem"), "{console}");
+}
+
 #[test]
 fn debugger_options_are_checked() {
     let o = common::ferrite(&["run", "-S", &debuggee()]);

@@ -276,6 +276,14 @@ pub struct MachineConfig {
     /// With bank 0 given, the boot ROM jumps to it (0x20000000), as QEMU's
     /// does.
     pub pflash: [Option<std::path::PathBuf>; 2],
+    /// The most memory the board may hold, hot-pluggable memory included
+    /// (`--maxmem`, QEMU's `-m SIZE,maxmem=MAX`): the device-memory window
+    /// above DRAM is `maxmem - ram_size` bytes. `None`: no window.
+    pub maxmem: Option<u64>,
+    /// virtio-mem devices (`--virtio-mem`, `virt` only), plugged into the
+    /// device-memory window (which `maxmem` must make large enough) and
+    /// into free virtio-mmio slots after the drives and the entropy device.
+    pub virtio_mem: Vec<ferrite_devices::virtio::mem::VirtioMemSpec>,
     /// PCI devices (`--device`, `virt` only), plugged in order from slot 1
     /// (slot 0 is the host bridge), as QEMU plugs `-device`.
     pub pci_devices: Vec<PciDeviceConfig>,
@@ -400,6 +408,8 @@ impl MachineConfig {
             drives: Vec::new(),
             virtio_rng: None,
             pflash: [None, None],
+            maxmem: None,
+            virtio_mem: Vec::new(),
             pci_devices: Vec::new(),
             displays: Vec::new(),
             display_refresh_ms: DEFAULT_DISPLAY_REFRESH_MS,

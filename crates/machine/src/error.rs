@@ -143,6 +143,21 @@ pub enum MachineError {
     /// A virtio-blk disk image could not be opened.
     #[error("drive: {0}")]
     Drive(#[from] ferrite_devices::virtio::block::DiskOpenError),
+    /// No device has this id.
+    #[error("no device with id `{id}`")]
+    NoSuchDevice {
+        /// The id asked for.
+        id: String,
+    },
+    /// A virtio-mem device could not be built or plugged.
+    #[error("{0}")]
+    VirtioMem(#[from] ferrite_devices::virtio::mem::VirtioMemError),
+    /// The memory-size options do not fit together.
+    #[error("--maxmem: {reason}")]
+    MaxMem {
+        /// What is wrong.
+        reason: String,
+    },
     /// More virtio devices than the board has slots.
     #[error("too many virtio devices: {count} (the virt board has 8 slots)")]
     TooManyVirtioDevices {

@@ -115,6 +115,12 @@ pub mod virt {
     pub const PCIE_MMIO_HIGH_SIZE: u64 = 0x4_0000_0000;
     /// PLIC source of the host's INTA (INTB..INTD follow).
     pub const PCIE_IRQ: u32 = 0x20;
+    /// The device-memory window starts at the end of DRAM rounded up to
+    /// this (QEMU's riscv virt).
+    pub const DEVICE_MEMORY_ALIGN: u64 = 1 << 30;
+    /// Memslots the device-memory window offers memory devices (QEMU's
+    /// soft limit for all memory devices together).
+    pub const MEMSLOT_LIMIT: u32 = 256;
 }
 
 /// Spike memory map (riscv-isa-sim), the part Ferrite implements.

@@ -50,6 +50,8 @@ pub use error::{MachineError, Result};
 pub use ferrite_chardev::ConsoleMux;
 /// PCI types the machine's [`Machine::pci_functions`] reports.
 pub use ferrite_devices::pci;
+/// virtio-mem: the device specification (`--virtio-mem`) and its state.
+pub use ferrite_devices::virtio::mem as virtio_mem;
 pub use ferrite_memory::MtreeOptions;
 pub use ferrite_riscv::isa::{Isa, IsaError};
 pub use ferrite_riscv::{SPIKE_SLICE, TraceOutput};

@@ -271,6 +271,11 @@ impl Machine {
         self.kind
     }
 
+    /// The DRAM size in bytes (hot-pluggable memory not included).
+    pub fn ram_size(&self) -> u64 {
+        self.config.ram_size
+    }
+
     /// The device tree blob the guest is handed.
     pub fn device_tree(&self) -> Option<&[u8]> {
         Some(&self.board.fdt)
@@ -356,6 +361,38 @@ impl Machine {
             .as_ref()
             .map(|p| p.functions())
             .unwrap_or_default()
+    }
+
+    /// The virtio-mem devices' state (`info memory-devices`), in the order
+    /// they were given.
+    pub fn virtio_mem_info(&self) -> Vec<ferrite_devices::virtio::mem::VirtioMemInfo> {
+        self.board
+            .virtio_mem
+            .iter()
+            .map(|(c, _)| c.info())
+            .collect()
+    }
+
+    /// Ask the guest to make virtio-mem device `id` hold `size` bytes (the
+    /// monitor's `qom-set ID requested-size SIZE`): the device's
+    /// configuration changes and its driver gets a configuration-change
+    /// interrupt; the guest then plugs or unplugs blocks.
+    pub fn set_virtio_mem_requested_size(&mut self, id: &str, size: u64) -> Result<()> {
+        let (control, transport) = self
+            .board
+            .virtio_mem
+            .iter()
+            .find(|(c, _)| c.id() == id)
+            .ok_or_else(|| MachineError::NoSuchDevice { id: id.to_string() })?;
+        control.set_requested_size(size)?;
+        transport.notify_config();
+        Ok(())
+    }
+
+    /// Memslot accounting of the device-memory window (`--maxmem`);
+    /// `None` without one.
+    pub fn memslot_stats(&self) -> Option<ferrite_memory::MemslotStats> {
+        self.board.mem.memslot_stats()
     }
 
     /// The memory tree as text (`mtree`, `mtree -f`, `mtree -f -d`).

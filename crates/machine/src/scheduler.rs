@@ -475,6 +475,7 @@ mod tests {
             finisher: None,
             rtc: None,
             virtio: Vec::new(),
+            virtio_mem: Vec::new(),
             htif: None,
             console: Console::open(&SerialConfig::Null, None).unwrap(),
             fdt: Vec::new(),

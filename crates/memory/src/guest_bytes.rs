@@ -65,6 +65,15 @@ pub trait GuestBytes {
         self.write(addr, &value.to_le_bytes())
     }
 
+    /// The memory system and address space behind these bytes, when there
+    /// is one: a device that changes the memory map (virtio-mem maps its
+    /// memslots) or caches translations (virtqueue rings) needs it. `None`
+    /// (the default) for plain buffers, where such a device falls back to
+    /// byte accesses or refuses the request.
+    fn memory_system(&mut self) -> Option<(&mut crate::MemorySystem, crate::AddressSpaceId)> {
+        None
+    }
+
     /// Replaces the u64 at `addr` with `new` if it equals `old`: `Ok(true)`
     /// when replaced, `Ok(false)` when it differed (nothing written). Atomic
     /// with respect to every other access, since a machine's harts and

@@ -52,6 +52,7 @@ fn plug_auto_and_explicit_with_memslots() {
         MemslotStats {
             limit: 4,
             used: 3,
+            required: 3,
             reserved: 0
         }
     );

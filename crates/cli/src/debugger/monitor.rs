@@ -56,10 +56,15 @@ help|?                  this list
 info blocks             translated-block cache statistics per hart
 info cpus               the harts, their pc and privilege
 info display            the display's mode, refreshes and back-ends
+info memory-devices     the virtio-mem devices: address, sizes, memdev
+info memory_size_summary base memory and plugged memory
+info memslots           memslot accounting of the device-memory window
 info mtree [-f] [-d]    the memory tree; -f flat views, -d dispatch tables
 info pci                the PCI functions and their BARs
 info registers [-a]     the current hart's registers (-a: every hart)
 info tlb                the current hart's software TLB
+qom-set ID requested-size SIZE
+                        ask virtio-mem device ID to hold SIZE bytes
 quit|q                  end the run
 screendump FILE         write the display's picture to FILE (PNG)
 step [N]                execute N instructions (1) of the current hart
@@ -108,6 +113,7 @@ impl Monitor {
                     Err(e) => format!("{e}\n"),
                 },
             }),
+            "qom-set" => MonitorReply::text(qom_set(machine, rest)),
             "x" | "xp" => MonitorReply::text(
                 self.examine(machine, cmd == "xp", rest)
                     .unwrap_or_else(|e| format!("{e}\n")),
@@ -189,7 +195,30 @@ impl Monitor {
                 .display_info()
                 .unwrap_or_else(|| "no display device\n".to_string()),
             "pci" => pci_info(machine),
-            "" => "info blocks|cpus|display|mtree|pci|registers|tlb\n".to_string(),
+            "memory-devices" => memory_devices_info(machine),
+            "memory_size_summary" => {
+                let plugged: u64 = machine
+                    .virtio_mem_info()
+                    .iter()
+                    .map(|d| d.plugged_size)
+                    .sum();
+                format!(
+                    "base memory: {}\nplugged memory: {plugged}\n",
+                    machine.ram_size()
+                )
+            }
+            "memslots" => match machine.memslot_stats() {
+                Some(s) => format!(
+                    "limit {}, used {}, required {}, reserved {}, free {}\n",
+                    s.limit,
+                    s.used,
+                    s.required,
+                    s.reserved,
+                    s.free()
+                ),
+                None => "no device-memory window (--maxmem)\n".to_string(),
+            },
+            "" => "info blocks|cpus|display|memory-devices|memory_size_summary|memslots|mtree|pci|registers|tlb\n".to_string(),
             other => format!("unknown info item: '{other}'\n"),
         }
     }
@@ -312,6 +341,42 @@ impl Monitor {
                 .ok_or_else(|| format!("unknown register `{reg}`"));
         }
         parse_number(t).ok_or_else(|| format!("bad number `{t}`"))
+    }
+}
+
+/// `info memory-devices` as QEMU's HMP prints it.
+fn memory_devices_info(machine: &Machine) -> String {
+    let mut out = String::new();
+    for d in machine.virtio_mem_info() {
+        out.push_str(&format!(
+            "Memory device [virtio-mem]: \"{}\"\n  memaddr: {:#x}\n  node: 0\n  requested-size: {}\n  size: {}\n  max-size: {}\n  block-size: {}\n  memdev: /objects/{}\n",
+            d.id, d.addr, d.requested_size, d.plugged_size, d.region_size, d.block_size, d.memdev
+        ));
+    }
+    out
+}
+
+/// `qom-set ID requested-size SIZE`: the one property Ferrite's devices
+/// change at run time.
+fn qom_set(machine: &mut Machine, args: &str) -> String {
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let [id, property, value] = words[..] else {
+        return "usage: qom-set ID requested-size SIZE\n".to_string();
+    };
+    if property != "requested-size" {
+        return format!("qom-set: property `{property}` cannot be set (requested-size can)\n");
+    }
+    let size = if value == "0" {
+        Ok(0)
+    } else {
+        ferrite_machine::size::parse_mem_size(value)
+    };
+    match size {
+        Ok(size) => match machine.set_virtio_mem_requested_size(id, size) {
+            Ok(()) => String::new(),
+            Err(e) => format!("{e}\n"),
+        },
+        Err(e) => format!("qom-set: {e}\n"),
     }
 }
 

@@ -69,6 +69,8 @@ struct TransportState {
     queues: Vec<Virtqueue>,
     notified: Vec<bool>,
     interrupt_status: u32,
+    /// Bumped on every configuration change the device announces.
+    config_generation: u32,
 }
 
 impl TransportState {
@@ -82,6 +84,7 @@ impl TransportState {
             queues: vec![Virtqueue::new(); num_queues],
             notified: vec![false; num_queues],
             interrupt_status: 0,
+            config_generation: 0,
         }
     }
 
@@ -191,6 +194,21 @@ impl VirtioMmio {
         }
     }
 
+    /// The device's configuration changed (a host request): the driver gets
+    /// a configuration-change interrupt and a new `ConfigGeneration`, as
+    /// QEMU's `virtio_notify_config`. Nothing happens before the driver set
+    /// DRIVER_OK.
+    pub fn notify_config(&self) {
+        let mut s = self.state.borrow_mut();
+        s.config_generation = s.config_generation.wrapping_add(1);
+        if s.status & status::DRIVER_OK == 0 {
+            return;
+        }
+        s.interrupt_status |= INT_CONFIG_CHANGE;
+        drop(s);
+        self.irq.raise();
+    }
+
     /// Runs `f` on the device (`default` while [`VirtioMmio::process`] has
     /// it out, which a guarded access never observes).
     fn with_device<R>(&self, default: R, f: impl FnOnce(&mut dyn VirtioDevice) -> R) -> R {
@@ -243,7 +261,7 @@ impl VirtioMmio {
             QUEUE_DRIVER_HIGH => queue.map_or(0, |q| (q.avail_ring >> 32) as u32),
             QUEUE_DEVICE_LOW => queue.map_or(0, |q| q.used_ring as u32),
             QUEUE_DEVICE_HIGH => queue.map_or(0, |q| (q.used_ring >> 32) as u32),
-            CONFIG_GENERATION => 0,
+            CONFIG_GENERATION => s.config_generation,
             _ => return None,
         })
     }
@@ -321,7 +339,10 @@ impl VirtioMmio {
         if newly_features_ok {
             let offered = self.device_features();
             let wanted = s.driver_features;
-            if wanted & !offered != 0 || wanted & VIRTIO_F_VERSION_1 == 0 {
+            if wanted & !offered != 0
+                || wanted & VIRTIO_F_VERSION_1 == 0
+                || !self.with_device(false, |d| d.features_acceptable(wanted))
+            {
                 // Refuse: the driver sees FEATURES_OK stay clear.
                 value &= !status::FEATURES_OK;
             } else {

@@ -1,6 +1,8 @@
 //! virtio over MMIO: the transport ([`VirtioMmio`], virtio 1.x "version 2"
 //! register layout), split virtqueues ([`queue`]), a block device
-//! ([`block::VirtioBlock`]), an entropy device ([`rng::VirtioRng`]) and the
+//! ([`block::VirtioBlock`]), an entropy device ([`rng::VirtioRng`]), a
+//! memory device ([`mem::VirtioMem`], which changes the memory map through
+//! [`GuestBytes::memory_system`]) and the
 //! empty slot QEMU shows where nothing is plugged in ([`VirtioMmioEmpty`]).
 //!
 //! Guest memory is reached only through a [`crate::GuestBytes`] the machine
@@ -10,6 +12,7 @@
 
 pub mod block;
 mod empty_slot;
+pub mod mem;
 mod mmio;
 pub mod queue;
 pub mod rng;
@@ -67,6 +70,13 @@ pub trait VirtioDevice {
 
     /// Writes device configuration space (ignored by default).
     fn write_config(&mut self, _offset: u64, _data: &[u8]) {}
+
+    /// Whether the device can work with the driver's `features` (asked when
+    /// FEATURES_OK is written; `false` leaves FEATURES_OK clear, as QEMU's
+    /// `validate_features`). Every subset of the offer by default.
+    fn features_acceptable(&self, _features: u64) -> bool {
+        true
+    }
 
     /// The driver accepted `features` (set when FEATURES_OK is written).
     fn set_driver_features(&mut self, _features: u64) {}

@@ -154,6 +154,8 @@ pub(crate) struct Board {
     pub rtc: Option<Rc<GoldfishRtc>>,
     /// Plugged virtio transports (served between slices).
     pub virtio: Vec<Rc<VirtioMmio>>,
+    /// The virtio-mem devices: their host side and their transport.
+    pub virtio_mem: Vec<VirtioMemDevice>,
     pub htif: Option<HtifFrontEnd>,
     pub console: Console,
     /// The device tree the guest is handed (generated or `--dtb`).
@@ -167,6 +169,13 @@ pub(crate) struct Board {
     /// Flash banks with a file behind them, written back at the end.
     pub flash: Vec<FlashBacking>,
 }
+
+/// A virtio-mem device's host side and the transport that notifies its
+/// driver.
+pub(crate) type VirtioMemDevice = (
+    ferrite_devices::virtio::mem::VirtioMemControl,
+    Rc<VirtioMmio>,
+);
 
 /// A flash bank and the file its contents came from.
 #[derive(Debug)]

@@ -62,6 +62,14 @@ pub(crate) fn build(
     if !config.pci_devices.is_empty() {
         return Err(MachineError::VirtOnly { what: "--device" });
     }
+    if config.maxmem.is_some() {
+        return Err(MachineError::VirtOnly { what: "--maxmem" });
+    }
+    if !config.virtio_mem.is_empty() {
+        return Err(MachineError::VirtOnly {
+            what: "--virtio-mem",
+        });
+    }
     if config
         .displays
         .iter()
@@ -127,6 +135,7 @@ pub(crate) fn build(
         finisher: None,
         rtc: None,
         virtio: Vec::new(),
+        virtio_mem: Vec::new(),
         htif,
         console,
         fdt,

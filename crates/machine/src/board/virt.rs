@@ -29,6 +29,7 @@ use std::rc::Rc;
 use ferrite_devices::pci::HostBridge;
 use ferrite_devices::pflash::{CfiFlash, FlashGeometry};
 use ferrite_devices::virtio::block::{FileDisk, VirtioBlock};
+use ferrite_devices::virtio::mem::VirtioMem;
 use ferrite_devices::virtio::rng::VirtioRng;
 use ferrite_devices::{
     BochsDisplay, GoldfishRtc, IrqLine, PciHost, Plic, PlicConfig, TestFinisher, TimeSource,
@@ -37,7 +38,9 @@ use ferrite_devices::{
 use ferrite_memory::{GuestAddress, MemTxAttrs};
 use ferrite_riscv::HartIrqPins;
 
-use super::{Board, BoardMemory, FlashBacking, Images, align_up, check_no_overlap};
+use super::{
+    Board, BoardMemory, FlashBacking, Images, VirtioMemDevice, align_up, check_no_overlap,
+};
 use crate::boot_rom::virt_rom;
 use crate::config::{MachineConfig, PciDeviceConfig};
 use crate::console::Console;
@@ -47,7 +50,7 @@ use crate::fdt::{DeviceTreeSpec, TreeKind, generate};
 use crate::hart::{mip, pin_sink};
 use crate::htif::HtifFrontEnd;
 use crate::image::{Image, NamedImage, read_source};
-use crate::layout::{MIB, MemoryRange, virt};
+use crate::layout::{MIB, MemoryRange, PAGE_SIZE, virt};
 
 /// Where QEMU puts the next stage after the bios on rv64: the bios end
 /// rounded up to 2 MiB.
@@ -112,8 +115,9 @@ pub(crate) fn build(
         GoldfishRtc::REGION_SIZE,
         rtc.clone(),
     )?;
-    let virtio = map_virtio(config, &mut memory, &plic)?;
-    let (pci, display_device, pcie_high) = map_pcie(config, &mut memory, &plic)?;
+    let device_memory = map_device_memory(config, &mut memory)?;
+    let (virtio, virtio_mem) = map_virtio(config, &mut memory, &plic)?;
+    let (pci, display_device, pcie_high) = map_pcie(config, &mut memory, &plic, device_memory)?;
     let flash = map_flash(config, &mut memory)?;
     let finisher = Rc::new(TestFinisher::new());
     memory.map_io(
@@ -236,6 +240,7 @@ pub(crate) fn build(
         finisher: Some(finisher),
         rtc: Some(rtc),
         virtio,
+        virtio_mem,
         htif,
         console,
         fdt,
@@ -291,12 +296,67 @@ fn map_flash(config: &MachineConfig, memory: &mut BoardMemory) -> Result<Vec<Fla
     Ok(backed)
 }
 
-/// Where QEMU puts the 64-bit PCIe window on rv64: the end of DRAM rounded
-/// up to the window's size.
-fn pcie_high_window(dram: MemoryRange) -> MemoryRange {
+/// Where QEMU puts the 64-bit PCIe window on rv64: the end of DRAM (or of
+/// the device-memory window above it) rounded up to the window's size.
+fn pcie_high_window(dram: MemoryRange, device_memory: Option<MemoryRange>) -> MemoryRange {
     let size = virt::PCIE_MMIO_HIGH_SIZE;
-    let end = u64::try_from(dram.end()).unwrap_or(u64::MAX);
+    let top = device_memory.map_or(dram.end(), |d| d.end().max(dram.end()));
+    let end = u64::try_from(top).unwrap_or(u64::MAX);
     MemoryRange::new(align_up(end, size), size)
+}
+
+/// The physical address space of Sv57 and PMP on rv64: 56 bits.
+const MAX_PHYS_ADDR: u64 = 1 << 56;
+
+/// The device-memory window of `--maxmem` (QEMU's `-m SIZE,maxmem=MAX`):
+/// `maxmem - ram` bytes from the end of DRAM rounded up to 1 GiB, where
+/// memory devices (virtio-mem) are plugged. `None` without `--maxmem` or
+/// when it equals the RAM size.
+fn map_device_memory(
+    config: &MachineConfig,
+    memory: &mut BoardMemory,
+) -> Result<Option<MemoryRange>> {
+    let Some(maxmem) = config.maxmem else {
+        if config.virtio_mem.is_empty() {
+            return Ok(None);
+        }
+        return Err(MachineError::MaxMem {
+            reason: "virtio-mem needs a device-memory window: give --maxmem (QEMU's -m SIZE,maxmem=MAX) larger than the RAM by the devices' sizes".into(),
+        });
+    };
+    let ram = config.ram_size;
+    if maxmem < ram {
+        return Err(MachineError::MaxMem {
+            reason: format!(
+                "{} is less than the RAM size ({})",
+                crate::error::human_size(maxmem),
+                crate::error::human_size(ram)
+            ),
+        });
+    }
+    if maxmem % PAGE_SIZE != 0 {
+        return Err(MachineError::MaxMem {
+            reason: "must be a multiple of 4 KiB".into(),
+        });
+    }
+    let size = maxmem - ram;
+    if size == 0 {
+        return Ok(None);
+    }
+    let end = u64::try_from(memory.ram.end()).unwrap_or(u64::MAX);
+    let base = align_up(end, virt::DEVICE_MEMORY_ALIGN);
+    if base.checked_add(size).is_none_or(|e| e > MAX_PHYS_ADDR) {
+        return Err(MachineError::MaxMem {
+            reason: format!(
+                "a {} window at {base:#x} passes the end of the physical address space",
+                crate::error::human_size(size)
+            ),
+        });
+    }
+    memory
+        .mem
+        .init_device_memory(memory.root, base, size, virt::MEMSLOT_LIMIT)?;
+    Ok(Some(MemoryRange::new(base, size)))
 }
 
 /// The PCIe host as QEMU's virt builds its `gpex`: the host's own regions
@@ -308,13 +368,14 @@ fn map_pcie(
     config: &MachineConfig,
     memory: &mut BoardMemory,
     plic: &Rc<Plic>,
+    device_memory: Option<MemoryRange>,
 ) -> Result<(Rc<PciHost>, Option<Rc<BochsDisplay>>, MemoryRange)> {
     let lines = (0..4)
         .map(|i| IrqLine::new(plic.clone(), virt::PCIE_IRQ + i))
         .collect();
     let mem = &mut memory.mem;
     let (host, regions) = PciHost::new(mem, lines)?;
-    let high = pcie_high_window(memory.ram);
+    let high = pcie_high_window(memory.ram, device_memory);
     mem.add_subregion(memory.root, virt::PCIE_PIO.start(), regions.io_window)?;
     let ecam = mem.new_alias("pcie-ecam", regions.ecam, 0, virt::PCIE_ECAM.size())?;
     mem.add_subregion(memory.root, virt::PCIE_ECAM.start(), ecam)?;
@@ -373,8 +434,9 @@ fn map_virtio(
     config: &MachineConfig,
     memory: &mut BoardMemory,
     plic: &Rc<Plic>,
-) -> Result<Vec<Rc<VirtioMmio>>> {
-    let count = config.drives.len() + usize::from(config.virtio_rng.is_some());
+) -> Result<(Vec<Rc<VirtioMmio>>, Vec<VirtioMemDevice>)> {
+    let count =
+        config.drives.len() + usize::from(config.virtio_rng.is_some()) + config.virtio_mem.len();
     if count > virt::VIRTIO_COUNT as usize {
         return Err(MachineError::TooManyVirtioDevices { count });
     }
@@ -404,13 +466,46 @@ fn map_virtio(
     if let Some(seed) = config.virtio_rng {
         unplaced.push(Box::new(VirtioRng::new(seed)));
     }
-    let mut unplaced = unplaced.into_iter();
-    for slot in slots.iter_mut().rev() {
-        if slot.is_none() {
-            *slot = unplaced.next();
+    // virtio-mem: the device's regions, plugged into the device-memory
+    // window through the memory-device interface (which accounts for the
+    // memslots it may map), then a slot like any virtio device.
+    let mut controls = Vec::new();
+    for spec in &config.virtio_mem {
+        let free = memory.mem.memslot_stats().map_or(0, |s| s.free());
+        let (device, control) = VirtioMem::new(&mut memory.mem, spec, free)?;
+        let addr = memory.mem.memory_device_plug(
+            control.device_region(),
+            spec.addr,
+            spec.block_size,
+            control.memslots(),
+        )?;
+        control.set_address(addr);
+        tracing::debug!(
+            "virt: virtio-mem {} at {addr:#x}, {} memslots",
+            spec.id,
+            control.memslots()
+        );
+        let device: VirtioDeviceBox = Box::new(device);
+        controls.push(control);
+        unplaced.push(device);
+    }
+    let first_mem = unplaced.len() - controls.len();
+    // Which slot each unplaced device lands in, so the virtio-mem
+    // transports can be found again.
+    let mut mem_slots = Vec::new();
+    let mut unplaced = unplaced.into_iter().enumerate();
+    for (n, slot) in slots.iter_mut().enumerate().rev() {
+        if slot.is_none()
+            && let Some((i, device)) = unplaced.next()
+        {
+            if i >= first_mem {
+                mem_slots.push(n);
+            }
+            *slot = Some(device);
         }
     }
     let mut plugged = Vec::new();
+    let mut by_slot = Vec::new();
     for (slot, device) in slots.into_iter().enumerate().rev() {
         let slot = slot as u32;
         let base = virt::VIRTIO_BASE + u64::from(slot) * virt::VIRTIO_STRIDE;
@@ -420,6 +515,7 @@ fn map_virtio(
             Some(device) => {
                 let transport = Rc::new(VirtioMmio::new(device, irq));
                 memory.map_io(&name, base, VirtioMmio::REGION_SIZE, transport.clone())?;
+                by_slot.push((slot as usize, transport.clone()));
                 plugged.push(transport);
             }
             None => memory.map_io(
@@ -430,7 +526,17 @@ fn map_virtio(
             )?,
         }
     }
-    Ok(plugged)
+    let virtio_mem = controls
+        .into_iter()
+        .zip(mem_slots)
+        .filter_map(|(control, slot)| {
+            by_slot
+                .iter()
+                .find(|(n, _)| *n == slot)
+                .map(|(_, t)| (control, t.clone()))
+        })
+        .collect();
+    Ok((plugged, virtio_mem))
 }
 
 /// Loads `--initrd` where QEMU's `riscv_load_initrd` puts it: far enough

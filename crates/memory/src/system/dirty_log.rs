@@ -277,7 +277,9 @@ impl MemorySystem {
         }
         block.mapping.discard(offset, len);
         let ram = RamAddr(block.offset.0 + offset);
-        self.ram.dirty.set(ram, len, DIRTY_CLIENTS_ALL);
+        // The contents changed (to zeros): as a write, translated code from
+        // the range goes and every dirty client sees the pages.
+        self.ram.note_write(ram, len);
         Ok(())
     }
 

@@ -33,6 +33,10 @@ impl<'a> SpaceBytes<'a> {
 }
 
 impl GuestBytes for SpaceBytes<'_> {
+    fn memory_system(&mut self) -> Option<(&mut MemorySystem, AddressSpaceId)> {
+        Some((self.mem, self.space))
+    }
+
     fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
         self.mem
             .read(self.space, GuestAddress(addr), buf, self.attrs)

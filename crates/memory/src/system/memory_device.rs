@@ -6,6 +6,7 @@ use crate::RegionSize;
 use crate::error::{MemoryError, Result};
 use crate::ids::RegionId;
 use crate::memory_device::*;
+use crate::region::RegionKind;
 use crate::system::MemorySystem;
 
 impl MemorySystem {
@@ -30,6 +31,7 @@ impl MemorySystem {
             stats: MemslotStats {
                 limit: memslot_limit,
                 used: 0,
+                required: 0,
                 reserved: 0,
             },
             devices: Vec::new(),
@@ -38,8 +40,9 @@ impl MemorySystem {
     }
 
     /// Plug the memory device owning `region` at `addr` (absolute, aligned to
-    /// `align`) or, with `None`, at the lowest aligned free address. It uses
-    /// `memslots` slots. Returns the address.
+    /// `align`) or, with `None`, at the lowest aligned free address. It
+    /// requires `memslots` slots (refused when fewer are free). Returns the
+    /// address.
     pub fn memory_device_plug(
         &mut self,
         region: RegionId,
@@ -131,7 +134,7 @@ impl MemorySystem {
         let base = dm.base;
         self.add_subregion(container, offset, region)?;
         if let Some(dm) = self.device_memory.as_mut() {
-            dm.stats.used += memslots;
+            dm.stats.required += memslots;
             dm.devices.push(PluggedMemoryDevice {
                 region,
                 addr: base + offset,
@@ -155,7 +158,7 @@ impl MemorySystem {
             });
         };
         let d = dm.devices.remove(pos);
-        dm.stats.used -= d.memslots;
+        dm.stats.required -= d.memslots;
         let container = dm.container;
         self.del_subregion(container, region)
     }
@@ -184,9 +187,26 @@ impl MemorySystem {
         }
     }
 
-    /// Memslot accounting, if a device-memory window exists.
+    /// Memslot accounting, if a device-memory window exists. `used` counts
+    /// what is mapped at this moment.
     pub fn memslot_stats(&self) -> Option<MemslotStats> {
-        self.device_memory.as_ref().map(|d| d.stats)
+        let dm = self.device_memory.as_ref()?;
+        let mut stats = dm.stats;
+        stats.used = dm
+            .devices
+            .iter()
+            .map(|d| match self.tree.region(d.region) {
+                Ok(r) if matches!(r.kind, RegionKind::Container) => {
+                    r.subregions
+                        .iter()
+                        .filter(|&&c| self.tree.region(c).is_ok_and(|c| c.enabled))
+                        .count() as u32
+                }
+                Ok(_) => 1,
+                Err(_) => 0,
+            })
+            .sum();
+        Some(stats)
     }
 
     /// The plugged memory devices, in plug order.
