@@ -17,6 +17,11 @@ pub struct MtreeArgs {
     #[arg(short = 'd')]
     dispatch: bool,
 
+    /// In the tree, also print disabled regions, marked `[disabled]`
+    /// (QEMU's `info mtree -D`).
+    #[arg(short = 'D')]
+    disabled: bool,
+
     /// Board: virt or spike.
     #[arg(
         short = 'M',
@@ -53,6 +58,7 @@ pub fn run(args: MtreeArgs) -> Result<u8> {
         flatview: args.flat || args.dispatch,
         dispatch: args.dispatch,
         hide_empty: false,
+        disabled: args.disabled,
     });
     crate::write_stdout(&text)?;
     Ok(0)

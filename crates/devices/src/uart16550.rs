@@ -87,8 +87,10 @@ pub struct Uart16550 {
 }
 
 impl Uart16550 {
-    /// The window QEMU `virt` reserves for the UART (registers repeat in it).
-    pub const REGION_SIZE: u64 = 0x100;
+    /// The window QEMU's `serial_mm` maps for registers one byte apart:
+    /// the eight registers, nothing more (the device tree's `reg` still
+    /// names 0x100 bytes, as QEMU's).
+    pub const REGION_SIZE: u64 = 8;
 
     /// A UART with registers one byte apart, interrupt output `irq`, talking to
     /// `backend`.

@@ -158,7 +158,7 @@ impl Machine {
             });
         }
         let (dram_base, ram_name) = match config.board {
-            BoardKind::Virt => (virt_map::DRAM_BASE, "riscv.virt.ram"),
+            BoardKind::Virt => (virt_map::DRAM_BASE, "riscv_virt_board.ram"),
             BoardKind::Spike => (spike_map::DRAM_BASE, "riscv.spike.ram"),
         };
         let images = Images::open(&config)?;

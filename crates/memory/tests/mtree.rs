@@ -43,18 +43,20 @@ fn board() -> MemorySystem {
     m
 }
 
+/// As QEMU's `info mtree`: spaces sharing a root listed by name, disabled
+/// regions left out, then every alias target (mapped or not) in the order
+/// the walk met it, each from its own address.
 #[test]
 fn golden_tree() {
     let m = board();
     let got = m.mtree(MtreeOptions::default());
     let want = "\
-address-space: memory
 address-space: cpu-memory-0
+address-space: memory
   0000000000000000-ffffffffffffffff (prio 0, i/o): system
     0000000000001000-000000000000ffff (prio 0, rom): riscv.mrom
     0000000010000000-00000000100000ff (prio 0, i/o): serial
     0000000020000000-000000002000ffff (prio 0, ram): alias ram-low @ram 0000000000100000-000000000010ffff
-    0000000030000000-0000000030000fff (prio 0, ram): disabled-ram [disabled]
     0000000040000000-0000000040000fff (prio 0, rom): alias flash-win @flash 0000000000001000-0000000000001fff
     0000000080000000-0000000080001fff (prio 1, i/o): hole
       0000000080001000-000000008000100f (prio 0, i/o): clint
@@ -63,11 +65,25 @@ address-space: cpu-memory-0
 address-space: I/O
   0000000000000000-000000000000ffff (prio 0, i/o): io
 
+memory-region: ram
+  0000000080000000-0000000087ffffff (prio 0, ram): ram
+
 memory-region: flash
   0000000000000000-0000000000003fff (prio 0, rom): flash
 
 ";
     assert_eq!(got, want, "\n{got}");
+    // -D: the disabled region too, marked.
+    let got = m.mtree(MtreeOptions {
+        disabled: true,
+        ..MtreeOptions::default()
+    });
+    assert!(
+        got.contains(
+            "    0000000030000000-0000000030000fff (prio 0, ram): disabled-ram [disabled]\n    0000000040000000"
+        ),
+        "\n{got}"
+    );
 }
 
 #[test]

@@ -59,7 +59,8 @@ info display            the display's mode, refreshes and back-ends
 info memory-devices     the virtio-mem devices: address, sizes, memdev
 info memory_size_summary base memory and plugged memory
 info memslots           memslot accounting of the device-memory window
-info mtree [-f] [-d]    the memory tree; -f flat views, -d dispatch tables
+info mtree [-f] [-d] [-D] the memory tree; -f flat views, -d dispatch
+                        tables, -D disabled regions too
 info pci                the PCI functions and their BARs
 info registers [-a]     the current hart's registers (-a: every hart)
 info tlb                the current hart's software TLB
@@ -152,6 +153,7 @@ impl Monitor {
                     flatview: flags.contains(&"-f"),
                     dispatch: flags.contains(&"-d"),
                     hide_empty: false,
+                    disabled: flags.contains(&"-D"),
                 };
                 machine.mtree(opts)
             }

@@ -34,8 +34,8 @@ pub use config::{
     command, reg, status,
 };
 use ferrite_memory::{
-    AccessConstraints, DeferredChanges, IoDescriptor, MemTxAttrs, MemTxResult, MemorySystem,
-    RegionId, RegionOps, RegionSize,
+    AccessConstraints, AddressSpaceId, DeferredChanges, IoDescriptor, MemTxAttrs, MemTxResult,
+    MemorySystem, RegionId, RegionOps, RegionSize,
 };
 
 use crate::{GUEST_ERRORS, IrqLine};
@@ -73,6 +73,9 @@ struct Function {
     config: ConfigSpace,
     /// Whether its INTx pin is asserted by the device.
     intx: bool,
+    /// Its `bus master` alias and address space, once
+    /// [`PciHost::add_bus_master`] made them.
+    bus_master: Option<(RegionId, AddressSpaceId)>,
 }
 
 /// One row of [`PciHost::functions`]: what `lspci` or U-Boot's `pci` show.
@@ -222,9 +225,51 @@ impl PciHost {
                 name: name.into(),
                 config: ConfigSpace::new(&device.identity(), &bars),
                 intx: false,
+                bus_master: None,
             },
         );
         Ok(())
+    }
+
+    /// Give function `devfn` its DMA address space, as QEMU gives every
+    /// PCI device one: a space named after the function whose root, the
+    /// `bus master container`, holds a `bus master` alias of `dma_root`
+    /// (the system memory) that is enabled only while the function's
+    /// Command register has Bus Master Enable set. A device's DMA goes
+    /// through [`PciHost::dma_space`], so with bus mastering off it reaches
+    /// nothing.
+    pub fn add_bus_master(
+        &self,
+        mem: &mut MemorySystem,
+        devfn: u8,
+        dma_root: RegionId,
+    ) -> Result<AddressSpaceId, ferrite_memory::MemoryError> {
+        let name = match self.functions.borrow().get(&devfn) {
+            Some(f) => f.name.clone(),
+            None => {
+                return Err(ferrite_memory::MemoryError::InUse(format!(
+                    "PCI {devfn:02x}: no function"
+                )));
+            }
+        };
+        let container = mem.new_container("bus master container", RegionSize::Max);
+        let alias = mem.new_alias_sized("bus master", dma_root, 0, RegionSize::Max)?;
+        mem.set_enabled(alias, false);
+        mem.add_subregion(container, 0, alias)?;
+        let space = mem.new_address_space(&name, container);
+        if let Some(f) = self.functions.borrow_mut().get_mut(&devfn) {
+            f.bus_master = Some((alias, space));
+        }
+        Ok(space)
+    }
+
+    /// The address space function `devfn`'s DMA goes through, if it has
+    /// one ([`PciHost::add_bus_master`]).
+    pub fn dma_space(&self, devfn: u8) -> Option<AddressSpaceId> {
+        self.functions
+            .borrow()
+            .get(&devfn)
+            .and_then(|f| f.bus_master.map(|(_, s)| s))
     }
 
     /// The functions on bus 0, in devfn order.
@@ -309,6 +354,12 @@ impl PciHost {
             f.config.write(at, size as usize, value);
             let end = at + size as usize;
             let touches = |lo: usize, hi: usize| at < hi && lo < end;
+            if touches(reg::COMMAND, reg::COMMAND + 2)
+                && let Some((alias, _)) = f.bus_master
+            {
+                let on = f.config.read16(reg::COMMAND) & command::BUS_MASTER != 0;
+                self.changes.push(move |mem| mem.set_enabled(alias, on));
+            }
             if touches(reg::COMMAND, reg::COMMAND + 2)
                 || touches(reg::BAR0, reg::BAR0 + 24)
                 || touches(reg::ROM_ADDRESS, reg::ROM_ADDRESS + 4)

@@ -216,3 +216,42 @@ fn plugging_twice_or_a_bad_bar_is_refused() {
     let e = bus.host.plug(0x10, "odd", &Odd(ram));
     assert!(matches!(e, Err(PciError::BadBar { index: 0, .. })));
 }
+
+#[test]
+fn dma_reaches_system_memory_only_while_bus_mastering_is_on() {
+    let mut b = Bus::new();
+    let root = b.mem.address_space_root(b.space).unwrap();
+    let ram = b.mem.new_ram("dram", 0x1000).unwrap();
+    b.mem.add_subregion(root, 0x8000_0000, ram).unwrap();
+    b.mem
+        .write(
+            b.space,
+            GuestAddress(0x8000_0000),
+            &[0xa5; 4],
+            MemTxAttrs::default(),
+        )
+        .unwrap();
+    b.plug(8, 1);
+    assert_eq!(b.host.dma_space(8), None, "no bus-master space yet");
+    let dma = b.host.add_bus_master(&mut b.mem, 8, root).unwrap();
+    assert_eq!(b.host.dma_space(8), Some(dma));
+    assert_eq!(b.mem.address_space_name(dma).unwrap(), "test");
+    let mut buf = [0u8; 4];
+    let read = |b: &mut Bus, buf: &mut [u8; 4]| {
+        b.mem
+            .read(dma, GuestAddress(0x8000_0000), buf, MemTxAttrs::default())
+    };
+    assert!(
+        read(&mut b, &mut buf).is_err(),
+        "bus mastering is off at reset"
+    );
+    b.cfg_write(8, reg::COMMAND as u64, 2, u64::from(command::BUS_MASTER));
+    read(&mut b, &mut buf).unwrap();
+    assert_eq!(buf, [0xa5; 4], "the function's DMA sees system memory");
+    b.cfg_write(8, reg::COMMAND as u64, 2, 0);
+    assert!(read(&mut b, &mut buf).is_err(), "off again");
+    assert!(
+        b.host.add_bus_master(&mut b.mem, 0x10, root).is_err(),
+        "no function"
+    );
+}

@@ -4,9 +4,15 @@
 //! Every guest-supplied index and length is checked: chains are bounded by
 //! the queue size (a loop in the `next` links is an error, not a hang), and
 //! guest addresses go through [`GuestBytes`], which refuses what is not
-//! there.
+//! there. Through a memory system the three rings are reached through
+//! region caches (QEMU's `MemoryRegionCache`): while a ring is plain RAM,
+//! its accesses are host-memory copies without a flat-view lookup, and any
+//! memory-map change makes the cache translate again.
 
-use ferrite_memory::{GuestBytes, GuestBytesError};
+use ferrite_memory::{
+    AddressSpaceId, GuestAddress, GuestBytes, GuestBytesError, MemTxAttrs, MemorySystem,
+    RegionCache,
+};
 
 const VIRTQ_DESC_F_NEXT: u16 = 1;
 const VIRTQ_DESC_F_WRITE: u16 = 2;
@@ -232,6 +238,44 @@ pub struct Virtqueue {
     round_bytes: u64,
     /// A pop found buffers waiting but the round's budget spent.
     yielded: bool,
+    /// Cached translations of the three rings (QEMU's `MemoryRegionCache`
+    /// for the vring), made on first use through a memory system.
+    caches: RingCaches,
+}
+
+/// The region caches of a queue's descriptor table, available ring and
+/// used ring, with the configuration they were made for: a queue moved or
+/// resized makes new ones, and each cache translates again by itself after
+/// any memory-map change (it watches the address space's generation). Not
+/// part of the queue's value: two queues that differ only in their caches
+/// are equal.
+#[derive(Debug, Clone, Default)]
+struct RingCaches(Option<(RingKey, [RegionCache; 3])>);
+
+/// What a queue's caches were made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RingKey {
+    space: AddressSpaceId,
+    desc_table: u64,
+    avail_ring: u64,
+    used_ring: u64,
+    size: u16,
+}
+
+impl PartialEq for RingCaches {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RingCaches {}
+
+/// The rings, as indexes into [`RingCaches`].
+#[derive(Clone, Copy, Debug)]
+enum Ring {
+    Desc = 0,
+    Avail = 1,
+    Used = 2,
 }
 
 /// What one chain costs against a round's budget at the least, so that
@@ -252,6 +296,7 @@ impl Default for Virtqueue {
             next_used: 0,
             round_bytes: u64::MAX,
             yielded: false,
+            caches: RingCaches::default(),
         }
     }
 }
@@ -292,6 +337,98 @@ impl Virtqueue {
         self.yielded
     }
 
+    /// The ring's base address and length in bytes (split-ring layout).
+    fn ring_span(&self, ring: Ring) -> (u64, u64) {
+        let n = u64::from(self.size);
+        match ring {
+            Ring::Desc => (self.desc_table, DESC_SIZE * n),
+            Ring::Avail => (self.avail_ring, 6 + 2 * n),
+            Ring::Used => (self.used_ring, 6 + 8 * n),
+        }
+    }
+
+    /// The caches for the current configuration in `space` of `ms`, made
+    /// (or made again) if needed.
+    fn caches_for(&mut self, ms: &MemorySystem, space: AddressSpaceId) -> &mut [RegionCache; 3] {
+        let key = RingKey {
+            space,
+            desc_table: self.desc_table,
+            avail_ring: self.avail_ring,
+            used_ring: self.used_ring,
+            size: self.size,
+        };
+        if self.caches.0.as_ref().is_none_or(|(k, _)| *k != key) {
+            let make = |ring| {
+                let (addr, len) = self.ring_span(ring);
+                ms.region_cache_init(space, GuestAddress(addr), len)
+            };
+            let caches = [make(Ring::Desc), make(Ring::Avail), make(Ring::Used)];
+            self.caches.0 = Some((key, caches));
+        }
+        &mut self.caches.0.as_mut().expect("just made").1
+    }
+
+    /// Reads `buf` at `offset` in `ring`: through the ring's region cache
+    /// when `mem` is a memory system, else as plain guest bytes.
+    fn ring_read(
+        &mut self,
+        mem: &mut dyn GuestBytes,
+        ring: Ring,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let (base, len) = self.ring_span(ring);
+        let addr = base.wrapping_add(offset);
+        let err = GuestBytesError {
+            addr,
+            len: buf.len(),
+        };
+        if offset + buf.len() as u64 > len {
+            return Err(err.into());
+        }
+        match mem.memory_system() {
+            Some((ms, space)) => {
+                let cache = &mut self.caches_for(ms, space)[ring as usize];
+                ms.region_cache_read(cache, offset, buf, MemTxAttrs::default())
+                    .map_err(|_| err.into())
+            }
+            None => Ok(mem.read(addr, buf)?),
+        }
+    }
+
+    /// Writes `data` at `offset` in `ring` (see [`Virtqueue::ring_read`]).
+    fn ring_write(
+        &mut self,
+        mem: &mut dyn GuestBytes,
+        ring: Ring,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<()> {
+        let (base, len) = self.ring_span(ring);
+        let addr = base.wrapping_add(offset);
+        let err = GuestBytesError {
+            addr,
+            len: data.len(),
+        };
+        if offset + data.len() as u64 > len {
+            return Err(err.into());
+        }
+        match mem.memory_system() {
+            Some((ms, space)) => {
+                let cache = &mut self.caches_for(ms, space)[ring as usize];
+                ms.region_cache_write(cache, offset, data, MemTxAttrs::default())
+                    .map_err(|_| err.into())
+            }
+            None => Ok(mem.write(addr, data)?),
+        }
+    }
+
+    fn ring_u16(&mut self, mem: &mut dyn GuestBytes, ring: Ring, offset: u64) -> Result<u16> {
+        let mut b = [0u8; 2];
+        self.ring_read(mem, ring, offset, &mut b)?;
+        Ok(u16::from_le_bytes(b))
+    }
+
     /// Takes the next available chain, if the driver has published one and
     /// the round's budget allows. An available index that runs more than
     /// the queue size ahead of the device is an error (the driver cannot
@@ -300,7 +437,7 @@ impl Virtqueue {
         if !self.ready || self.size == 0 {
             return Ok(None);
         }
-        let avail_idx = mem.read_u16(self.avail_ring.wrapping_add(2))?;
+        let avail_idx = self.ring_u16(mem, Ring::Avail, 2)?;
         let pending = avail_idx.wrapping_sub(self.next_avail);
         if pending == 0 {
             return Ok(None);
@@ -317,7 +454,7 @@ impl Virtqueue {
             return Ok(None);
         }
         let slot = u64::from(self.next_avail % self.size);
-        let head = mem.read_u16(self.avail_ring.wrapping_add(4 + 2 * slot))?;
+        let head = self.ring_u16(mem, Ring::Avail, 4 + 2 * slot)?;
         self.next_avail = self.next_avail.wrapping_add(1);
         let chain = self.walk_chain(mem, head)?;
         let bytes: u64 = chain
@@ -330,7 +467,7 @@ impl Virtqueue {
         Ok(Some(chain))
     }
 
-    fn walk_chain(&self, mem: &mut dyn GuestBytes, head: u16) -> Result<DescriptorChain> {
+    fn walk_chain(&mut self, mem: &mut dyn GuestBytes, head: u16) -> Result<DescriptorChain> {
         let mut chain = DescriptorChain {
             head,
             readable: Vec::new(),
@@ -345,12 +482,13 @@ impl Virtqueue {
                 });
             }
             // Ring addresses wrap as the guest's own arithmetic does; an access
-            // that lands nowhere fails in `mem`.
-            let at = self.desc_table.wrapping_add(DESC_SIZE * u64::from(index));
-            let addr = mem.read_u64(at)?;
-            let len = mem.read_u32(at.wrapping_add(8))?;
-            let flags = mem.read_u16(at.wrapping_add(12))?;
-            let next = mem.read_u16(at.wrapping_add(14))?;
+            // that lands nowhere fails.
+            let mut d = [0u8; DESC_SIZE as usize];
+            self.ring_read(mem, Ring::Desc, DESC_SIZE * u64::from(index), &mut d)?;
+            let addr = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+            let len = u32::from_le_bytes([d[8], d[9], d[10], d[11]]);
+            let flags = u16::from_le_bytes([d[12], d[13]]);
+            let next = u16::from_le_bytes([d[14], d[15]]);
             if flags & VIRTQ_DESC_F_INDIRECT != 0 {
                 return Err(QueueError::Indirect { head });
             }
@@ -373,13 +511,14 @@ impl Virtqueue {
     /// Returns chain `head` to the driver with `len` bytes written into it.
     pub fn push_used(&mut self, mem: &mut dyn GuestBytes, head: u16, len: u32) -> Result<()> {
         let slot = u64::from(self.next_used % self.size.max(1));
-        let entry = self.used_ring.wrapping_add(4 + 8 * slot);
-        mem.write_u32(entry, u32::from(head))?;
-        mem.write_u32(entry.wrapping_add(4), len)?;
+        let mut entry = [0u8; 8];
+        entry[..4].copy_from_slice(&u32::from(head).to_le_bytes());
+        entry[4..].copy_from_slice(&len.to_le_bytes());
+        self.ring_write(mem, Ring::Used, 4 + 8 * slot, &entry)?;
         self.next_used = self.next_used.wrapping_add(1);
         // The entry must be visible before the index that publishes it; the
         // guest runs only between our calls, so program order is enough.
-        mem.write_u16(self.used_ring.wrapping_add(2), self.next_used)?;
+        self.ring_write(mem, Ring::Used, 2, &self.next_used.to_le_bytes())?;
         Ok(())
     }
 }

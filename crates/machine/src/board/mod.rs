@@ -71,6 +71,10 @@ impl BoardMemory {
         let ram = mem.new_ram(ram_name, size)?;
         mem.add_subregion(root, dram_base, ram)?;
         let space = mem.new_address_space("memory", root);
+        // QEMU's global I/O space: no RISC-V device decodes port I/O (the
+        // PCIe host has its own window), so it stays empty, as on QEMU.
+        let io = mem.new_container("io", RegionSize::Bytes(0x1_0000));
+        mem.new_address_space("I/O", io);
         Ok(Self {
             mem,
             root,

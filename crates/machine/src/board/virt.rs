@@ -35,7 +35,7 @@ use ferrite_devices::{
     BochsDisplay, GoldfishRtc, IrqLine, PciHost, Plic, PlicConfig, TestFinisher, TimeSource,
     Uart16550, VirtioMmio, VirtioMmioEmpty,
 };
-use ferrite_memory::{GuestAddress, MemTxAttrs};
+use ferrite_memory::{GuestAddress, MemTxAttrs, RegionSize};
 use ferrite_riscv::HartIrqPins;
 
 use super::{
@@ -74,7 +74,11 @@ pub(crate) fn build(
 ) -> Result<Board> {
     // Devices and the (still empty) boot ROM, in one transaction.
     memory.mem.begin();
-    memory.map_rom("riscv.virt.mrom", virt::MROM.start(), virt::MROM.size())?;
+    memory.map_rom(
+        "riscv_virt_board.mrom",
+        virt::MROM.start(),
+        virt::MROM.size(),
+    )?;
     let clint = memory.map_clint(virt::CLINT.start(), pins, time.clone())?;
     let plic_outputs = pins
         .iter()
@@ -87,7 +91,9 @@ pub(crate) fn build(
         .collect();
     let plic_config = PlicConfig::virt(pins.len() as u32);
     let plic = Plic::new(plic_config, plic_outputs)?;
-    let plic_size = plic.region_size();
+    // QEMU maps the PLIC's whole aperture for its largest hart count;
+    // addresses past the last context are reserved (read 0, logged).
+    let plic_size = virt::PLIC.size().max(plic.region_size());
     memory.map_io(
         "riscv.sifive.plic",
         virt::PLIC.start(),
@@ -101,9 +107,17 @@ pub(crate) fn build(
     memory.map_io(
         "serial",
         virt::UART0.start(),
-        virt::UART0.size(),
+        Uart16550::REGION_SIZE,
         uart.clone(),
     )?;
+    // QEMU's platform bus, where dynamic sysbus devices would go: an
+    // empty container on virt (nothing Ferrite has plugs there).
+    let platform_bus = memory
+        .mem
+        .new_container("platform bus", RegionSize::Bytes(virt::PLATFORM_BUS.size()));
+    memory
+        .mem
+        .add_subregion(memory.root, virt::PLATFORM_BUS.start(), platform_bus)?;
     let rtc = Rc::new(GoldfishRtc::new(
         time,
         RTC_START_NS,
@@ -215,7 +229,7 @@ pub(crate) fn build(
 
     // Boot ROM.
     memory.fill_rom(
-        "riscv.virt.mrom",
+        "riscv_virt_board.mrom",
         virt::MROM.start(),
         &virt_rom(start, fdt_addr, next_stage),
     )?;
@@ -384,6 +398,7 @@ fn map_pcie(
         mem.add_subregion(memory.root, range.start(), alias)?;
     }
     host.plug(0, "gpex-root", &HostBridge)?;
+    host.add_bus_master(mem, 0, memory.root)?;
     let mut display = None;
     for (i, device) in config.pci_devices.iter().enumerate() {
         let slot = i + 1;
@@ -401,6 +416,7 @@ fn map_pcie(
                 let monitor = edid.then(ferrite_devices::edid::MonitorInfo::default);
                 let d = BochsDisplay::new(mem, *vram_size, monitor)?;
                 host.plug(devfn, "bochs-display", &*d)?;
+                host.add_bus_master(mem, devfn, memory.root)?;
                 display = Some(d);
             }
         }
@@ -510,16 +526,16 @@ fn map_virtio(
         let slot = slot as u32;
         let base = virt::VIRTIO_BASE + u64::from(slot) * virt::VIRTIO_STRIDE;
         let irq = IrqLine::new(plic.clone(), virt::VIRTIO_IRQ + slot);
-        let name = format!("virtio-mmio@{base:x}");
+        let name = "virtio-mmio";
         match device {
             Some(device) => {
                 let transport = Rc::new(VirtioMmio::new(device, irq));
-                memory.map_io(&name, base, VirtioMmio::REGION_SIZE, transport.clone())?;
+                memory.map_io(name, base, VirtioMmio::REGION_SIZE, transport.clone())?;
                 by_slot.push((slot as usize, transport.clone()));
                 plugged.push(transport);
             }
             None => memory.map_io(
-                &name,
+                name,
                 base,
                 VirtioMmioEmpty::REGION_SIZE,
                 Rc::new(VirtioMmioEmpty::legacy()),

@@ -165,6 +165,21 @@ pub fn generate(spec: &DeviceTreeSpec) -> Result<Vec<u8>> {
         }
     }
 
+    if spec.kind == TreeKind::Virt {
+        // QEMU's platform bus: a simple bus over its window, empty here.
+        let bus = virt::PLATFORM_BUS;
+        let node = fdt.begin_node(&format!("platform-bus@{:x}", bus.start()))?;
+        fdt.property_u32("interrupt-parent", PHANDLE_PLIC)?;
+        fdt.property_array_u32("ranges", &[0, 0, bus.start() as u32, bus.size() as u32])?;
+        fdt.property_u32("#address-cells", 1)?;
+        fdt.property_u32("#size-cells", 1)?;
+        fdt.property_string_list(
+            "compatible",
+            vec!["qemu,platform".into(), "simple-bus".into()],
+        )?;
+        fdt.end_node(node)?;
+    }
+
     let memory = fdt.begin_node(&format!("memory@{:x}", spec.ram.start()))?;
     fdt.property_string("device_type", "memory")?;
     fdt.property_array_u32("reg", &reg(&spec.ram))?;
@@ -426,6 +441,8 @@ mod tests {
             b"pci@30000000",
             b"flash@20000000",
             b"cfi-flash",
+            b"platform-bus@4000000",
+            b"qemu,platform",
             b"pci-host-ecam-generic",
             b"interrupt-map-mask",
         ] {

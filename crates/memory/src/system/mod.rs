@@ -186,19 +186,33 @@ impl MemorySystem {
         offset: u64,
         size: u64,
     ) -> Result<RegionId> {
+        self.new_alias_sized(name, target, offset, RegionSize::Bytes(size))
+    }
+
+    /// An alias of `size` as a [`RegionSize`], so it can cover all 2^64
+    /// bytes of a target such as a system container (a PCI function's
+    /// `bus master` alias of the DMA root).
+    pub fn new_alias_sized(
+        &mut self,
+        name: &str,
+        target: RegionId,
+        offset: u64,
+        size: RegionSize,
+    ) -> Result<RegionId> {
         let t = self.tree.region(target)?;
-        if u128::from(offset) + u128::from(size) > t.size {
+        let size = size.get();
+        if u128::from(offset) + size > t.size {
             return Err(MemoryError::AliasOutOfBounds {
                 alias: name.into(),
                 target: t.name.clone(),
                 offset,
-                size: u128::from(size),
+                size,
                 target_size: t.size,
             });
         }
         let id = self.tree.push(Region::new(
             name,
-            u128::from(size),
+            size,
             RegionKind::Alias { target, offset },
         ));
         self.tree.regions[target.index()].alias_users.push(id);

@@ -1,7 +1,6 @@
 //! `mtree`: the region tree, flat views and dispatch tables as text, in the
 //! style of QEMU's `info mtree`.
 
-use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::rc::Rc;
 
@@ -20,6 +19,9 @@ pub struct MtreeOptions {
     pub dispatch: bool,
     /// With `flatview`, omit flat views that have no ranges.
     pub hide_empty: bool,
+    /// In the tree, print disabled regions too, marked `[disabled]` (QEMU's
+    /// `info mtree -D`); by default they are left out, as QEMU leaves them.
+    pub disabled: bool,
 }
 
 /// `start-end` as QEMU prints it: 16 hex digits each, `end` inclusive.
@@ -59,56 +61,43 @@ impl MemorySystem {
             return self.mtree_flatviews(opts);
         }
         let mut out = String::new();
-        let mut aliased: BTreeSet<RegionId> = BTreeSet::new();
+        // Alias targets in the order the walk meets them (disabled aliases
+        // too), each printed once after the spaces, as QEMU's queue does.
+        let mut aliased: Vec<RegionId> = Vec::new();
         let mut printed_roots: Vec<RegionId> = Vec::new();
-        for (i, sp) in self.spaces.list.iter().enumerate() {
+        for sp in &self.spaces.list {
             if printed_roots.contains(&sp.root) {
                 continue;
             }
             printed_roots.push(sp.root);
-            for other in self
+            // The spaces sharing the root, by name (QEMU sorts them so).
+            let mut names: Vec<&str> = self
                 .spaces
                 .list
                 .iter()
-                .skip(i)
                 .filter(|o| o.root == sp.root)
-            {
-                let _ = writeln!(out, "address-space: {}", other.name);
+                .map(|o| o.name.as_str())
+                .collect();
+            names.sort_unstable();
+            for name in names {
+                let _ = writeln!(out, "address-space: {name}");
             }
-            self.mtree_region(&mut out, sp.root, 0, 1, &mut aliased);
+            self.mtree_region(&mut out, sp.root, 0, 1, &mut aliased, opts.disabled);
             out.push('\n');
         }
-        // Alias targets that hang in no address space get their own trees.
-        let mut done: BTreeSet<RegionId> = BTreeSet::new();
-        while let Some(&r) = aliased.iter().find(|r| !done.contains(r)) {
-            done.insert(r);
-            if self.in_some_space(r) {
-                continue;
-            }
+        let mut i = 0;
+        while let Some(&r) = aliased.get(i) {
+            i += 1;
             let name = self
                 .tree
                 .regions
                 .get(r.index())
                 .map_or("", |x| x.name.as_str());
             let _ = writeln!(out, "memory-region: {name}");
-            self.mtree_region(&mut out, r, 0, 1, &mut aliased);
+            self.mtree_region(&mut out, r, 0, 1, &mut aliased, opts.disabled);
             out.push('\n');
         }
         out
-    }
-
-    fn in_some_space(&self, r: RegionId) -> bool {
-        let mut cur = r;
-        for _ in 0..256 {
-            if self.spaces.list.iter().any(|s| s.root == cur) {
-                return true;
-            }
-            match self.tree.regions.get(cur.index()).and_then(|x| x.parent) {
-                Some(p) => cur = p,
-                None => return false,
-            }
-        }
-        false
     }
 
     fn mtree_region(
@@ -117,38 +106,47 @@ impl MemorySystem {
         r: RegionId,
         base: u128,
         level: usize,
-        aliased: &mut BTreeSet<RegionId>,
+        aliased: &mut Vec<RegionId>,
+        show_disabled: bool,
     ) {
         let Some(mr) = self.tree.regions.get(r.index()) else {
             return;
         };
         let start = base + u128::from(mr.addr);
-        let indent = "  ".repeat(level);
-        let nv = if mr.nonvolatile { "nv-" } else { "" };
-        let disabled = if mr.enabled { "" } else { " [disabled]" };
-        let _ = write!(
-            out,
-            "{indent}{} (prio {}, {nv}{}): ",
-            span(start, mr.size),
-            mr.priority,
-            self.type_word(mr)
-        );
-        if let RegionKind::Alias { target, offset } = mr.kind {
-            aliased.insert(target);
-            let tname = self
-                .tree
-                .regions
-                .get(target.index())
-                .map_or("", |x| x.name.as_str());
-            let _ = writeln!(
+        if let RegionKind::Alias { target, .. } = mr.kind
+            && !aliased.contains(&target)
+        {
+            aliased.push(target);
+        }
+        // A disabled region's own line is left out (its subregions are
+        // still walked), as QEMU's `info mtree` without `-D` does.
+        if mr.enabled || show_disabled {
+            let indent = "  ".repeat(level);
+            let nv = if mr.nonvolatile { "nv-" } else { "" };
+            let disabled = if mr.enabled { "" } else { " [disabled]" };
+            let _ = write!(
                 out,
-                "alias {} @{} {}{disabled}",
-                mr.name,
-                tname,
-                span(u128::from(offset), mr.size)
+                "{indent}{} (prio {}, {nv}{}): ",
+                span(start, mr.size),
+                mr.priority,
+                self.type_word(mr)
             );
-        } else {
-            let _ = writeln!(out, "{}{disabled}", mr.name);
+            if let RegionKind::Alias { target, offset } = mr.kind {
+                let tname = self
+                    .tree
+                    .regions
+                    .get(target.index())
+                    .map_or("", |x| x.name.as_str());
+                let _ = writeln!(
+                    out,
+                    "alias {} @{} {}{disabled}",
+                    mr.name,
+                    tname,
+                    span(u128::from(offset), mr.size)
+                );
+            } else {
+                let _ = writeln!(out, "{}{disabled}", mr.name);
+            }
         }
         // Children sorted by address, then by priority (higher first), as QEMU prints them.
         let mut children: Vec<RegionId> = mr.subregions.clone();
@@ -157,7 +155,7 @@ impl MemorySystem {
             (x.addr, std::cmp::Reverse(x.priority))
         });
         for c in children {
-            self.mtree_region(out, c, start, level + 1, aliased);
+            self.mtree_region(out, c, start, level + 1, aliased, show_disabled);
         }
     }
 
