@@ -351,8 +351,7 @@ fn mtree_lists_the_virt_map() {
     );
 }
 
-/// `info mtree` text as blocks to compare: blank lines and the fw_cfg
-/// device's lines (Ferrite has no fw_cfg) dropped, each block (the names of
+/// `info mtree` text as blocks to compare: blank lines dropped, each block (the names of
 /// the spaces sharing a root with their tree, or a `memory-region:` tree)
 /// kept whole, and the blocks sorted, since QEMU prints the spaces in the
 /// order of a hash table.
@@ -380,9 +379,9 @@ fn mtree_blocks(text: &str) -> Vec<String> {
 /// region for region (`golden/qemu-mtree/*.txt`, captured once from
 /// `qemu-system-riscv64 -M virt -bios none OPTIONS` with `info mtree`):
 /// names, sizes, the PCIe windows as aliases of the host's regions, the
-/// flash banks as ROM devices, the platform bus, the I/O space, each
-/// hart's space sharing the system tree, each PCI function's bus-master
-/// space. The one difference: QEMU's fw_cfg device, which Ferrite lacks.
+/// flash banks as ROM devices, fw_cfg, the platform bus, the I/O space,
+/// each hart's space sharing the system tree, each PCI function's
+/// bus-master space.
 #[test]
 fn mtree_matches_qemus_region_for_region() {
     for (fixture, args) in [

@@ -1,7 +1,7 @@
 //! Ferrite's platform devices: the NS16550A UART, the CLINT/ACLINT timer and
 //! software interrupts, the SiFive PLIC, the SiFive test finisher, the
 //! Goldfish RTC, virtio-mmio (block, entropy and memory devices, and empty slots),
-//! a PCI Express host bridge with QEMU's bochs-display, CFI flash,
+//! a PCI Express host bridge with QEMU's bochs-display, CFI flash, fw_cfg,
 //! and the character-backend interface a UART talks through (the host's
 //! terminal, file and socket back-ends live in `ferrite-chardev`, so this
 //! crate has no `unsafe` and does no host I/O).
@@ -63,6 +63,7 @@ pub mod bochs_display;
 pub mod chardev;
 pub mod clint;
 pub mod edid;
+pub mod fw_cfg;
 pub mod goldfish_rtc;
 pub mod irq;
 pub mod pci;

@@ -93,6 +93,8 @@ pub mod virt {
     pub const PLIC: MemoryRange = MemoryRange::new(0xc00_0000, 0x60_0000);
     /// UART0 (ns16550a).
     pub const UART0: MemoryRange = MemoryRange::new(0x1000_0000, 0x100);
+    /// QEMU's fw_cfg device: data at +0, selector at +8, DMA at +16.
+    pub const FW_CFG: MemoryRange = MemoryRange::new(0x1010_0000, 0x18);
     /// QEMU's platform bus for dynamic sysbus devices (empty here).
     pub const PLATFORM_BUS: MemoryRange = MemoryRange::new(0x400_0000, 0x200_0000);
     /// Start of DRAM.

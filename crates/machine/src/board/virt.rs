@@ -8,8 +8,10 @@
 //! | `0x0200_0000 + 0x10000`   | CLINT (ACLINT MSWI + MTIMER)            |
 //! | `0x0300_0000 + 0x10000`   | PCIe I/O window                         |
 //! | `0x0c00_0000 + ...`       | PLIC (96 sources, M and S context/hart) |
+//! | `0x0400_0000 + 32 MiB`    | platform bus (empty)                    |
 //! | `0x1000_0000 + 0x100`     | UART0 ns16550a, PLIC source 10          |
 //! | `0x1000_1000 + 0x1000*n`  | virtio-mmio slot n (0..8), source n + 1 |
+//! | `0x1010_0000 + 0x18`      | fw_cfg (data, selector, DMA)            |
 //! | `0x2000_0000 + 2×32 MiB`  | CFI flash banks `virt.flash0`, `flash1` |
 //! | `0x3000_0000 + 256 MiB`   | PCIe ECAM (alias `pcie-ecam`)           |
 //! | `0x4000_0000 + 1 GiB`     | PCIe 32-bit window (alias `pcie-mmio`)  |
@@ -26,6 +28,7 @@
 
 use std::rc::Rc;
 
+use ferrite_devices::fw_cfg::{FwCfg, FwCfgConfig};
 use ferrite_devices::pci::HostBridge;
 use ferrite_devices::pflash::{CfiFlash, FlashGeometry};
 use ferrite_devices::virtio::block::{FileDisk, VirtioBlock};
@@ -133,6 +136,7 @@ pub(crate) fn build(
     let (virtio, virtio_mem) = map_virtio(config, &mut memory, &plic)?;
     let (pci, display_device, pcie_high) = map_pcie(config, &mut memory, &plic, device_memory)?;
     let flash = map_flash(config, &mut memory)?;
+    map_fw_cfg(config, &mut memory, pins.len())?;
     let finisher = Rc::new(TestFinisher::new());
     memory.map_io(
         "riscv.sifive.test",
@@ -308,6 +312,31 @@ fn map_flash(config: &MachineConfig, memory: &mut BoardMemory) -> Result<Vec<Fla
         }
     }
     Ok(backed)
+}
+
+/// QEMU's fw_cfg device at 0x10100000: data, selector and DMA registers,
+/// its DMA into system memory. `nographic` is set unless a display
+/// back-end shows pictures, as QEMU sets it for `-nographic`.
+fn map_fw_cfg(config: &MachineConfig, memory: &mut BoardMemory, harts: usize) -> Result<()> {
+    let nographic = config
+        .displays
+        .iter()
+        .all(|d| *d == ferrite_display::BackendSpec::None);
+    let (_, regions) = FwCfg::new(
+        &mut memory.mem,
+        memory.space,
+        FwCfgConfig {
+            harts: u16::try_from(harts).unwrap_or(u16::MAX),
+            nographic,
+        },
+    );
+    let base = virt::FW_CFG.start();
+    for (offset, region) in [(0, regions.data), (8, regions.ctl), (16, regions.dma)] {
+        memory
+            .mem
+            .add_subregion(memory.root, base + offset, region)?;
+    }
+    Ok(())
 }
 
 /// Where QEMU puts the 64-bit PCIe window on rv64: the end of DRAM (or of

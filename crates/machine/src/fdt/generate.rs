@@ -115,6 +115,14 @@ pub fn generate(spec: &DeviceTreeSpec) -> Result<Vec<u8>> {
     }
 
     if spec.kind == TreeKind::Virt {
+        let node = fdt.begin_node(&format!("fw-cfg@{:x}", virt::FW_CFG.start()))?;
+        fdt.property_null("dma-coherent")?;
+        fdt.property_array_u32("reg", &reg(&virt::FW_CFG))?;
+        fdt.property_string("compatible", "qemu,fw-cfg-mmio")?;
+        fdt.end_node(node)?;
+    }
+
+    if spec.kind == TreeKind::Virt {
         // QEMU's node for the two CFI flash banks, at the root.
         let half = MemoryRange::new(virt::FLASH.start(), virt::FLASH.size() / 2);
         let second = MemoryRange::new(half.start() + half.size(), half.size());
@@ -442,6 +450,8 @@ mod tests {
             b"flash@20000000",
             b"cfi-flash",
             b"platform-bus@4000000",
+            b"fw-cfg@10100000",
+            b"qemu,fw-cfg-mmio",
             b"qemu,platform",
             b"pci-host-ecam-generic",
             b"interrupt-map-mask",
