@@ -256,12 +256,16 @@ impl FwCfg {
             let n = if left == 0 {
                 // Past the item: reads give zeros, writes fail.
                 if read {
-                    let zeros = vec![0u8; length as usize];
-                    if mem
-                        .write(space, GuestAddress(address), &zeros, attrs)
-                        .is_err()
-                    {
-                        status |= dma::ERROR;
+                    // In pieces: the guest chooses the length (up to 4 GiB).
+                    let zeros = [0u8; 4096];
+                    let mut done = 0u64;
+                    while done < u64::from(length) && status & dma::ERROR == 0 {
+                        let n = (u64::from(length) - done).min(zeros.len() as u64) as usize;
+                        let at = GuestAddress(address.wrapping_add(done));
+                        if mem.write(space, at, &zeros[..n], attrs).is_err() {
+                            status |= dma::ERROR;
+                        }
+                        done += n as u64;
                     }
                 }
                 if write {
@@ -373,7 +377,12 @@ struct DmaPort(Rc<FwCfg>);
 
 impl RegionOps for DmaPort {
     fn read(&self, offset: u64, size: u32, _attrs: MemTxAttrs) -> MemTxResult<u64> {
-        let shift = (8 - offset - u64::from(size)) * 8;
+        let Some(shift) = 8u64
+            .checked_sub(offset + u64::from(size))
+            .map(|bytes| bytes * 8)
+        else {
+            return Err(MemTxError::Decode);
+        };
         let mask = if size >= 8 {
             u64::MAX
         } else {
@@ -575,6 +584,17 @@ mod tests {
         m.read(s, GuestAddress(buf), &mut v, MemTxAttrs::default())
             .unwrap();
         assert_eq!(v, [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        // A long read past the end fills the whole buffer with zeros.
+        m.write(s, GuestAddress(buf), &[0x77; 0x9000], MemTxAttrs::default())
+            .unwrap();
+        put(&mut m, dma::SELECT | dma::READ | (0x22 << 16), 0x9000, buf);
+        kick(&mut m);
+        assert_eq!(control(&mut m), 0);
+        let mut long = vec![0u8; 0x9000];
+        m.read(s, GuestAddress(buf), &mut long, MemTxAttrs::default())
+            .unwrap();
+        assert_eq!(long[..4], [0xff; 4]);
+        assert!(long[4..].iter().all(|&b| b == 0), "zeros to the end");
         // Writes are refused; so is a request the device cannot read.
         put(&mut m, dma::SELECT | dma::WRITE | (0x22 << 16), 4, buf);
         kick(&mut m);

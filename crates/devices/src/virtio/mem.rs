@@ -285,7 +285,9 @@ impl MemState {
         nb: u16,
         plug: bool,
     ) -> u16 {
-        let size = u64::from(nb) * self.spec.block_size;
+        let Some(size) = u64::from(nb).checked_mul(self.spec.block_size) else {
+            return response::ERROR;
+        };
         if !self.valid_range(gpa, size) {
             return response::ERROR;
         }
@@ -331,7 +333,9 @@ impl MemState {
     }
 
     fn state_of(&self, gpa: u64, nb: u16) -> (u16, u16) {
-        let size = u64::from(nb) * self.spec.block_size;
+        let Some(size) = u64::from(nb).checked_mul(self.spec.block_size) else {
+            return (response::ERROR, 0);
+        };
         if !self.valid_range(gpa, size) {
             return (response::ERROR, 0);
         }
