@@ -475,3 +475,206 @@ fn unplugged_memory_goes_back_to_the_host() {
         touched.saturating_sub(after) / MIB
     );
 }
+
+/// A discard listener that refuses to populate while `veto` is set (as a
+/// VFIO-like consumer that cannot map more would).
+struct Veto(Rc<std::cell::Cell<bool>>);
+
+impl RamDiscardListener for Veto {
+    fn notify_populate(&mut self, _r: RegionId, _offset: u64, _len: u64) -> Result<(), String> {
+        if self.0.get() {
+            Err("no room".into())
+        } else {
+            Ok(())
+        }
+    }
+    fn notify_discard(&mut self, _r: RegionId, _offset: u64, _len: u64) {}
+}
+
+/// The specification's rules, kept by the test: what each request must
+/// answer and which blocks are plugged.
+struct Model {
+    addr: u64,
+    bs: u64,
+    size: u64,
+    requested: u64,
+    usable: u64,
+    plugged: Vec<bool>,
+}
+
+impl Model {
+    fn resize(&mut self, requested: u64, can_shrink: bool) {
+        let size = if requested == 0 {
+            0
+        } else {
+            self.size
+                .min(requested + mem::USABLE_EXTENT)
+                .next_multiple_of(self.bs)
+        };
+        if size >= self.usable || can_shrink {
+            self.usable = size;
+        }
+    }
+
+    fn plugged_size(&self) -> u64 {
+        self.plugged.iter().filter(|&&p| p).count() as u64 * self.bs
+    }
+
+    fn range(&self, gpa: u64, nb: u16) -> Option<std::ops::Range<usize>> {
+        let size = u64::from(nb) * self.bs;
+        let ok = gpa % self.bs == 0
+            && size != 0
+            && gpa >= self.addr
+            && gpa + size <= self.addr + self.usable;
+        ok.then(|| {
+            let first = ((gpa - self.addr) / self.bs) as usize;
+            first..first + usize::from(nb)
+        })
+    }
+
+    /// The answer to a request, applying it.
+    fn answer(&mut self, kind: u16, gpa: u64, nb: u16, veto: bool) -> (u16, u16) {
+        match kind {
+            request::UNPLUG_ALL => {
+                self.plugged.fill(false);
+                let r = self.requested;
+                self.resize(r, true);
+                (response::ACK, 0)
+            }
+            request::STATE => match self.range(gpa, nb) {
+                None => (response::ERROR, 0),
+                Some(r) => {
+                    let blocks = &self.plugged[r];
+                    let st = if blocks.iter().all(|&p| p) {
+                        state::PLUGGED
+                    } else if blocks.iter().all(|&p| !p) {
+                        state::UNPLUGGED
+                    } else {
+                        state::MIXED
+                    };
+                    (response::ACK, st)
+                }
+            },
+            _ => {
+                let plug = kind == request::PLUG;
+                let Some(r) = self.range(gpa, nb) else {
+                    return (response::ERROR, 0);
+                };
+                if plug && self.plugged_size() + u64::from(nb) * self.bs > self.requested {
+                    return (response::NACK, 0);
+                }
+                if self.plugged[r.clone()].contains(&plug) {
+                    return (response::ERROR, 0);
+                }
+                if plug && veto {
+                    return (response::BUSY, 0);
+                }
+                self.plugged[r].fill(plug);
+                (response::ACK, 0)
+            }
+        }
+    }
+}
+
+/// Thousands of requests from a fixed-seed generator, near and across every
+/// boundary, with the host changing its request now and then: every answer
+/// is the specification's, the device's sizes follow, and memory is
+/// reachable exactly in the memslots that hold a plugged block.
+#[test]
+fn random_requests_follow_the_specification() {
+    let size = 4 * GIB;
+    let mut r = Rig::new(spec(size, 64 * MIB));
+    r.start();
+    let bs = mem::DEFAULT_BLOCK_SIZE;
+    let mut m = Model {
+        addr: r.addr,
+        bs,
+        size,
+        requested: 64 * MIB,
+        usable: 0,
+        plugged: vec![false; (size / bs) as usize],
+    };
+    m.resize(64 * MIB, true);
+    let veto = Rc::new(std::cell::Cell::new(false));
+    r.mem
+        .register_ram_discard_listener(r.control.ram_region(), Box::new(Veto(veto.clone())))
+        .unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut seen = [0u32; 4];
+    let mut states = [0u32; 3];
+    for step in 0..3000 {
+        let roll = next();
+        if roll % 97 == 0 {
+            let requested = (next() % (size / bs + 1)) * bs / 4 * 4 % (size + bs);
+            let requested = requested.min(size) / bs * bs;
+            r.control.set_requested_size(requested).unwrap();
+            r.transport.notify_config();
+            m.resize(requested, false);
+            m.requested = requested;
+            continue;
+        }
+        let kind = [
+            request::PLUG,
+            request::PLUG,
+            request::UNPLUG,
+            request::STATE,
+            request::UNPLUG_ALL,
+        ][(next() % 5) as usize];
+        let kind = if kind == request::UNPLUG_ALL && next() % 8 != 0 {
+            request::UNPLUG
+        } else {
+            kind
+        };
+        // Mostly inside the usable region, sometimes past it or unaligned.
+        let span = (m.usable / bs).max(1) + 4;
+        let mut gpa = m.addr + (next() % span) * bs;
+        if next() % 16 == 0 {
+            gpa += 4096;
+        }
+        if next() % 32 == 0 {
+            gpa = gpa.wrapping_sub(m.addr);
+        }
+        let nb = (next() % 24) as u16;
+        veto.set(next() % 10 == 0);
+        let want = m.answer(kind, gpa, nb, veto.get());
+        let got = r.request(kind, gpa, nb);
+        let got = if kind == request::STATE {
+            got
+        } else {
+            (got.0, 0)
+        };
+        assert_eq!(
+            got, want,
+            "step {step}: request {kind} at {gpa:#x}, {nb} blocks"
+        );
+        seen[usize::from(got.0)] += 1;
+        if kind == request::STATE && got.0 == response::ACK {
+            states[usize::from(got.1)] += 1;
+        }
+        let info = r.control.info();
+        assert_eq!(info.plugged_size, m.plugged_size(), "step {step}");
+        assert_eq!(info.usable_region_size, m.usable, "step {step}");
+        // Memslots are mapped exactly where a block is plugged.
+        let per_slot = (GIB / bs) as usize;
+        let mut mapped = 0;
+        for (slot, blocks) in m.plugged.chunks(per_slot).enumerate() {
+            let any = blocks.iter().any(|&p| p);
+            mapped += u32::from(any);
+            let at = m.addr + slot as u64 * GIB;
+            assert_eq!(r.readable(at), any, "step {step}: memslot {slot}");
+        }
+        assert_eq!(info.memslots_mapped, mapped, "step {step}");
+    }
+    // Every answer and every state came up often enough to be tested.
+    assert!(
+        seen.iter().all(|&n| n >= 20),
+        "answers ACK/NACK/BUSY/ERROR: {seen:?}"
+    );
+    assert!(states.iter().all(|&n| n >= 20), "states: {states:?}");
+}
